@@ -1,0 +1,138 @@
+// swift-tools-version:6.1
+// docker-librato: container metrics for Librato Metrics across fleets of Docker hosts.
+// One executable (`docker-librato`) over libraries with one concept each; see docs/ARCHITECTURE.md.
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "docker-librato",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "docker-librato", targets: ["DockerLibratoCLI"]),
+        .library(name: "DockerLibratoTesting", targets: ["DockerLibratoTesting"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+    ],
+    targets: [
+        // MARK: nanomsg
+        .systemLibrary(
+            name: "CNanomsg",
+            pkgConfig: "nanomsg",
+            providers: [.apt(["libnanomsg-dev"])]
+        ),
+        .target(
+            name: "Nanomsg",
+            dependencies: ["CNanomsg"],
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: pure model: samples, stats maths, l2met
+        .target(
+            name: "ContainerMetrics",
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: wire format (frames, records, AEAD seal)
+        .target(
+            name: "WireFormat",
+            dependencies: [
+                "ContainerMetrics",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: Docker Engine API client
+        .target(
+            name: "DockerEngine",
+            dependencies: [
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: Librato API client
+        .target(
+            name: "Librato",
+            dependencies: [
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: roles
+        .target(
+            name: "Collector",
+            dependencies: [
+                "ContainerMetrics", "WireFormat", "DockerEngine", "Nanomsg",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "DequeModule", package: "swift-collections"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "Hub",
+            dependencies: [
+                "ContainerMetrics", "WireFormat", "Nanomsg", "Librato",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "DequeModule", package: "swift-collections"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: the executable
+        .executableTarget(
+            name: "DockerLibratoCLI",
+            dependencies: [
+                "Collector", "Hub", "Librato", "WireFormat", "DockerEngine",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: testing library (fake Librato, dockerd helpers, process helpers)
+        .target(
+            name: "DockerLibratoTesting",
+            dependencies: [
+                "Librato", "DockerEngine", "WireFormat", "Nanomsg",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: tests
+        .testTarget(name: "NanomsgTests", dependencies: ["Nanomsg", "DockerLibratoTesting"], swiftSettings: swiftSettings),
+        .testTarget(name: "ContainerMetricsTests", dependencies: ["ContainerMetrics"], swiftSettings: swiftSettings),
+        .testTarget(name: "WireFormatTests", dependencies: ["WireFormat", "ContainerMetrics"], swiftSettings: swiftSettings),
+    ]
+)

@@ -1,0 +1,97 @@
+public import ContainerMetrics
+
+/// A value that belongs to the container at index `container` of its frame's ``Batch/containers``.
+public struct ContainerRecord<Value: Equatable & Sendable>: Equatable, Sendable {
+    public var container: Int
+    public var value: Value
+
+    public init(container: Int, _ value: Value) {
+        self.container = container
+        self.value = value
+    }
+}
+
+/// Sequences of the sender's current epoch that its spool dropped (drop-oldest under a full spool) and will never
+/// send: the hub counts them as lost and stops waiting for them.
+public struct AbandonedRange: Equatable, Sendable {
+    public var epoch: UInt64
+    public var first: UInt64
+    public var last: UInt64
+
+    public init(epoch: UInt64, first: UInt64, last: UInt64) {
+        self.epoch = epoch
+        self.first = first
+        self.last = last
+    }
+
+    public var count: UInt64 { last >= first ? last - first + 1 : 0 }
+}
+
+/// The hub's cumulative acknowledgement for one collector epoch (sent in control frames).
+public struct Ack: Equatable, Sendable {
+    /// Every sequence ≤ this one is done: its data was accepted by Librato (or deliberately dropped and counted).
+    public var ackedThrough: UInt64
+    public var epoch: UInt64
+    /// The lowest sequence the hub has not received yet: retransmit from here without waiting for a timeout.
+    public var nextExpected: UInt64
+    public var flags: Flags
+
+    public struct Flags: OptionSet, Sendable, Hashable {
+        public let rawValue: UInt64
+        public init(rawValue: UInt64) { self.rawValue = rawValue }
+        /// The hub holds as much as its bounds allow (Librato down): it will not accept new frames for now.
+        public static let backpressure = Flags(rawValue: 1)
+    }
+
+    public init(epoch: UInt64, ackedThrough: UInt64, nextExpected: UInt64, flags: Flags = []) {
+        self.epoch = epoch
+        self.ackedThrough = ackedThrough
+        self.nextExpected = nextExpected
+        self.flags = flags
+    }
+}
+
+/// The records of one frame. Containers come first and are referred to by index from the other records, so that
+/// every frame can be decoded alone.
+public struct Batch: Equatable, Sendable {
+    public var containers: [ContainerIdentity]
+    public var stats: [ContainerRecord<StatsSample>]
+    public var logs: [ContainerRecord<LogBucket>]
+    public var events: [ContainerRecord<LifecycleEvent>]
+    public var heartbeats: [Heartbeat]
+    public var abandoned: [AbandonedRange]
+    public var acks: [Ack]
+    /// Records of kinds this build does not know, skipped while decoding (sent by a newer collector).
+    public var skippedRecords: Int
+
+    public init(
+        containers: [ContainerIdentity] = [], stats: [ContainerRecord<StatsSample>] = [], logs: [ContainerRecord<LogBucket>] = [],
+        events: [ContainerRecord<LifecycleEvent>] = [], heartbeats: [Heartbeat] = [], abandoned: [AbandonedRange] = [],
+        acks: [Ack] = [], skippedRecords: Int = 0
+    ) {
+        self.containers = containers
+        self.stats = stats
+        self.logs = logs
+        self.events = events
+        self.heartbeats = heartbeats
+        self.abandoned = abandoned
+        self.acks = acks
+        self.skippedRecords = skippedRecords
+    }
+
+    public var isEmpty: Bool {
+        containers.isEmpty && stats.isEmpty && logs.isEmpty && events.isEmpty && heartbeats.isEmpty && abandoned.isEmpty && acks.isEmpty
+    }
+
+    /// Number of records (what the body's record count says).
+    public var recordCount: Int {
+        containers.count + stats.count + logs.count + events.count + heartbeats.count + abandoned.count + acks.count
+    }
+
+    /// Index of `identity` in ``containers``, appending it when new.
+    public mutating func index(of identity: ContainerIdentity) -> Int {
+        if let i = containers.firstIndex(of: identity) { return i }
+        containers.append(identity)
+        return containers.count - 1
+    }
+}

@@ -1,0 +1,113 @@
+/// Reads the wire format's primitives with a bounds check on every access.
+///
+/// Every length and count is checked against what remains before anything is allocated, so a hostile frame can
+/// make the decoder allocate at most about as much as the frame's own size.
+public struct ByteReader {
+    let buffer: UnsafeRawBufferPointer
+    /// Offset of the next byte, relative to ``base``.
+    public private(set) var offset: Int
+    /// Added to offsets in error messages (the position of this buffer inside the whole frame).
+    let base: Int
+
+    public init(_ buffer: UnsafeRawBufferPointer, base: Int = 0) {
+        self.buffer = buffer
+        self.offset = 0
+        self.base = base
+    }
+
+    public var remaining: Int { buffer.count - offset }
+    public var isAtEnd: Bool { offset >= buffer.count }
+    public var position: Int { base + offset }
+
+
+    public mutating func u8(_ field: StaticString) throws(WireError) -> UInt8 {
+        guard offset < buffer.count else { throw .truncated(field: "\(field)", offset: base + offset) }
+        let v = buffer[offset]
+        offset += 1
+        return v
+    }
+
+    public mutating func u64be(_ field: StaticString) throws(WireError) -> UInt64 {
+        guard remaining >= 8 else { throw .truncated(field: "\(field)", offset: base + offset) }
+        var v: UInt64 = 0
+        for i in 0..<8 { v = v << 8 | UInt64(buffer[offset + i]) }
+        offset += 8
+        return v
+    }
+
+    public mutating func bytes(_ count: Int, _ field: StaticString) throws(WireError) -> UnsafeRawBufferPointer {
+        guard count >= 0, remaining >= count else { throw .truncated(field: "\(field)", offset: base + offset) }
+        let slice = UnsafeRawBufferPointer(rebasing: buffer[offset..<(offset + count)])
+        offset += count
+        return slice
+    }
+
+
+    public mutating func varint(_ field: StaticString) throws(WireError) -> UInt64 {
+        var result: UInt64 = 0
+        var shift: UInt64 = 0
+        while true {
+            guard offset < buffer.count else { throw .truncated(field: "\(field)", offset: base + offset) }
+            let byte = buffer[offset]
+            offset += 1
+            if shift == 63 && byte > 1 { throw .invalidValue(field: "\(field) (varint overflow)", offset: base + offset - 1) }
+            result |= UInt64(byte & 0x7F) << shift
+            if byte < 0x80 { return result }
+            shift += 7
+            if shift > 63 { throw .invalidValue(field: "\(field) (varint too long)", offset: base + offset - 1) }
+        }
+    }
+
+    public mutating func zigzag(_ field: StaticString) throws(WireError) -> Int64 {
+        let u = try varint(field)
+        return Int64(bitPattern: (u >> 1) ^ (0 &- (u & 1)))
+    }
+
+    /// A count of items each at least `minItemSize` bytes long, checked against what remains.
+    public mutating func count(_ field: StaticString, minItemSize: Int = 1) throws(WireError) -> Int {
+        let start = position
+        let n = try varint(field)
+        let limit = remaining / max(minItemSize, 1)
+        guard n <= UInt64(limit) else { throw .oversize(field: "\(field) at byte \(start)", length: Int(clamping: n), limit: limit) }
+        return Int(n)
+    }
+
+    public mutating func u32(_ field: StaticString) throws(WireError) -> UInt32 {
+        let start = position
+        let v = try varint(field)
+        guard v <= UInt64(UInt32.max) else { throw .invalidValue(field: "\(field)", offset: start) }
+        return UInt32(v)
+    }
+
+    public mutating func double(_ field: StaticString) throws(WireError) -> Double {
+        guard remaining >= 8 else { throw .truncated(field: "\(field)", offset: base + offset) }
+        var bits: UInt64 = 0
+        for i in 0..<8 { bits |= UInt64(buffer[offset + i]) << (8 * UInt64(i)) }
+        offset += 8
+        return Double(bitPattern: bits)
+    }
+
+    /// A varint-length UTF-8 string of at most `maxLength` bytes.
+    public mutating func string(_ field: StaticString, maxLength: Int = 65_535) throws(WireError) -> String {
+        let start = position
+        let n = try varint(field)
+        guard n <= UInt64(maxLength) else { throw .oversize(field: "\(field) at byte \(start)", length: Int(clamping: n), limit: maxLength) }
+        let raw = try bytes(Int(n), field)
+        guard let s = String(validating: raw, as: UTF8.self) else { throw .invalidUTF8(field: "\(field)", offset: start) }
+        return s
+    }
+
+    /// A one-byte-length UTF-8 string (header fields).
+    public mutating func shortString(_ field: StaticString) throws(WireError) -> String {
+        let start = position
+        let n = try u8(field)
+        let raw = try bytes(Int(n), field)
+        guard let s = String(validating: raw, as: UTF8.self) else { throw .invalidUTF8(field: "\(field)", offset: start) }
+        return s
+    }
+
+    /// Moves past `count` bytes (an unknown record's payload).
+    public mutating func skip(_ count: Int, _ field: StaticString) throws(WireError) {
+        _ = try bytes(count, field)
+    }
+}

@@ -1,0 +1,110 @@
+public import Crypto
+import FoundationEssentials
+
+/// The 32-byte transport key every collector and the hub of one cluster share (`CLUSTER_KEY_FILE` / `CLUSTER_KEY`).
+///
+/// Frames are sealed with ChaCha20-Poly1305 under a per-(collector, epoch) subkey derived from it with HKDF-SHA256,
+/// so that random 96-bit nonces stay far from their collision bound however many collectors share the key.
+public struct ClusterKey: Sendable {
+    public let key: SymmetricKey
+    /// The all-zero key used when an operator explicitly runs without a key: frames still carry a seal (so
+    /// corruption is detected) but anyone who can reach the hub can forge them.
+    public let isNull: Bool
+
+    /// The null key (no authentication); a loudly logged choice.
+    public static let none = ClusterKey(uncheckedBytes: [UInt8](repeating: 0, count: 32), isNull: true)
+
+    init(uncheckedBytes: [UInt8], isNull: Bool) {
+        self.key = SymmetricKey(data: uncheckedBytes)
+        self.isNull = isNull
+    }
+
+    /// A key from exactly 32 bytes.
+    public init(bytes: [UInt8]) throws(ClusterKeyError) {
+        guard bytes.count == 32 else { throw .wrongLength(bytes.count) }
+        guard bytes.contains(where: { $0 != 0 }) else { throw .allZero }
+        self.init(uncheckedBytes: bytes, isNull: false)
+    }
+
+    /// Parses the text form: 64 hex digits, or base64 of 32 bytes; surrounding whitespace is ignored.
+    public init(text: String) throws(ClusterKeyError) {
+        let trimmed = String(text.drop(while: \.isWhitespace).reversed().drop(while: \.isWhitespace).reversed())
+        if trimmed.count == 64, let bytes = Self.hexBytes(trimmed) {
+            try self.init(bytes: bytes)
+        } else if let data = Data(base64Encoded: trimmed) {
+            try self.init(bytes: Array(data))
+        } else {
+            throw .notHexOrBase64
+        }
+    }
+
+    /// Reads the key from a file (a Docker/Swarm secret).
+    public init(file path: String) throws(ClusterKeyError) {
+        let data: Data
+        do {
+            data = try Data(contentsOf: URL(fileURLWithPath: path))
+        } catch {
+            throw .unreadable(path: path, reason: "\(error)")
+        }
+        guard let text = String(data: data, encoding: .utf8) else { throw .notHexOrBase64 }
+        try self.init(text: text)
+    }
+
+    /// A fresh random key in its hex text form (what `docker-librato keygen` prints).
+    public static func generateText() -> String {
+        var rng = SystemRandomNumberGenerator()
+        return (0..<32).map { _ in
+            let b = UInt8.random(in: 0...255, using: &rng)
+            return (b < 16 ? "0" : "") + String(b, radix: 16)
+        }.joined()
+    }
+
+    static func hexBytes(_ s: String) -> [UInt8]? {
+        var out: [UInt8] = []
+        out.reserveCapacity(s.utf8.count / 2)
+        var high: UInt8?
+        for c in s.utf8 {
+            let v: UInt8
+            switch c {
+            case 0x30...0x39: v = c - 0x30
+            case 0x61...0x66: v = c - 0x61 + 10
+            case 0x41...0x46: v = c - 0x41 + 10
+            default: return nil
+            }
+            if let h = high {
+                out.append(h << 4 | v)
+                high = nil
+            } else {
+                high = v
+            }
+        }
+        return high == nil ? out : nil
+    }
+
+    /// The sealing key for one (collector, epoch).
+    func subkey(collector: CollectorID, epoch: UInt64) -> SymmetricKey {
+        var info = ByteWriter(capacity: 24)
+        info.raw(collector.bytes)
+        info.u64be(epoch)
+        return HKDF<SHA256>.deriveKey(
+            inputKeyMaterial: key, salt: Array("docker-librato wire v1".utf8), info: info.bytes, outputByteCount: 32)
+    }
+}
+
+/// Why a cluster key could not be used; the message names the variables to fix.
+public enum ClusterKeyError: Error, Equatable, CustomStringConvertible {
+    case wrongLength(Int)
+    case allZero
+    case notHexOrBase64
+    case unreadable(path: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case .wrongLength(let n):
+            "CLUSTER_KEY must be 32 bytes (64 hex digits or base64), got \(n) bytes; generate one with `docker-librato keygen`"
+        case .allZero: "CLUSTER_KEY is all zeros; generate one with `docker-librato keygen`"
+        case .notHexOrBase64: "CLUSTER_KEY must be 64 hex digits or base64 of 32 bytes; generate one with `docker-librato keygen`"
+        case .unreadable(let path, let reason): "CLUSTER_KEY_FILE \(path) cannot be read: \(reason)"
+        }
+    }
+}

@@ -1,0 +1,118 @@
+import ContainerMetrics
+import Crypto
+import FoundationEssentials
+
+/// A decoded, authenticated frame.
+public struct OpenedFrame: Equatable, Sendable {
+    public var header: FrameHeader
+    public var batch: Batch
+
+    public init(header: FrameHeader, batch: Batch) {
+        self.header = header
+        self.batch = batch
+    }
+}
+
+/// Seals frames: header in clear (authenticated), body encrypted with ChaCha20-Poly1305.
+public struct FrameSealer: Sendable {
+    public let clusterKey: ClusterKey
+
+    public init(key: ClusterKey) {
+        self.clusterKey = key
+    }
+
+    /// One nanomsg message: header ‖ ciphertext ‖ 16-byte tag.
+    public func seal(_ header: FrameHeader, _ batch: Batch) -> [UInt8] {
+        seal(header, body: batch.encode())
+    }
+
+    public func seal(_ header: FrameHeader, body: [UInt8]) -> [UInt8] {
+        var header = header
+        if clusterKey.isNull { header.flags.insert(.unkeyed) } else { header.flags.remove(.unkeyed) }
+        var nonceBytes = [UInt8](repeating: 0, count: FrameHeader.nonceLength)
+        var rng = SystemRandomNumberGenerator()
+        for i in nonceBytes.indices { nonceBytes[i] = UInt8.random(in: 0...255, using: &rng) }
+        var w = ByteWriter(capacity: 96 + body.count + 16)
+        header.encode(into: &w, nonce: nonceBytes)
+        let key = clusterKey.subkey(collector: header.collectorID, epoch: header.epoch)
+        // Cannot fail: the nonce is 12 bytes and the key 32.
+        let box = try! ChaChaPoly.seal(body, using: key, nonce: ChaChaPoly.Nonce(data: nonceBytes), authenticating: w.bytes)
+        w.raw(box.ciphertext)
+        w.raw(box.tag)
+        return w.bytes
+    }
+}
+
+/// Opens frames: checks magic, version and seal, then decodes the body. Keeps a bounded cache of subkeys so the
+/// hot path does not run HKDF per frame.
+public struct FrameOpener {
+    public let clusterKey: ClusterKey
+    private var subkeys: [SubkeyID: SymmetricKey] = [:]
+    private let maxCachedKeys: Int
+
+    struct SubkeyID: Hashable {
+        var collector: CollectorID
+        var epoch: UInt64
+    }
+
+    public init(key: ClusterKey, maxCachedKeys: Int = 4096) {
+        self.clusterKey = key
+        self.maxCachedKeys = maxCachedKeys
+    }
+
+    /// Reads just the header (no authentication): for logging what a rejected frame claimed to be.
+    public static func peekHeader(_ bytes: [UInt8]) throws(WireError) -> FrameHeader {
+        let result: Result<FrameHeader, WireError> = bytes.withUnsafeBytes { buffer in
+            Result { () throws(WireError) in
+                var r = ByteReader(buffer)
+                return try FrameHeader.decode(&r).0
+            }
+        }
+        return try result.get()
+    }
+
+    public mutating func open(_ bytes: [UInt8]) throws(WireError) -> OpenedFrame {
+        var opener = self
+        let result: Result<OpenedFrame, WireError> = bytes.withUnsafeBytes { buffer in
+            Result { () throws(WireError) in try opener.open(buffer) }
+        }
+        self = opener
+        return try result.get()
+    }
+
+    /// Opens one frame. Any byte sequence either yields a frame or a ``WireError``.
+    public mutating func open(_ buffer: UnsafeRawBufferPointer) throws(WireError) -> OpenedFrame {
+        guard buffer.count >= 3 else { throw .tooShort(length: buffer.count) }
+        var r = ByteReader(buffer)
+        let (header, nonce) = try FrameHeader.decode(&r)
+        let headerLength = r.offset
+        guard r.remaining >= 16 else { throw .truncated(field: "seal tag", offset: headerLength) }
+        let frameUnkeyed = header.flags.contains(.unkeyed)
+        if frameUnkeyed != clusterKey.isNull { throw .keyMismatch(frameHasKey: !frameUnkeyed) }
+
+        let id = SubkeyID(collector: header.collectorID, epoch: header.epoch)
+        let key: SymmetricKey
+        if let cached = subkeys[id] {
+            key = cached
+        } else {
+            key = clusterKey.subkey(collector: header.collectorID, epoch: header.epoch)
+            if subkeys.count >= maxCachedKeys { subkeys.removeAll(keepingCapacity: true) }
+            subkeys[id] = key
+        }
+        let cipherEnd = buffer.count - 16
+        let plaintext: Data
+        do {
+            let box = try ChaChaPoly.SealedBox(
+                nonce: ChaChaPoly.Nonce(data: nonce),
+                ciphertext: UnsafeRawBufferPointer(rebasing: buffer[headerLength..<cipherEnd]),
+                tag: UnsafeRawBufferPointer(rebasing: buffer[cipherEnd...]))
+            plaintext = try ChaChaPoly.open(box, using: key, authenticating: UnsafeRawBufferPointer(rebasing: buffer[..<headerLength]))
+        } catch {
+            throw .authenticationFailed
+        }
+        let result: Result<Batch, WireError> = plaintext.withUnsafeBytes { body in
+            Result { () throws(WireError) -> Batch in try Batch.decode(body, base: headerLength) }
+        }
+        return OpenedFrame(header: header, batch: try result.get())
+    }
+}

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Sets up everything the test suite needs, the same way on a developer's machine and in CI:
+#   - Debian packages: libnanomsg-dev, nanomsg-utils, docker.io, busybox-static (+ docker-compose, debootstrap
+#     for the deployment tests);
+#   - a running dockerd on /var/run/docker.sock (started here when none answers; flags that work in
+#     unprivileged VMs without a bridge or iptables);
+#   - the local test image `local/busybox:latest`, made from busybox-static (nothing can be pulled).
+# Idempotent: run it as often as you like. Needs root (or sudo).
+set -euo pipefail
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+
+need_pkgs=()
+command -v nanocat >/dev/null 2>&1 || need_pkgs+=(nanomsg-utils)
+[ -f /usr/include/nanomsg/nn.h ] || need_pkgs+=(libnanomsg-dev)
+command -v dockerd >/dev/null 2>&1 || need_pkgs+=(docker.io)
+[ -x /bin/busybox ] || need_pkgs+=(busybox-static)
+command -v docker-compose >/dev/null 2>&1 || need_pkgs+=(docker-compose)
+command -v pkg-config >/dev/null 2>&1 || need_pkgs+=(pkg-config)
+if [ ${#need_pkgs[@]} -gt 0 ]; then
+  echo "test-env: installing ${need_pkgs[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_pkgs[@]}" >/dev/null
+fi
+
+# The Debian docker.io package ships its own client; prefer it (it matches the daemon's API version).
+DOCKER=/usr/bin/docker
+[ -x "$DOCKER" ] || DOCKER=$(command -v docker)
+SOCK=/var/run/docker.sock
+
+docker_answers() { "$DOCKER" -H "unix://$SOCK" version >/dev/null 2>&1; }
+
+if ! docker_answers; then
+  echo "test-env: starting dockerd (log: /var/log/dockerd-test.log)"
+  $SUDO mkdir -p /var/lib/docker
+  # vfs works on any filesystem; no bridge/iptables: test containers use --network none or host.
+  $SUDO sh -c "nohup dockerd --host unix://$SOCK --storage-driver=vfs --iptables=false --bridge=none \
+      >/var/log/dockerd-test.log 2>&1 &"
+  for _ in $(seq 1 120); do docker_answers && break; sleep 0.5; done
+  docker_answers || { echo "test-env: dockerd did not come up"; tail -50 /var/log/dockerd-test.log; exit 1; }
+fi
+
+if ! "$DOCKER" image inspect local/busybox:latest >/dev/null 2>&1; then
+  echo "test-env: importing local/busybox:latest from busybox-static"
+  dir=$(mktemp -d)
+  mkdir -p "$dir/bin" "$dir/tmp" "$dir/etc"
+  cp /bin/busybox "$dir/bin/busybox"
+  for app in $("$dir/bin/busybox" --list); do
+    [ "$app" = busybox ] || ln -sf busybox "$dir/bin/$app"
+  done
+  echo 'root:x:0:0:root:/root:/bin/sh' > "$dir/etc/passwd"
+  echo 'root:x:0:' > "$dir/etc/group"
+  tar -C "$dir" -c . | "$DOCKER" import -c 'CMD ["/bin/sh"]' - local/busybox:latest >/dev/null
+  rm -rf "$dir"
+fi
+
+echo "test-env: ready (dockerd $("$DOCKER" version --format '{{.Server.Version}}' 2>/dev/null), image local/busybox:latest)"
