@@ -18,7 +18,21 @@ final class FDReadiness: Sendable {
     private let state = Mutex(State())
     private let fd: Int32
     private let queue: DispatchQueue
-    private let cancelDone = DispatchSemaphore(value: 0)
+    /// Called once Dispatch has let go of the fd after ``cancel(then:)``.
+    private let cancelled = CompletionBox()
+
+    /// Holds the completion for the cancel handler (a class, so the handler can capture it without `self`).
+    private final class CompletionBox: Sendable {
+        let completion = Mutex<(@Sendable () -> Void)?>(nil)
+
+        func take() -> (@Sendable () -> Void)? {
+            completion.withLock { c in
+                let d = c
+                c = nil
+                return d
+            }
+        }
+    }
 
     init(fd: Int32, label: String) {
         self.fd = fd
@@ -57,7 +71,7 @@ final class FDReadiness: Sendable {
     private func makeSource() -> any DispatchSourceRead {
         let source = DispatchSource.makeReadSource(fileDescriptor: fd, queue: queue)
         source.setEventHandler { [weak self] in self?.fired() }
-        source.setCancelHandler { [cancelDone] in cancelDone.signal() }
+        source.setCancelHandler { [cancelled] in cancelled.take()?() }
         return source
     }
 
@@ -65,7 +79,8 @@ final class FDReadiness: Sendable {
         let waiter = state.withLock { s in
             let w = s.waiter
             s.waiter = nil
-            if !s.suspended {
+            // Once cancelled the source must stay resumed: Dispatch traps when a suspended source is released.
+            if !s.suspended && !s.cancelled {
                 s.suspended = true
                 s.source?.suspend()
             }
@@ -74,11 +89,24 @@ final class FDReadiness: Sendable {
         waiter?.resume()
     }
 
-    /// Stops watching the fd and waits until Dispatch has let go of it, so that nanomsg may close it. A waiter gets
-    /// ``NanomsgError/closed``. Idempotent.
-    func cancel() {
+    deinit {
+        // Normally cancel(then:) ran already; if not, leave the source in a state Dispatch accepts on release.
+        state.withLock { s in
+            guard let source = s.source, !s.cancelled else { return }
+            s.cancelled = true
+            if s.suspended { source.resume() }
+            source.cancel()
+        }
+    }
+
+    /// Stops watching the fd; `done` runs once Dispatch has let go of it (at once when it never watched), so that
+    /// nanomsg may then close it. Never blocks: blocking here could starve the Dispatch threads that run the cancel
+    /// handler. A waiter gets ``NanomsgError/closed``. Only the first call has an effect.
+    func cancel(then done: @escaping @Sendable () -> Void) {
+        var first = false
         let (source, waiter) = state.withLock { s -> ((any DispatchSourceRead)?, CheckedContinuation<Void, any Error>?) in
             guard !s.cancelled else { return (nil, nil) }
+            first = true
             s.cancelled = true
             let w = s.waiter
             s.waiter = nil
@@ -90,10 +118,13 @@ final class FDReadiness: Sendable {
             }
             return (src, w)
         }
+        guard first else { return }
         waiter?.resume(throwing: NanomsgError.closed)
         if let source {
+            cancelled.completion.withLock { $0 = done }
             source.cancel()
-            cancelDone.wait()
+        } else {
+            done()
         }
     }
 }

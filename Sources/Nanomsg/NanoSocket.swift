@@ -47,17 +47,46 @@ public final class NanoSocket: Sendable {
 
     public var isClosed: Bool { socket.withLock { $0 == nil } }
 
-    /// Closes the socket. Pending receivers and senders get ``NanomsgError/closed``. Safe to call more than once and
-    /// from any task; only the first call closes.
+    /// Closes the socket. Pending receivers and senders get ``NanomsgError/closed`` and every later call fails with
+    /// it. Safe to call more than once and from any task; only the first call closes. The library socket itself is
+    /// closed as soon as Dispatch has stopped watching its fds (immediately when nothing waited on them); use
+    /// ``closeAndWait()`` when the address must be free again on return (e.g. before re-binding it).
     public func close() {
-        receiveReadiness?.cancel()
-        sendReadiness?.cancel()
-        socket.withLock { s in
-            if let fd = s {
+        closeNow(then: nil)
+    }
+
+    /// Closes like ``close()`` and returns once nanomsg has closed the socket.
+    public func closeAndWait() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            closeNow { continuation.resume() }
+        }
+    }
+
+    private func closeNow(then completion: (@Sendable () -> Void)?) {
+        let fd: Int32? = socket.withLock { s in
+            let fd = s
+            s = nil
+            return fd
+        }
+        guard let fd else {
+            completion?()
+            return
+        }
+        // nn_close must wait until Dispatch no longer watches the socket's eventfds: closing them under a live
+        // registration could unregister a reused fd number later.
+        let pending = Mutex(2)
+        let finish: @Sendable () -> Void = {
+            let last = pending.withLock { n in
+                n -= 1
+                return n == 0
+            }
+            if last {
                 _ = nn_close(fd)
-                s = nil
+                completion?()
             }
         }
+        if let receiveReadiness { receiveReadiness.cancel(then: finish) } else { finish() }
+        if let sendReadiness { sendReadiness.cancel(then: finish) } else { finish() }
     }
 
     // MARK: endpoints
@@ -193,7 +222,7 @@ public final class NanoSocket: Sendable {
             guard let readiness = sendReadiness else { throw NanomsgError.invalidOption("\(kind) sockets cannot send") }
             let remaining = ContinuousClock.now.duration(to: deadline)
             guard remaining > .zero else { throw NanomsgError.timedOut(operation: "send") }
-            try await withDeadline(remaining) { try await readiness.wait() }
+            try await withDeadline(remaining, operation: "send") { try await readiness.wait() }
         }
     }
 
@@ -202,7 +231,7 @@ public final class NanoSocket: Sendable {
     public func waitUntilSendable(timeout: Duration) async throws -> Bool {
         guard let readiness = sendReadiness else { throw NanomsgError.invalidOption("\(kind) sockets cannot send") }
         do {
-            try await withDeadline(timeout) { try await readiness.wait() }
+            try await withDeadline(timeout, operation: "wait for send") { try await readiness.wait() }
             return true
         } catch NanomsgError.timedOut {
             return false
@@ -261,7 +290,7 @@ public final class NanoSocket: Sendable {
 }
 
 /// Runs `body`, throwing ``NanomsgError/timedOut(operation:)`` if it takes longer than `timeout`.
-func withDeadline(_ timeout: Duration, _ body: @escaping @Sendable () async throws -> Void) async throws {
+func withDeadline(_ timeout: Duration, operation: String, _ body: @escaping @Sendable () async throws -> Void) async throws {
     try await withThrowingTaskGroup(of: Bool.self) { group in
         group.addTask {
             try await body()
@@ -272,6 +301,6 @@ func withDeadline(_ timeout: Duration, _ body: @escaping @Sendable () async thro
             return false
         }
         defer { group.cancelAll() }
-        guard let first = try await group.next(), first else { throw NanomsgError.timedOut(operation: "wait") }
+        guard let first = try await group.next(), first else { throw NanomsgError.timedOut(operation: operation) }
     }
 }

@@ -1,0 +1,103 @@
+import Foundation
+
+/// A child process for tests (nanocat, docker CLI, the docker-librato binary itself), with its output captured.
+///
+/// Test-only code: this library is never linked into the shipped binary, so Foundation's `Process` is fine here.
+public final class TestProcess: @unchecked Sendable {
+    public let process = Process()
+    private let stdoutPipe = Pipe()
+    private let stderrPipe = Pipe()
+    private let lock = NSLock()
+    private var out = Data()
+    private var err = Data()
+
+    /// Starts `executable` with `arguments` (an absolute path, or a name looked up in PATH).
+    public init(_ executable: String, _ arguments: [String], environment: [String: String]? = nil) throws {
+        process.executableURL = URL(fileURLWithPath: executable.hasPrefix("/") ? executable : try Self.which(executable))
+        process.arguments = arguments
+        if let environment { process.environment = environment }
+        process.standardOutput = stdoutPipe
+        process.standardError = stderrPipe
+        stdoutPipe.fileHandleForReading.readabilityHandler = { [weak self] h in
+            let d = h.availableData
+            guard let self else { return }
+            self.lock.lock()
+            self.out.append(d)
+            self.lock.unlock()
+        }
+        stderrPipe.fileHandleForReading.readabilityHandler = { [weak self] h in
+            let d = h.availableData
+            guard let self else { return }
+            self.lock.lock()
+            self.err.append(d)
+            self.lock.unlock()
+        }
+        try process.run()
+    }
+
+    /// Everything written to stdout so far.
+    public var stdout: String {
+        lock.lock()
+        defer { lock.unlock() }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    public var stdoutBytes: [UInt8] {
+        lock.lock()
+        defer { lock.unlock() }
+        return Array(out)
+    }
+
+    public var stderr: String {
+        lock.lock()
+        defer { lock.unlock() }
+        return String(decoding: err, as: UTF8.self)
+    }
+
+    public var isRunning: Bool { process.isRunning }
+    public var pid: Int32 { process.processIdentifier }
+
+    /// Sends `signal` (SIGTERM by default; `SIGKILL` for fault tests).
+    public func signal(_ signal: Int32 = SIGTERM) {
+        if process.isRunning { kill(process.processIdentifier, signal) }
+    }
+
+    /// Waits for the process to exit (polling, without blocking a concurrency thread) and returns its status.
+    @discardableResult
+    public func waitForExit(timeout: Duration = .seconds(60)) async throws -> Int32 {
+        try await Eventually.wait(for: "process \(process.executableURL?.lastPathComponent ?? "?") to exit", timeout: timeout) {
+            !process.isRunning
+        }
+        // Let the readability handlers collect the last output.
+        try? await Task.sleep(for: .milliseconds(50))
+        return process.terminationStatus
+    }
+
+    /// Runs to completion and returns (status, stdout, stderr).
+    public static func run(_ executable: String, _ arguments: [String], timeout: Duration = .seconds(120)) async throws -> (
+        status: Int32, stdout: String, stderr: String
+    ) {
+        let p = try TestProcess(executable, arguments)
+        let status = try await p.waitForExit(timeout: timeout)
+        return (status, p.stdout, p.stderr)
+    }
+
+    static func which(_ name: String) throws -> String {
+        for dir in (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":") {
+            let path = "\(dir)/\(name)"
+            if FileManager.default.isExecutableFile(atPath: path) { return path }
+        }
+        throw NotFound(name: name)
+    }
+
+    public struct NotFound: Error, CustomStringConvertible {
+        public let name: String
+        public var description: String { "\(name) not found in PATH; run scripts/test-env.sh to install what the tests need" }
+    }
+
+    deinit {
+        stdoutPipe.fileHandleForReading.readabilityHandler = nil
+        stderrPipe.fileHandleForReading.readabilityHandler = nil
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+    }
+}
