@@ -57,6 +57,29 @@ public struct AcceptedMeasurement: Sendable, Hashable {
     /// The `attributes` object as posted.
     public var attributes: JSONValue?
 
+    /// Creates a record (the fake fills these; tests build expected values with it).
+    public init(
+        kind: Kind, name: String, source: String? = nil, tags: [String: String] = [:], time: Int, value: Double? = nil,
+        count: Int? = nil, sum: Double? = nil, min: Double? = nil, max: Double? = nil, sumSquares: Double? = nil,
+        last: Double? = nil, stddev: Double? = nil, period: Int? = nil, attributes: JSONValue? = nil
+    ) {
+        self.kind = kind
+        self.name = name
+        self.source = source
+        self.tags = tags
+        self.time = time
+        self.value = value
+        self.count = count
+        self.sum = sum
+        self.min = min
+        self.max = max
+        self.sumSquares = sumSquares
+        self.last = last
+        self.stddev = stddev
+        self.period = period
+        self.attributes = attributes
+    }
+
     /// Identity of the data point: lower-cased name and source/tags (Librato treats them case-insensitively),
     /// and time.
     public var pointKey: PointKey {

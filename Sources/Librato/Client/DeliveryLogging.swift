@@ -24,26 +24,26 @@ extension Logger {
         case .unauthorized(let messages):
             meta["librato.error"] = "\(messages.joined(separator: "; "))"
             error(
-                "Librato rejected the credential (401). Check LIBRATO_EMAIL and LIBRATO_TOKEN / LIBRATO_TOKEN_FILE (a Record Only or Full Access token). Keeping the data and retrying every \(Int(slowRetry)) s",
+                "Librato rejected the credential (401). Check LIBRATO_EMAIL and LIBRATO_TOKEN / LIBRATO_TOKEN_FILE (a Record Only or Full Access token). Keeping the data and retrying every \(seconds(slowRetry))",
                 metadata: meta
             )
         case .tagsNotEnabled(let messages):
             meta["librato.error"] = "\(messages.joined(separator: "; "))"
             error(
-                "This Librato account does not accept tagged measurements (403). Set LIBRATO_API=legacy to post to /v1/metrics instead. Keeping the data and retrying every \(Int(slowRetry)) s",
+                "This Librato account does not accept tagged measurements (403). Set LIBRATO_API=legacy to post to /v1/metrics instead. Keeping the data and retrying every \(seconds(slowRetry))",
                 metadata: meta
             )
         case .forbidden(let messages):
             meta["librato.error"] = "\(messages.joined(separator: "; "))"
             error(
-                "Librato refused the request (403). Check that the token may write measurements (Record Only or Full Access) and that LIBRATO_API_URL uses https. Keeping the data and retrying every \(Int(slowRetry)) s",
+                "Librato refused the request (403). Check that the token may write measurements (Record Only or Full Access) and that LIBRATO_API_URL uses https. Keeping the data and retrying every \(seconds(slowRetry))",
                 metadata: meta
             )
         case .misconfigured(let status, let messages):
             meta["librato.status"] = "\(status)"
             meta["librato.error"] = "\(messages.joined(separator: "; "))"
             error(
-                "Librato answered with an unexpected status. Check LIBRATO_API_URL (it should be the API root, e.g. https://metrics-api.librato.com). Keeping the data and retrying every \(Int(slowRetry)) s",
+                "Librato answered with an unexpected status. Check LIBRATO_API_URL (it should be the API root, e.g. https://metrics-api.librato.com). Keeping the data and retrying every \(seconds(slowRetry))",
                 metadata: meta
             )
         case .split(let count, let status, let messages):
@@ -70,4 +70,7 @@ extension Logger {
     }
 
     private func rounded(_ x: Double) -> Double { (x * 1000).rounded() / 1000 }
+
+    /// `60 s`, or `0.03 s` for sub-second test settings.
+    private func seconds(_ x: Double) -> String { x >= 1 ? "\(Int(x)) s" : "\(rounded(x)) s" }
 }

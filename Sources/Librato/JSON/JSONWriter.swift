@@ -95,10 +95,10 @@ public struct JSONWriter: Sendable {
         }
     }
 
-    /// Integral values below 1e15 print as integers (`106496`, like the seed's payloads); others use Swift's
+    /// Integral values below 2^53 print as integers (`106496`, like the seed's payloads); others use Swift's
     /// shortest round-trip form (`0.1`, `1e-05`, `6.389019682951282e+21`), all valid JSON.
     public static func formatNumber(_ x: Double) -> String {
-        if x == x.rounded(), x.magnitude < 1e15 { return String(Int64(x)) }
+        if x == x.rounded(), x.magnitude < 9_007_199_254_740_992 { return String(Int64(x)) }
         return x.description
     }
 
