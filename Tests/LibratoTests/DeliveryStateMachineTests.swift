@@ -121,6 +121,18 @@ struct DeliveryStateMachineTests {
         #expect(sm.report.requestsByStatus == [503: 1, 500: 1, 200: 1])
     }
 
+    @Test("a 503 with Retry-After waits that long (capped), not just the backoff")
+    func retryAfterOn503() {
+        var sm = machine(numbered(1))
+        guard case .send(let r) = sm.nextAction(now: T0) else { return }
+        sm.handle(r.id, answer(503, "", headers: [("Retry-After", "120")]), now: T0)
+        #expect(sm.nextAction(now: T0) == .wait(until: T0 + 120))
+        var capped = machine(numbered(1))
+        guard case .send(let r2) = capped.nextAction(now: T0) else { return }
+        capped.handle(r2.id, answer(503, "", headers: [("Retry-After", "100000")]), now: T0)
+        #expect(capped.nextAction(now: T0) == .wait(until: T0 + 300))
+    }
+
     @Test("backoff grows to the cap and stays within [cap/2, cap]")
     func backoffCap() {
         var sm = machine(numbered(1))

@@ -30,11 +30,16 @@ public final class FakeLibrato: Sendable {
     public let port: Int
     private let core: FakeLibratoCore
     private let channel: any Channel
+    private let connections: ConnectionRegistry
 
-    private init(configuration: FakeLibratoConfiguration, core: FakeLibratoCore, channel: any Channel, port: Int) {
+    private init(
+        configuration: FakeLibratoConfiguration, core: FakeLibratoCore, channel: any Channel, connections: ConnectionRegistry,
+        port: Int
+    ) {
         self.configuration = configuration
         self.core = core
         self.channel = channel
+        self.connections = connections
         self.port = port
         self.baseURL = "http://127.0.0.1:\(port)"
     }
@@ -42,11 +47,13 @@ public final class FakeLibrato: Sendable {
     /// Starts a fake on 127.0.0.1 and an ephemeral port.
     public static func start(_ configuration: FakeLibratoConfiguration = FakeLibratoConfiguration()) async throws -> FakeLibrato {
         let core = FakeLibratoCore(configuration: configuration)
+        let connections = ConnectionRegistry()
         let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
+                connections.add(channel)
+                return channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
                     try channel.pipeline.syncOperations.addHandler(FakeLibratoHandler(core: core))
                 }
@@ -57,12 +64,13 @@ public final class FakeLibrato: Sendable {
             try? await channel.close()
             throw FakeLibratoError.noPort
         }
-        return FakeLibrato(configuration: configuration, core: core, channel: channel, port: port)
+        return FakeLibrato(configuration: configuration, core: core, channel: channel, connections: connections, port: port)
     }
 
-    /// Stops listening. Open connections are closed by their clients or when the process ends.
+    /// Stops listening and closes every open connection (including requests held by a `.timeout` fault).
     public func shutdown() async throws {
         try await channel.close()
+        for connection in connections.all { try? await connection.close() }
     }
 
     // MARK: faults
@@ -136,6 +144,19 @@ public final class FakeLibrato: Sendable {
         return "condition not met after \(timeout): \(s.requests.count) requests (\(statuses)), "
             + "\(s.accepted.count) measurements and \(s.annotations.count) annotations accepted"
     }
+}
+
+/// The fake's open connections, so that shutdown can close stalled ones.
+private final class ConnectionRegistry: Sendable {
+    private let channels = Mutex<[ObjectIdentifier: any Channel]>([:])
+
+    func add(_ channel: any Channel) {
+        let id = ObjectIdentifier(channel)
+        channels.withLock { $0[id] = channel }
+        channel.closeFuture.whenComplete { [self] _ in _ = channels.withLock { $0.removeValue(forKey: id) } }
+    }
+
+    var all: [any Channel] { channels.withLock { Array($0.values) } }
 }
 
 /// Failures of the fake itself.

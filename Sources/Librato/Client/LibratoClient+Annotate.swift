@@ -40,9 +40,10 @@ extension LibratoClient {
                     delay = max(0, (resumeAt ?? now + policy.backoff(failures: failures)) - now)
                     delay = min(delay, policy.maxRateLimitWait.seconds)
                     reason = messages.joined(separator: "; ")
-                case .transient(let messages):
+                case .transient(let retryAt, let messages):
                     failures += 1
                     delay = policy.backoff(failures: failures)
+                    if let retryAt { delay = max(delay, min(retryAt - now, policy.maxRateLimitWait.seconds)) }
                     reason = messages.joined(separator: "; ")
                 case .unauthorized(let messages), .tagsNotEnabled(let messages), .forbidden(let messages),
                     .misconfigured(let messages):

@@ -117,6 +117,13 @@ public final class LibratoClient: MetricsSink {
         }
         for e in machine.takeEvents() { logger.log(e, api: configuration.api, url: url, slowRetry: slow) }
         let report = machine.report
+        logger.debug(
+            "Librato submit finished",
+            metadata: [
+                "librato.submitted": "\(report.submitted)", "librato.accepted": "\(report.accepted)",
+                "librato.invalid": "\(report.invalid.count)", "librato.too_old": "\(report.tooOld)",
+                "librato.requests": "\(report.requests)", "librato.retries": "\(report.retries)",
+            ])
         if !report.isComplete {
             logger.warning(
                 "Librato submit cancelled before every measurement was delivered",

@@ -7,7 +7,7 @@ import NIOCore
 /// Rules (librato-api.md §5):
 /// - 2xx: accepted. Rate-limit headers with `remaining=0` pause sending until `reset`.
 /// - 5xx, 408, timeouts, connection errors: exponential backoff with jitter, in [d/2, d] for d = initial × 2^(n−1)
-///   capped at the maximum, n = consecutive failures. Only requests sent after the previous failure escalate n,
+///   capped at the maximum, n = consecutive failures (or later, when a 5xx carries `Retry-After`). Only requests sent after the previous failure escalate n,
 ///   so four parallel failures count once. After any failure one request is in flight at a time until a success.
 /// - 429 and rate-limit 403s: pause until `Retry-After` or the `reset` of an exhausted `X-Librato-RateLimit-*`
 ///   header (capped), or back off when neither says. The whole batch is re-sent: a 429 may mean partial
@@ -194,8 +194,8 @@ struct DeliveryStateMachine {
             slowRetry(batch, now: now, event: .forbidden(messages: messages))
         case .misconfigured(let messages):
             slowRetry(batch, now: now, event: .misconfigured(status: status, messages: messages))
-        case .transient(let messages):
-            backOff(batch, sentAt: sentAt, now: now, reason: messages.first ?? "HTTP \(status)", status: status)
+        case .transient(let retryAt, let messages):
+            backOff(batch, sentAt: sentAt, now: now, reason: messages.first ?? "HTTP \(status)", status: status, retryAt: retryAt)
         }
     }
 
@@ -216,11 +216,12 @@ struct DeliveryStateMachine {
         probing = false
     }
 
-    private mutating func backOff(_ batch: Batch, sentAt: Double, now: Double, reason: String, status: Int?) {
+    private mutating func backOff(_ batch: Batch, sentAt: Double, now: Double, reason: String, status: Int?, retryAt: Double? = nil) {
         if sentAt >= lastFailureAt { failures += 1 }
         lastFailureAt = now
         probing = true
-        let delay = jittered(policy.backoff(failures: failures))
+        var delay = jittered(policy.backoff(failures: failures))
+        if let retryAt { delay = max(delay, min(retryAt - now, policy.maxRateLimitWait.seconds)) }
         gate = max(gate, now + delay)
         pending.prepend(batch)
         events.append(.retrying(reason: reason, status: status, delay: delay, count: batch.indices.count))

@@ -12,8 +12,8 @@ enum ResponseClass: Equatable {
     case tagsNotEnabled([String])
     /// Any other 403 (token role without write access, plain HTTP, …).
     case forbidden([String])
-    /// 5xx or 408: try again after a backoff.
-    case transient([String])
+    /// 5xx or 408: try again after a backoff, or later when `Retry-After` says so (503 maintenance).
+    case transient(retryAt: Double?, [String])
     /// 1xx, 3xx and other 4xx (404, 405, 415, …): our configuration is wrong (e.g. `LIBRATO_API_URL`).
     case misconfigured([String])
 
@@ -38,7 +38,7 @@ enum ResponseClass: Equatable {
             } else {
                 self = .forbidden(messages)
             }
-        case 408, 500..<600: self = .transient(messages)
+        case 408, 500..<600: self = .transient(retryAt: rate.retryAfter, messages)
         default: self = .misconfigured(messages)
         }
     }
