@@ -31,6 +31,25 @@ struct ClientEndToEndTests {
         }
     }
 
+    @Test("exact payloads on the wire, both APIs")
+    func exactPayloads() async throws {
+        try await withFake { fake async throws in
+            let t = alignedNow()
+            let ms = [
+                Measurement(name: "docker.container.cpu.percent", source: "c1:h1:web 1", tags: ["container": "web 1"], time: t,
+                            value: .summary(Summary(count: 8, sum: 40, min: 2, max: 9, sumSquares: 232, last: 9)), period: 60),
+                Measurement(name: "docker.containers.running", source: "c1", tags: ["cluster": "c1"], time: t, value: .single(3)),
+            ]
+            try await withClient(makeClient(fake)) { client async throws in _ = await client.submit(ms) }
+            try await withClient(makeClient(fake, api: .tagged)) { client async throws in _ = await client.submit(ms) }
+            let bodies = fake.snapshot.requests.map(\.bodyText)
+            #expect(bodies == [
+                #"{"gauges":[{"name":"docker.container.cpu.percent","source":"c1:h1:web_1","measure_time":\#(t),"count":8,"sum":40,"min":2,"max":9,"sum_squares":232,"period":60},{"name":"docker.containers.running","source":"c1","measure_time":\#(t),"value":3}]}"#,
+                #"{"measurements":[{"name":"docker.container.cpu.percent","time":\#(t),"tags":{"container":"web 1"},"count":8,"sum":40,"min":2,"max":9,"last":9,"stddev":2,"period":60},{"name":"docker.containers.running","time":\#(t),"tags":{"cluster":"c1"},"value":3}]}"#,
+            ])
+        }
+    }
+
     @Test("tagged: 2500 measurements in 3 requests of at most 1000, 202 counts as accepted")
     func taggedHappyPath() async throws {
         try await withFake { fake async throws in
@@ -71,7 +90,9 @@ struct ClientEndToEndTests {
             plan += Array(repeating: .status(503), count: 6) + [.rateLimited429, .rateLimited429, .dropConnection]
             plan += Array(repeating: .status(502), count: 6) + [.timeout(seconds: 5), .rateLimited429, .rateLimited429]
             fake.inject(plan)
-            let client = makeClient(fake, requestTimeout: .milliseconds(300))
+            // Long enough that only the two stalled requests time out, even on a loaded 2-core machine: a request
+            // the fake answered after the client gave up would (correctly) be re-sent and stored twice.
+            let client = makeClient(fake, requestTimeout: .milliseconds(1500))
             try await withClient(client) { client async throws in
                 let ms = gauges(2000)
                 let report = await client.submit(ms)

@@ -124,6 +124,18 @@ struct FakeLibratoTests {
         }
     }
 
+    @Test("the time window follows the injected clock")
+    func injectedClock() async throws {
+        var config = FakeLibratoConfiguration()
+        config.now = { 1_000_000_000 }
+        try await withFake(config) { fake async throws in
+            #expect(try await raw(fake, "/v1/metrics", #"{"gauges":[{"name":"x","value":1,"measure_time":1000000000}]}"#).status == 200)
+            #expect(try await raw(fake, "/v1/metrics", #"{"gauges":[{"name":"x","value":1,"measure_time":1000000301}]}"#).status == 400)
+            #expect(try await raw(fake, "/v1/metrics", #"{"gauges":[{"name":"x","value":1}]}"#).status == 200)
+            #expect(fake.snapshot.accepted.map(\.time) == [1_000_000_000, 1_000_000_000])
+        }
+    }
+
     @Test("at most 300 legacy / 1000 tagged measurements per request (the fake's strict reading)")
     func countLimits() async throws {
         try await withFake { fake async throws in
