@@ -75,6 +75,7 @@ let package = Package(
             dependencies: [
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
@@ -134,5 +135,15 @@ let package = Package(
         .testTarget(name: "NanomsgTests", dependencies: ["Nanomsg", "DockerLibratoTesting"], swiftSettings: swiftSettings),
         .testTarget(name: "ContainerMetricsTests", dependencies: ["ContainerMetrics"], swiftSettings: swiftSettings),
         .testTarget(name: "WireFormatTests", dependencies: ["WireFormat", "ContainerMetrics"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "LibratoTests",
+            dependencies: [
+                "Librato", "DockerLibratoTesting",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
     ]
 )

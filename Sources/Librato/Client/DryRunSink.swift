@@ -1,0 +1,90 @@
+public import Logging
+import Synchronization
+
+/// A sink that sends nothing: it prints every request exactly as ``LibratoClient`` would send it — method, URL,
+/// headers (with `Authorization: Basic <redacted>`) and JSON body — then a blank line. Used when no credential is
+/// configured, so that operators can try the product and see the payloads.
+///
+/// It runs the same delivery state machine as the client (sanitising, max-age, batching), answering each request
+/// with a synthetic 200, so the printed batches are the ones the client would post.
+public final class DryRunSink: MetricsSink {
+    /// Where the requests go.
+    public enum Output: Sendable {
+        /// The process's standard output.
+        case standardOutput
+        /// Appended to the file at this path (created if missing).
+        case file(path: String)
+        /// Handed to a closure, one request per call (for tests and embedding).
+        case custom(@Sendable (String) -> Void)
+    }
+
+    /// The settings whose URL, API, batching and `User-Agent` are printed.
+    public let configuration: LibratoConfiguration
+    private let output: Output
+    private let logger: Logger
+    private let clock: any LibratoClock
+    private let writeLock = Mutex(())
+
+    public var api: LibratoAPI { configuration.api }
+
+    /// Creates a dry-run sink.
+    public init(
+        configuration: LibratoConfiguration,
+        output: Output = .standardOutput,
+        logger: Logger,
+        clock: any LibratoClock = SystemLibratoClock()
+    ) {
+        self.configuration = configuration
+        self.output = output
+        self.logger = logger
+        self.clock = clock
+    }
+
+    public func submit(_ measurements: [Measurement]) async -> SubmitReport {
+        var machine = DeliveryStateMachine(
+            measurements: measurements, api: configuration.api, batcher: configuration.batcher,
+            policy: configuration.retry, maxConcurrent: 1, now: clock.now()
+        )
+        let url = configuration.baseURL + configuration.api.path
+        while case .send(let request) = machine.nextAction(now: clock.now()) {
+            emit(method: "POST", url: url, body: request.body)
+            machine.handle(request.id, .response(status: 200, headers: [], body: []), now: clock.now())
+        }
+        for e in machine.takeEvents() {
+            logger.log(e, api: configuration.api, url: url, slowRetry: configuration.retry.slowRetryInterval.seconds)
+        }
+        return machine.report
+    }
+
+    public func annotate(_ annotation: Annotation) async -> AnnotationResult {
+        let a = AnnotationPreparer.prepare(annotation)
+        emit(method: "POST", url: configuration.baseURL + "/v1/annotations/" + a.stream, body: PayloadEncoder.annotationBody(a))
+        return .dryRun
+    }
+
+    public func shutdown() async throws {}
+
+    /// The text printed for one request.
+    public func render(method: String, url: String, body: [UInt8]) -> String {
+        var lines = ["\(method) \(url)", "Authorization: Basic <redacted>"]
+        for (name, value) in configuration.commonHeaders(contentLength: body.count) { lines.append("\(name): \(value)") }
+        lines.append("")
+        lines.append(String(decoding: body, as: UTF8.self))
+        return lines.joined(separator: "\n") + "\n\n"
+    }
+
+    private func emit(method: String, url: String, body: [UInt8]) {
+        let text = render(method: method, url: url, body: body)
+        writeLock.withLock { _ in
+            do {
+                switch output {
+                case .standardOutput: try SystemIO.writeAll(1, Array(text.utf8))
+                case .file(let path): try SystemIO.append(Array(text.utf8), toFile: path)
+                case .custom(let sink): sink(text)
+                }
+            } catch {
+                logger.error("Dry-run sink cannot write its output", metadata: ["error": "\(error)"])
+            }
+        }
+    }
+}

@@ -1,0 +1,178 @@
+public import AsyncHTTPClient
+public import Logging
+import NIOCore
+import NIOHTTP1
+import Synchronization
+
+/// Posts measurements and annotations to Librato over HTTPS with AsyncHTTPClient.
+///
+/// Delivery follows ``DeliveryStateMachine`` (retry, backoff, rate limits, split on 400, max age); this class only
+/// performs the requests it asks for. Several submits may run at once: they share the concurrency limit and the
+/// pauses caused by rate limits and outages, because both are account-wide.
+public final class LibratoClient: MetricsSink {
+    /// This library's version, used in the default `User-Agent`.
+    public static let version = "0.1.0"
+
+    /// The settings in use.
+    public let configuration: LibratoConfiguration
+    private let credentials: LibratoCredentials
+    private let http: HTTPClient
+    private let ownsHTTPClient: Bool
+    let logger: Logger
+    private let clock: any LibratoClock
+    private let permits: AsyncSemaphore
+    private let sharedGate = Mutex(-Double.infinity)
+
+    public var api: LibratoAPI { configuration.api }
+
+    /// The URL measurements are posted to.
+    public var measurementsURL: String { configuration.baseURL + configuration.api.path }
+
+    /// Creates a client. Without `httpClient` it creates (and on ``shutdown()`` shuts down) its own, with redirects
+    /// disabled so that the credential is never sent to another host.
+    public init(
+        configuration: LibratoConfiguration,
+        credentials: LibratoCredentials,
+        httpClient: HTTPClient? = nil,
+        logger: Logger,
+        clock: any LibratoClock = SystemLibratoClock()
+    ) {
+        self.configuration = configuration
+        self.credentials = credentials
+        self.logger = logger
+        self.clock = clock
+        self.permits = AsyncSemaphore(permits: configuration.maxConcurrentRequests)
+        if let httpClient {
+            self.http = httpClient
+            self.ownsHTTPClient = false
+        } else {
+            let config = HTTPClient.Configuration(
+                redirectConfiguration: .disallow,
+                timeout: .init(connect: .nanoseconds(Int64(configuration.connectTimeout.seconds * 1e9))),
+                decompression: .disabled
+            )
+            self.http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: config)
+            self.ownsHTTPClient = true
+        }
+        if configuration.baseURL.lowercased().hasPrefix("http://") {
+            logger.warning(
+                "LIBRATO_API_URL uses plain http: the credential travels unencrypted and Librato itself refuses non-https requests",
+                metadata: ["librato.url": "\(configuration.baseURL)"]
+            )
+        }
+    }
+
+    public func shutdown() async throws {
+        if ownsHTTPClient { try await http.shutdown() }
+    }
+
+    private enum DriverEvent: Sendable {
+        case response(Int, DeliveryStateMachine.Outcome?)
+        case timer(Double)
+    }
+
+    public func submit(_ measurements: [Measurement]) async -> SubmitReport {
+        var machine = DeliveryStateMachine(
+            measurements: measurements, api: configuration.api, batcher: configuration.batcher,
+            policy: configuration.retry, maxConcurrent: configuration.maxConcurrentRequests, now: clock.now()
+        )
+        let url = measurementsURL
+        let slow = configuration.retry.slowRetryInterval.seconds
+        let clock = self.clock
+        await withTaskGroup(of: DriverEvent.self) { group in
+            var timer: Double?
+            while true {
+                if Task.isCancelled { machine.cancel() }
+                let action = machine.nextAction(now: clock.now(), externalGate: sharedGate.withLock { $0 })
+                for e in machine.takeEvents() { logger.log(e, api: configuration.api, url: url, slowRetry: slow) }
+                switch action {
+                case .finished:
+                    group.cancelAll()
+                    return
+                case .send(let request):
+                    group.addTask { .response(request.id, await self.perform(request.body, url: url)) }
+                    continue
+                case .wait(let until):
+                    if timer == nil || until < timer! {
+                        timer = until
+                        group.addTask {
+                            try? await clock.sleep(until: until)
+                            return .timer(until)
+                        }
+                    }
+                case .awaitResponses:
+                    break
+                }
+                switch await group.next() {
+                case .timer(let at):
+                    if at == timer { timer = nil }
+                case .response(let id, let outcome?):
+                    machine.handle(id, outcome, now: clock.now())
+                    let gate = machine.gate
+                    sharedGate.withLock { $0 = max($0, gate) }
+                case .response(_, nil), nil:
+                    continue  // cancelled; the loop's head notices
+                }
+            }
+        }
+        for e in machine.takeEvents() { logger.log(e, api: configuration.api, url: url, slowRetry: slow) }
+        let report = machine.report
+        logger.debug(
+            "Librato submit finished",
+            metadata: [
+                "librato.submitted": "\(report.submitted)", "librato.accepted": "\(report.accepted)",
+                "librato.invalid": "\(report.invalid.count)", "librato.too_old": "\(report.tooOld)",
+                "librato.requests": "\(report.requests)", "librato.retries": "\(report.retries)",
+            ])
+        if !report.isComplete {
+            logger.warning(
+                "Librato submit cancelled before every measurement was delivered",
+                metadata: ["librato.undelivered": "\(report.undelivered.count)"]
+            )
+        }
+        return report
+    }
+
+    /// Performs one POST; nil when the task was cancelled.
+    func perform(_ body: [UInt8], url: String) async -> DeliveryStateMachine.Outcome? {
+        do {
+            try await permits.acquire()
+        } catch {
+            return nil
+        }
+        defer { permits.release() }
+        var request = HTTPClientRequest(url: url)
+        request.method = .POST
+        request.headers.add(name: "Authorization", value: credentials.authorizationHeader)
+        for (name, value) in configuration.commonHeaders(contentLength: body.count) where name != "Content-Length" {
+            request.headers.add(name: name, value: value)
+        }
+        request.body = .bytes(ByteBuffer(bytes: body))
+        let timeout = TimeAmount.nanoseconds(Int64(configuration.requestTimeout.seconds * 1e9))
+        do {
+            let response = try await http.execute(request, timeout: timeout)
+            let buffer = try await response.body.collect(upTo: 1 << 20)
+            return .response(
+                status: Int(response.status.code),
+                headers: response.headers.map { ($0.name, $0.value) },
+                body: Array(buffer.readableBytesView)
+            )
+        } catch {
+            if Task.isCancelled { return nil }
+            return .transportFailure(Self.classify(error))
+        }
+    }
+
+    func clockNow() -> Double { clock.now() }
+
+    func sleep(until deadline: Double) async throws { try await clock.sleep(until: deadline) }
+
+    static func classify(_ error: any Error) -> DeliveryStateMachine.TransportFailure {
+        if let e = error as? HTTPClientError,
+            e == .deadlineExceeded || e == .readTimeout || e == .connectTimeout || e == .writeTimeout
+        {
+            return .timeout
+        }
+        return .connection(String(describing: error))
+    }
+}

@@ -1,0 +1,36 @@
+public import Logging
+
+/// Where measurements and annotations go: the real ``LibratoClient``, or the ``DryRunSink`` that prints requests.
+public protocol MetricsSink: Sendable {
+    /// The API whose request format is used.
+    var api: LibratoAPI { get }
+
+    /// Delivers `measurements` and returns when every one of them is accepted, rejected as invalid, or dropped as
+    /// too old — retrying internally as long as that takes. Cancelling the calling task ends it early; the report
+    /// then lists what was not delivered.
+    func submit(_ measurements: [Measurement]) async -> SubmitReport
+
+    /// Creates an annotation, retrying transient failures until the configured deadline.
+    func annotate(_ annotation: Annotation) async -> AnnotationResult
+
+    /// Releases resources (HTTP connections). Call once, after the last submit.
+    func shutdown() async throws
+}
+
+/// Builds the sink for a configuration: the real client when a credential is configured, the dry-run sink
+/// (printing to `dryRunOutput`) otherwise — the default for trying the product out.
+public func makeMetricsSink(
+    configuration: LibratoConfiguration,
+    credentials: LibratoCredentials?,
+    dryRunOutput: DryRunSink.Output = .standardOutput,
+    logger: Logger
+) -> any MetricsSink {
+    if let credentials {
+        return LibratoClient(configuration: configuration, credentials: credentials, logger: logger)
+    }
+    logger.notice(
+        "No Librato credential configured (LIBRATO_EMAIL + LIBRATO_TOKEN or LIBRATO_TOKEN_FILE): dry run, printing requests instead of sending them",
+        metadata: ["librato.api": "\(configuration.api.rawValue)"]
+    )
+    return DryRunSink(configuration: configuration, output: dryRunOutput, logger: logger)
+}

@@ -1,0 +1,125 @@
+/// Builds compact JSON text into a byte buffer, with a fixed member order so that payloads are byte-for-byte
+/// predictable (tests compare them exactly).
+public struct JSONWriter: Sendable {
+    /// The bytes written so far.
+    public private(set) var bytes: [UInt8] = []
+    private var needsComma: [Bool] = [false]
+    private var pendingKey = false
+
+    /// An empty writer.
+    public init() {}
+
+    /// The bytes as a String.
+    public var text: String { String(decoding: bytes, as: UTF8.self) }
+
+    private mutating func separator() {
+        if needsComma[needsComma.count - 1] { bytes.append(UInt8(ascii: ",")) }
+        needsComma[needsComma.count - 1] = true
+    }
+
+    /// Writes `{`, the members written by `body`, and `}`.
+    public mutating func object(_ body: (inout JSONWriter) -> Void) {
+        valuePrefix()
+        bytes.append(UInt8(ascii: "{"))
+        needsComma.append(false)
+        body(&self)
+        needsComma.removeLast()
+        bytes.append(UInt8(ascii: "}"))
+    }
+
+    /// Writes `[`, the elements written by `body`, and `]`.
+    public mutating func array(_ body: (inout JSONWriter) -> Void) {
+        valuePrefix()
+        bytes.append(UInt8(ascii: "["))
+        needsComma.append(false)
+        body(&self)
+        needsComma.removeLast()
+        bytes.append(UInt8(ascii: "]"))
+    }
+
+    /// Writes a member name; the next value written is its value.
+    public mutating func key(_ k: String) {
+        separator()
+        Self.appendString(k, to: &bytes)
+        bytes.append(UInt8(ascii: ":"))
+        pendingKey = true
+    }
+
+    /// Writes a string value.
+    public mutating func string(_ s: String) {
+        valuePrefix()
+        Self.appendString(s, to: &bytes)
+    }
+
+    /// Writes a number (see ``formatNumber(_:)``). The caller makes sure it is finite.
+    public mutating func number(_ x: Double) {
+        valuePrefix()
+        bytes.append(contentsOf: Self.formatNumber(x).utf8)
+    }
+
+    /// Writes an integer.
+    public mutating func int(_ n: Int) {
+        valuePrefix()
+        bytes.append(contentsOf: String(n).utf8)
+    }
+
+    /// Writes `true` or `false`.
+    public mutating func bool(_ b: Bool) {
+        valuePrefix()
+        bytes.append(contentsOf: (b ? "true" : "false").utf8)
+    }
+
+    /// Writes already-encoded JSON (e.g. a pre-encoded array element).
+    public mutating func raw(_ json: [UInt8]) {
+        valuePrefix()
+        bytes.append(contentsOf: json)
+    }
+
+    /// Writes a parsed value back out.
+    public mutating func value(_ v: JSONValue) {
+        switch v {
+        case .null: raw(Array("null".utf8))
+        case .bool(let b): bool(b)
+        case .number(let n): raw(Array(n.utf8))
+        case .string(let s): string(s)
+        case .array(let a): array { w in for e in a { w.value(e) } }
+        case .object(let m): object { w in for e in m { w.key(e.key); w.value(e.value) } }
+        }
+    }
+
+    private mutating func valuePrefix() {
+        if pendingKey {
+            pendingKey = false
+        } else {
+            separator()
+        }
+    }
+
+    /// Integral values below 2^53 print as integers (`106496`, like the seed's payloads); others use Swift's
+    /// shortest round-trip form (`0.1`, `1e-05`, `6.389019682951282e+21`), all valid JSON.
+    public static func formatNumber(_ x: Double) -> String {
+        if x == x.rounded(), x.magnitude < 9_007_199_254_740_992 { return String(Int64(x)) }
+        return x.description
+    }
+
+    /// Appends `s` as a JSON string literal: `"` and `\` escaped, control characters as `\u00XX`, the rest as UTF-8.
+    public static func appendString(_ s: String, to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        for b in s.utf8 {
+            switch b {
+            case UInt8(ascii: "\""): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])
+            case UInt8(ascii: "\\"): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\")])
+            case 0x0A: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
+            case 0x0D: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
+            case 0x09: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
+            case 0..<0x20:
+                let hex = Array("0123456789abcdef".utf8)
+                out.append(contentsOf: Array("\\u00".utf8))
+                out.append(hex[Int(b >> 4)])
+                out.append(hex[Int(b & 0xF)])
+            default: out.append(b)
+            }
+        }
+        out.append(UInt8(ascii: "\""))
+    }
+}
