@@ -136,5 +136,15 @@ let package = Package(
         .testTarget(name: "NanomsgTests", dependencies: ["Nanomsg", "DockerLibratoTesting"], swiftSettings: swiftSettings),
         .testTarget(name: "ContainerMetricsTests", dependencies: ["ContainerMetrics"], swiftSettings: swiftSettings),
         .testTarget(name: "WireFormatTests", dependencies: ["WireFormat", "ContainerMetrics"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "DockerEngineTests",
+            dependencies: ["DockerEngine", "ContainerMetrics", "DockerLibratoTesting", .product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "StatsSourceTests",
+            dependencies: ["Collector", "DockerEngine", "ContainerMetrics", "DockerLibratoTesting"],
+            swiftSettings: swiftSettings
+        ),
     ]
 )

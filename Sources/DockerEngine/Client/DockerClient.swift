@@ -202,6 +202,13 @@ public final class DockerClient: Sendable {
         if let error = error as? HTTPClientError, error == .deadlineExceeded || error == .readTimeout {
             return .timeout(path: path, seconds: Double(requestTimeout.components.seconds))
         }
+        if let io = error as? IOError {
+            let reason = String(cString: strerror(io.errnoCode))
+            switch (io.errnoCode, endpoint) {
+            case (ENOENT, .unix): return .daemonUnreachable(endpoint: endpoint.description, reason: "the socket does not exist (\(reason))")
+            default: return .daemonUnreachable(endpoint: endpoint.description, reason: reason)
+            }
+        }
         return .daemonUnreachable(endpoint: endpoint.description, reason: text)
     }
 

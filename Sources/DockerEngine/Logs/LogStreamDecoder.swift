@@ -86,6 +86,11 @@ public struct LogStreamDecoder: StreamDecoder {
             return nil
         }
         let kind = buffer[start]
+        guard kind <= 3, buffer[start + 1] == 0, buffer[start + 2] == 0, buffer[start + 3] == 0 else {
+            start = buffer.count
+            throw DockerError.invalidResponse(
+                path: "log stream", reason: "bad frame header (stream byte \(kind)); is this a TTY container read as multiplexed?")
+        }
         let length =
             Int(buffer[start + 4]) << 24 | Int(buffer[start + 5]) << 16 | Int(buffer[start + 6]) << 8 | Int(buffer[start + 7])
         guard available >= 8 + length else {
@@ -98,18 +103,12 @@ public struct LogStreamDecoder: StreamDecoder {
         let payloadStart = start + 8
         let payloadEnd = payloadStart + length
         start = payloadEnd
-        let stream: LogBucket.Stream
-        switch kind {
-        case 0, 1: stream = .stdout
-        case 2: stream = .stderr
-        case 3:
+        if kind == 3 {
             throw DockerError.invalidResponse(
                 path: "log stream", reason: "dockerd reported: \(String(decoding: buffer[payloadStart..<payloadEnd], as: UTF8.self))")
-        default:
-            start = buffer.count
-            throw DockerError.invalidResponse(
-                path: "log stream", reason: "bad frame header (stream byte \(kind)); is this a TTY container read as multiplexed?")
         }
+        // 0 is stdin, which Docker only echoes on stdout.
+        let stream: LogBucket.Stream = kind == 2 ? .stderr : .stdout
         var messageStart = payloadStart
         var timestamp: Int64 = 0
         if timestamps, let (ts, after) = parseTimestamp(from: payloadStart, limit: payloadEnd) {
