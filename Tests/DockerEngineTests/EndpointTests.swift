@@ -2,11 +2,11 @@ import DockerLibratoTesting
 import NIOCore
 import Testing
 
+@testable import DockerEngine
+
 #if canImport(Glibc)
 import Glibc
 #endif
-
-@testable import DockerEngine
 
 @Suite struct EndpointTests {
     @Test func defaultsToTheUnixSocket() throws {
@@ -26,7 +26,13 @@ import Glibc
 
     @Test func tlsVerifyTakesCertificatesFromCertPath() throws {
         let pem = ["ca.pem": "x", "cert.pem": "x", "key.pem": "x"]
-        let dir = try FixtureDirectory("certs", files: pem.reduce(into: [:]) { $0[$1.key] = $1.value; $0[".docker/" + $1.key] = $1.value })
+        let dir = try FixtureDirectory(
+            "certs",
+            files: pem.reduce(into: [:]) {
+                $0[$1.key] = $1.value
+                $0[".docker/" + $1.key] = $1.value
+            }
+        )
         defer { dir.remove() }
         let endpoint = try DockerEndpoint.fromEnvironment(
             ["DOCKER_HOST": "tcp://h:2376", "DOCKER_TLS_VERIFY": "1", "DOCKER_CERT_PATH": dir.path + "/"])
@@ -35,13 +41,19 @@ import Glibc
         // As the CLI: port 2376 by default with TLS, certificates from ~/.docker without DOCKER_CERT_PATH.
         let home = try DockerEndpoint.fromEnvironment(["DOCKER_HOST": "tcp://h", "DOCKER_TLS_VERIFY": "1", "HOME": dir.path])
         let homeFiles = DockerTLSFiles(
-            caPath: dir.path + "/.docker/ca.pem", certPath: dir.path + "/.docker/cert.pem", keyPath: dir.path + "/.docker/key.pem")
+            caPath: dir.path + "/.docker/ca.pem",
+            certPath: dir.path + "/.docker/cert.pem",
+            keyPath: dir.path + "/.docker/key.pem"
+        )
         #expect(home == .tcp(host: "h", port: 2376, tls: homeFiles))
     }
 
     @Test func errorsNameTheVariableAndTheExpectedForm() {
         func error(_ env: [String: String]) -> DockerError? {
-            do { _ = try DockerEndpoint.fromEnvironment(env); return nil } catch { return error }
+            do {
+                _ = try DockerEndpoint.fromEnvironment(env)
+                return nil
+            } catch { return error }
         }
         let ssh = error(["DOCKER_HOST": "ssh://me@host"])
         #expect(ssh?.description.contains("DOCKER_HOST") == true)
@@ -72,8 +84,10 @@ import Glibc
 
     @Test func socketPermissionErrorsMapToPermissionDenied() async throws {
         let client = try DockerClient(endpoint: .unix(path: "/var/run/docker.sock"))
-        #expect(client.mapTransportError(IOError(errnoCode: EACCES, reason: "connect"), path: "/_ping")
-            == .permissionDenied(endpoint: "unix:///var/run/docker.sock"))
+        #expect(
+            client.mapTransportError(IOError(errnoCode: EACCES, reason: "connect"), path: "/_ping")
+                == .permissionDenied(endpoint: "unix:///var/run/docker.sock")
+        )
         try await client.shutdown()
     }
 }

@@ -28,15 +28,25 @@ import Testing
         }
         let whole = try decode([bytes[...]])
         #expect(whole.map(\.action) == ["start", "kill", "die", "health_status: healthy"])
-        #expect(whole[0] == ContainerEvent(action: "start", id: "abc123", attributes: ["image": "local/busybox:latest", "name": "web"], timeNano: 1_795_577_108_517_974_356))
+        #expect(
+            whole[0]
+                == ContainerEvent(
+                    action: "start",
+                    id: "abc123",
+                    attributes: ["image": "local/busybox:latest", "name": "web"],
+                    timeNano: 1_795_577_108_517_974_356
+                )
+        )
         #expect(whole[1].signal == "15")
         #expect(whole[2].exitCode == 143)
-        #expect(whole.map(\.lifecycleEvent) == [
-            LifecycleEvent(timeNano: 1_795_577_108_517_974_356, action: "start"),
-            LifecycleEvent(timeNano: 1_795_577_109_000_000_001, action: "kill", detail: "15"),
-            LifecycleEvent(timeNano: 1_795_577_109_000_000_002, action: "die", exitCode: 143),
-            LifecycleEvent(timeNano: 1_795_577_110_000_000_000, action: "health_status", detail: "healthy"),
-        ])
+        #expect(
+            whole.map(\.lifecycleEvent) == [
+                LifecycleEvent(timeNano: 1_795_577_108_517_974_356, action: "start"),
+                LifecycleEvent(timeNano: 1_795_577_109_000_000_001, action: "kill", detail: "15"),
+                LifecycleEvent(timeNano: 1_795_577_109_000_000_002, action: "die", exitCode: 143),
+                LifecycleEvent(timeNano: 1_795_577_110_000_000_000, action: "health_status", detail: "healthy"),
+            ]
+        )
         for cut in 0...bytes.count {
             #expect(try decode([bytes[..<cut], bytes[cut...]]) == whole, "split at \(cut)")
         }

@@ -19,8 +19,13 @@ import Testing
     @Test func info() async throws {
         try await withDockerClient { client in
             let info = try await client.info()
-            let cli = try DockerTestHelper.docker(["info", "--format", "{{.ID}}|{{.NCPU}}|{{.MemTotal}}|{{.CgroupDriver}}|{{.CgroupVersion}}|{{.ServerVersion}}|{{.DockerRootDir}}"])
-            #expect(cli == "\(info.engineID)|\(info.ncpu)|\(info.memTotal)|\(info.cgroupDriver)|\(info.cgroupVersion)|\(info.serverVersion)|\(info.dockerRootDir)")
+            let cli = try DockerTestHelper.docker([
+                "info", "--format", "{{.ID}}|{{.NCPU}}|{{.MemTotal}}|{{.CgroupDriver}}|{{.CgroupVersion}}|{{.ServerVersion}}|{{.DockerRootDir}}",
+            ])
+            #expect(
+                cli
+                    == "\(info.engineID)|\(info.ncpu)|\(info.memTotal)|\(info.cgroupDriver)|\(info.cgroupVersion)|\(info.serverVersion)|\(info.dockerRootDir)"
+            )
             #expect(!info.engineID.isEmpty)
             #expect(!info.name.isEmpty)
         }

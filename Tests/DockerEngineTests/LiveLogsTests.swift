@@ -9,7 +9,9 @@ import Testing
 
     @Test func exactCountsPerStream() async throws {
         let container = try TestContainer.run(
-            "logs", command: ["sh", "-c", "i=1; while [ $i -le \(Self.lines) ]; do echo out $i; echo err $i >&2; i=$((i+1)); done"])
+            "logs",
+            command: ["sh", "-c", "i=1; while [ $i -le \(Self.lines) ]; do echo out $i; echo err $i >&2; i=$((i+1)); done"]
+        )
         defer { container.remove() }
         try await container.waitForExit()
         try await withDockerClient { client in
@@ -23,7 +25,9 @@ import Testing
             #expect(entries.allSatisfy { $0.timestampNs >= started - 1_000_000_000 })
 
             // The same bytes as the daemon sent them, decoded again after a split at every possible point.
-            let raw = Array(try await client.getData("/containers/\(container.id)/logs", query: [("stdout", "1"), ("stderr", "1"), ("timestamps", "1")]))
+            let raw = Array(
+                try await client.getData("/containers/\(container.id)/logs", query: [("stdout", "1"), ("stderr", "1"), ("timestamps", "1")])
+            )
             let split = try expectSplitInvariant(LogStreamDecoder(tty: false, timestamps: true), raw, stride: 1)
             #expect(split == entries)
 
@@ -36,7 +40,10 @@ import Testing
 
     /// A 40,001-byte line comes as parts of 16,384 bytes with one timestamp (observed layout, see LogStreamDecoder).
     @Test func longLineComesInParts() async throws {
-        let container = try TestContainer.run("logs-long", command: ["sh", "-c", "head -c 40000 /dev/zero | tr '\\0' a; echo; echo short; printf nonl"])
+        let container = try TestContainer.run(
+            "logs-long",
+            command: ["sh", "-c", "head -c 40000 /dev/zero | tr '\\0' a; echo; echo short; printf nonl"]
+        )
         defer { container.remove() }
         try await container.waitForExit()
         try await withDockerClient { client in
@@ -51,7 +58,10 @@ import Testing
     /// With a TTY the stream is raw: `\r\n` endings and 16 KiB parts found by their size.
     @Test func ttyContainer() async throws {
         let container = try TestContainer.run(
-            "logs-tty", options: ["-t"], command: ["sh", "-c", "head -c 40000 /dev/zero | tr '\\0' b; echo; echo out; echo err >&2; printf nonl"])
+            "logs-tty",
+            options: ["-t"],
+            command: ["sh", "-c", "head -c 40000 /dev/zero | tr '\\0' b; echo; echo out; echo err >&2; printf nonl"]
+        )
         defer { container.remove() }
         try await container.waitForExit()
         try await withDockerClient { client in
@@ -64,7 +74,9 @@ import Testing
             #expect(entries.allSatisfy { $0.stream == .stdout && $0.timestampNs > 0 })
             #expect(Set(entries.prefix(3).map(\.timestampNs)).count == 1)
 
-            let raw = Array(try await client.getData("/containers/\(container.id)/logs", query: [("stdout", "1"), ("stderr", "1"), ("timestamps", "1")]))
+            let raw = Array(
+                try await client.getData("/containers/\(container.id)/logs", query: [("stdout", "1"), ("stderr", "1"), ("timestamps", "1")])
+            )
             #expect(try expectSplitInvariant(LogStreamDecoder(tty: true, timestamps: true), raw, stride: 101) == entries)
         }
     }

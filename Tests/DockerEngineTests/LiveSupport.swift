@@ -43,7 +43,10 @@ func withTimeout<T: Sendable>(_ timeout: Duration, _ what: String, _ body: @esca
 
 /// Reads a stream until `done` says the collected elements are enough (or the stream ends).
 func collect<D: StreamDecoder>(
-    _ stream: DockerStream<D>, timeout: Duration = .seconds(30), what: String, until done: @escaping @Sendable ([D.Element]) -> Bool
+    _ stream: DockerStream<D>,
+    timeout: Duration = .seconds(30),
+    what: String,
+    until done: @escaping @Sendable ([D.Element]) -> Bool
 ) async throws -> [D.Element] {
     try await withTimeout(timeout, what) {
         var out: [D.Element] = []

@@ -32,7 +32,12 @@ func decodeAll(_ decoder: LogStreamDecoder, _ chunks: [ArraySlice<UInt8>]) throw
 }
 
 /// Asserts that splitting `bytes` at every possible point (two chunks) decodes like feeding it whole, and byte by byte.
-func expectSplitInvariant(_ decoder: LogStreamDecoder, _ bytes: [UInt8], stride step: Int = 1, sourceLocation: SourceLocation = #_sourceLocation) throws -> [LogEntry] {
+func expectSplitInvariant(
+    _ decoder: LogStreamDecoder,
+    _ bytes: [UInt8],
+    stride step: Int = 1,
+    sourceLocation: SourceLocation = #_sourceLocation
+) throws -> [LogEntry] {
     let whole = try decodeAll(decoder, [bytes[...]])
     for cut in Swift.stride(from: 0, through: bytes.count, by: step) {
         let split = try decodeAll(decoder, [bytes[..<cut], bytes[cut...]])
@@ -50,12 +55,14 @@ func expectSplitInvariant(_ decoder: LogStreamDecoder, _ bytes: [UInt8], stride 
             LogBytes.frame(1, "\(LogBytes.ts1) hello\n") + LogBytes.frame(2, "\(LogBytes.ts2) oops\n")
             + LogBytes.frame(1, "\(LogBytes.ts2) \n") + LogBytes.frame(1, "\(LogBytes.ts2) nonl")
         let entries = try expectSplitInvariant(LogStreamDecoder(tty: false, timestamps: true), bytes)
-        #expect(entries == [
-            LogEntry(stream: .stdout, timestampNs: LogBytes.ts1ns, message: Array("hello\n".utf8)),
-            LogEntry(stream: .stderr, timestampNs: LogBytes.ts2ns, message: Array("oops\n".utf8)),
-            LogEntry(stream: .stdout, timestampNs: LogBytes.ts2ns, message: Array("\n".utf8)),
-            LogEntry(stream: .stdout, timestampNs: LogBytes.ts2ns, message: Array("nonl".utf8)),
-        ])
+        #expect(
+            entries == [
+                LogEntry(stream: .stdout, timestampNs: LogBytes.ts1ns, message: Array("hello\n".utf8)),
+                LogEntry(stream: .stderr, timestampNs: LogBytes.ts2ns, message: Array("oops\n".utf8)),
+                LogEntry(stream: .stdout, timestampNs: LogBytes.ts2ns, message: Array("\n".utf8)),
+                LogEntry(stream: .stdout, timestampNs: LogBytes.ts2ns, message: Array("nonl".utf8)),
+            ]
+        )
         #expect(entries.map(\.isPartial) == [false, false, false, true])
     }
 
@@ -106,7 +113,10 @@ func expectSplitInvariant(_ decoder: LogStreamDecoder, _ bytes: [UInt8], stride 
     }
 
     @Test func rawTTYWithoutTimestamps() throws {
-        let entries = try expectSplitInvariant(LogStreamDecoder(tty: true, timestamps: false, maxPartSize: 8), Array("one\r\ntwo\nlonger than eight\nend".utf8))
+        let entries = try expectSplitInvariant(
+            LogStreamDecoder(tty: true, timestamps: false, maxPartSize: 8),
+            Array("one\r\ntwo\nlonger than eight\nend".utf8)
+        )
         #expect(entries.map { String(decoding: $0.message, as: UTF8.self) } == ["one\r\n", "two\n", "longer t", "han eigh", "t\n", "end"])
     }
 

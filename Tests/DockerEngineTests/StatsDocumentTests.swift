@@ -61,29 +61,70 @@ enum StatsFixtures {
 @Suite struct StatsDocumentTests {
     @Test func cgroupV1Document() throws {
         let sample = try StatsDocument.sample(from: Data(StatsFixtures.v1.utf8), id: "fa65")
-        #expect(sample == StatsSample(
-            time: 1_795_576_993_594,
-            cpu: .init(totalNs: 135_336_711, userNs: 120_000_000, kernelNs: 10_000_000, systemNs: 1_641_450_000_000, onlineCPUs: 2,
-                       periods: 7, throttledPeriods: 3, throttledNs: 900),
-            memory: .init(usage: 548_864, limit: 25_276_510_208, rss: 61_440, cache: 8_192, inactiveFile: 4_096, oomKills: nil),
-            pids: 1,
-            blockIO: .init(readBytes: 4_097, writeBytes: 8_194, readOps: 1, writeOps: 2),
-            networks: []))
+        #expect(
+            sample
+                == StatsSample(
+                    time: 1_795_576_993_594,
+                    cpu: .init(
+                        totalNs: 135_336_711,
+                        userNs: 120_000_000,
+                        kernelNs: 10_000_000,
+                        systemNs: 1_641_450_000_000,
+                        onlineCPUs: 2,
+                        periods: 7,
+                        throttledPeriods: 3,
+                        throttledNs: 900
+                    ),
+                    memory: .init(usage: 548_864, limit: 25_276_510_208, rss: 61_440, cache: 8_192, inactiveFile: 4_096, oomKills: nil),
+                    pids: 1,
+                    blockIO: .init(readBytes: 4_097, writeBytes: 8_194, readOps: 1, writeOps: 2),
+                    networks: []
+                )
+        )
     }
 
     @Test func cgroupV2Document() throws {
         let sample = try StatsDocument.sample(from: Data(StatsFixtures.v2.utf8), id: "0123")
-        #expect(sample == StatsSample(
-            time: 1_795_600_801_250,
-            cpu: .init(totalNs: 51_234_567_000, userNs: 50_000_000_000, kernelNs: 1_234_567_000, systemNs: 987_654_320_000_000,
-                       onlineCPUs: 4, periods: 100, throttledPeriods: 5, throttledNs: 123_456_000),
-            memory: .init(usage: 73_400_320, limit: 8_589_934_592, rss: 52_428_800, cache: 16_777_216, inactiveFile: 8_388_608, oomKills: nil),
-            pids: 12,
-            blockIO: .init(readBytes: 1_049_088, writeBytes: 2_097_152, readOps: 0, writeOps: 0),
-            networks: [
-                .init(interface: "eth0", rxBytes: 123_456, rxPackets: 789, rxErrors: 1, rxDropped: 2, txBytes: 654_321, txPackets: 987, txErrors: 3, txDropped: 4),
-                .init(interface: "eth1", rxBytes: 10, rxPackets: 1, txBytes: 20, txPackets: 2),
-            ]))
+        #expect(
+            sample
+                == StatsSample(
+                    time: 1_795_600_801_250,
+                    cpu: .init(
+                        totalNs: 51_234_567_000,
+                        userNs: 50_000_000_000,
+                        kernelNs: 1_234_567_000,
+                        systemNs: 987_654_320_000_000,
+                        onlineCPUs: 4,
+                        periods: 100,
+                        throttledPeriods: 5,
+                        throttledNs: 123_456_000
+                    ),
+                    memory: .init(
+                        usage: 73_400_320,
+                        limit: 8_589_934_592,
+                        rss: 52_428_800,
+                        cache: 16_777_216,
+                        inactiveFile: 8_388_608,
+                        oomKills: nil
+                    ),
+                    pids: 12,
+                    blockIO: .init(readBytes: 1_049_088, writeBytes: 2_097_152, readOps: 0, writeOps: 0),
+                    networks: [
+                        .init(
+                            interface: "eth0",
+                            rxBytes: 123_456,
+                            rxPackets: 789,
+                            rxErrors: 1,
+                            rxDropped: 2,
+                            txBytes: 654_321,
+                            txPackets: 987,
+                            txErrors: 3,
+                            txDropped: 4
+                        ),
+                        .init(interface: "eth1", rxBytes: 10, rxPackets: 1, txBytes: 20, txPackets: 2),
+                    ]
+                )
+        )
         // The docker CLI's memory used: usage − inactive_file.
         #expect(StatsInterval.between(nil, sample).memoryUsed == 65_011_712)
     }

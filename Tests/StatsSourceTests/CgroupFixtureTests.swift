@@ -18,28 +18,67 @@ import Testing
     }
 
     func info(version: String, driver: String) -> SystemInfo {
-        SystemInfo(engineID: "E", name: "h", cgroupVersion: version, cgroupDriver: driver, ncpu: 2, memTotal: Self.memTotal, serverVersion: "", dockerRootDir: "")
+        SystemInfo(
+            engineID: "E",
+            name: "h",
+            cgroupVersion: version,
+            cgroupDriver: driver,
+            ncpu: 2,
+            memTotal: Self.memTotal,
+            serverVersion: "",
+            dockerRootDir: ""
+        )
     }
 
     var target: StatsTarget { StatsTarget(id: Fixture.id, pid: Self.pid, networkMode: "bridge") }
 
     static let v2Expected = StatsSample(
         time: 0,
-        cpu: .init(totalNs: 51_234_567_000, userNs: 50_000_000_000, kernelNs: 1_234_567_000, systemNs: Fixture.procStatSystemNs,
-                   onlineCPUs: 2, periods: 100, throttledPeriods: 5, throttledNs: 123_456_000),
+        cpu: .init(
+            totalNs: 51_234_567_000,
+            userNs: 50_000_000_000,
+            kernelNs: 1_234_567_000,
+            systemNs: Fixture.procStatSystemNs,
+            onlineCPUs: 2,
+            periods: 100,
+            throttledPeriods: 5,
+            throttledNs: 123_456_000
+        ),
         memory: .init(usage: 73_400_320, limit: memTotal, rss: 52_428_800, cache: 16_777_216, inactiveFile: 8_388_608, oomKills: 1),
         pids: 12,
         blockIO: .init(readBytes: 1_049_088, writeBytes: 2_097_152, readOps: 41, writeOps: 80),
-        networks: [.init(interface: "eth0", rxBytes: 1_234_567, rxPackets: 8_910, rxErrors: 1, rxDropped: 2, txBytes: 7_654_321, txPackets: 1_098, txErrors: 4, txDropped: 5)])
+        networks: [
+            .init(
+                interface: "eth0",
+                rxBytes: 1_234_567,
+                rxPackets: 8_910,
+                rxErrors: 1,
+                rxDropped: 2,
+                txBytes: 7_654_321,
+                txPackets: 1_098,
+                txErrors: 4,
+                txDropped: 5
+            )
+        ]
+    )
 
     static let v1Expected = StatsSample(
         time: 0,
-        cpu: .init(totalNs: 4_734_409_170, userNs: 4_650_000_000, kernelNs: 70_000_000, systemNs: Fixture.procStatSystemNs,
-                   onlineCPUs: 2, periods: 120, throttledPeriods: 7, throttledNs: 350_000_000),
+        cpu: .init(
+            totalNs: 4_734_409_170,
+            userNs: 4_650_000_000,
+            kernelNs: 70_000_000,
+            systemNs: Fixture.procStatSystemNs,
+            onlineCPUs: 2,
+            periods: 120,
+            throttledPeriods: 7,
+            throttledNs: 350_000_000
+        ),
         memory: .init(usage: 1_658_880, limit: memTotal, rss: 61_440, cache: 1_081_344, inactiveFile: 1_048_576, oomKills: 2),
         pids: 3,
         blockIO: .init(readBytes: 4_196, writeBytes: 8_192, readOps: 6, writeOps: 2),
-        networks: v2Expected.networks)
+        networks: v2Expected.networks
+    )
 
     func expectSample(_ source: CgroupStatsSource, _ expected: StatsSample, sourceLocation: SourceLocation = #_sourceLocation) throws {
         let before = wallClockMilliseconds()
@@ -60,7 +99,12 @@ import Testing
 
     @Test func v2WithALimitAndLoopback() throws {
         try withTrees(Fixture.v2Tree("docker/\(Fixture.id)", max: "536870912")) { cg, proc in
-            let source = try CgroupStatsSource.detect(info: info(version: "2", driver: "cgroupfs"), cgroupRoot: cg, procRoot: proc, includeLoopback: true)
+            let source = try CgroupStatsSource.detect(
+                info: info(version: "2", driver: "cgroupfs"),
+                cgroupRoot: cg,
+                procRoot: proc,
+                includeLoopback: true
+            )
             let sample = try source.read(target)
             #expect(sample.memory?.limit == 536_870_912)
             #expect(sample.networks.map(\.interface) == ["eth0", "lo"])
@@ -113,7 +157,11 @@ import Testing
             let emptied = try FixtureDirectory("cgroup-empty", files: ["cgroup.controllers": "cpu memory\n"])
             defer { emptied.remove() }
             try emptied.makeDirectory("docker/\(Fixture.id)")
-            let gone = CgroupStatsSource(layout: CgroupLayout(version: .v2, driver: .cgroupfs, root: emptied.path), procRoot: proc, hostMemTotal: Self.memTotal)
+            let gone = CgroupStatsSource(
+                layout: CgroupLayout(version: .v2, driver: .cgroupfs, root: emptied.path),
+                procRoot: proc,
+                hostMemTotal: Self.memTotal
+            )
             #expect(throws: StatsSourceError.containerGone(id: Fixture.id)) { try gone.read(target) }
         }
     }

@@ -36,7 +36,10 @@ import Testing
     }
 
     @Test func ioStatV2SumsDevices() {
-        #expect(CgroupParsers.ioStatV2(bytes(Fixture.v2IOStat)) == StatsSample.BlockIO(readBytes: 1_049_088, writeBytes: 2_097_152, readOps: 41, writeOps: 80))
+        #expect(
+            CgroupParsers.ioStatV2(bytes(Fixture.v2IOStat))
+                == StatsSample.BlockIO(readBytes: 1_049_088, writeBytes: 2_097_152, readOps: 41, writeOps: 80)
+        )
         #expect(CgroupParsers.ioStatV2([]) == StatsSample.BlockIO(readBytes: 0, writeBytes: 0, readOps: 0, writeOps: 0))
     }
 
@@ -50,12 +53,22 @@ import Testing
 
     @Test func netDevPerInterface() {
         let all = CgroupParsers.netDev(bytes(Fixture.netDev), includeLoopback: true)
-        #expect(all == [
-            StatsSample.NetworkCounters(
-                interface: "eth0", rxBytes: 1_234_567, rxPackets: 8_910, rxErrors: 1, rxDropped: 2, txBytes: 7_654_321,
-                txPackets: 1_098, txErrors: 4, txDropped: 5),
-            StatsSample.NetworkCounters(interface: "lo", rxBytes: 336, rxPackets: 4, txBytes: 336, txPackets: 4),
-        ])
+        #expect(
+            all == [
+                StatsSample.NetworkCounters(
+                    interface: "eth0",
+                    rxBytes: 1_234_567,
+                    rxPackets: 8_910,
+                    rxErrors: 1,
+                    rxDropped: 2,
+                    txBytes: 7_654_321,
+                    txPackets: 1_098,
+                    txErrors: 4,
+                    txDropped: 5
+                ),
+                StatsSample.NetworkCounters(interface: "lo", rxBytes: 336, rxPackets: 4, txBytes: 336, txPackets: 4),
+            ]
+        )
         #expect(CgroupParsers.netDev(bytes(Fixture.netDev)).map(\.interface) == ["eth0"])
     }
 

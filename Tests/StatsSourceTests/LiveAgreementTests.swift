@@ -23,7 +23,8 @@ import Testing
     }
 
     /// Two samples from each source over the same ~2 s window.
-    func window(_ target: StatsTarget, _ api: APIStatsSource, _ cgroup: CgroupStatsSource) async throws -> (api: StatsInterval, cgroup: StatsInterval) {
+    func window(_ target: StatsTarget, _ api: APIStatsSource, _ cgroup: CgroupStatsSource) async throws -> (api: StatsInterval, cgroup: StatsInterval)
+    {
         let a0 = try await api.sample(target)
         let c0 = try await cgroup.sample(target)
         try await Task.sleep(for: .seconds(2))  // the measurement window itself, not a synchronisation
@@ -112,8 +113,10 @@ import Testing
     /// An OOM kill inside the container shows up in the cgroup source's counter.
     @Test func oomKillsAreCounted() async throws {
         let container = try TestContainer.run(
-            "stats-oom", options: ["--memory", "16m", "--memory-swap", "16m"],
-            command: ["sh", "-c", "head -c 64m /dev/zero | tail > /dev/null; sleep 300"])
+            "stats-oom",
+            options: ["--memory", "16m", "--memory-swap", "16m"],
+            command: ["sh", "-c", "head -c 64m /dev/zero | tail > /dev/null; sleep 300"]
+        )
         defer { container.remove() }
         try await withSources { client, _, cgroup in
             let target = StatsTarget(try await client.inspect(id: container.id))

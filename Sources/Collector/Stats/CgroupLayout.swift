@@ -42,12 +42,14 @@ public struct CgroupLayout: Sendable, Equatable, CustomStringConvertible {
             throw .cgroupRootUnusable(
                 root: layout.root,
                 reason: "dockerd runs cgroup v2, but there is no cgroup.controllers there"
-                    + (memoryController ? " (it looks like a cgroup v1 hierarchy)" : ""))
+                    + (memoryController ? " (it looks like a cgroup v1 hierarchy)" : "")
+            )
         case .v1 where !memoryController:
             throw .cgroupRootUnusable(
                 root: layout.root,
                 reason: "dockerd runs cgroup v1, but there is no memory controller directory there"
-                    + (unified ? " (it looks like a cgroup v2 hierarchy)" : ""))
+                    + (unified ? " (it looks like a cgroup v2 hierarchy)" : "")
+            )
         default:
             return layout
         }

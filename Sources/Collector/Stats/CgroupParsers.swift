@@ -75,10 +75,16 @@ public enum CgroupParsers {
             let fourth = line[line.startIndex + 3]
             if fourth == 0x20 {
                 let fields = splitFields(line)
-                guard fields.count >= 8 else { malformed = true; return }
+                guard fields.count >= 8 else {
+                    malformed = true
+                    return
+                }
                 var ticks: UInt64 = 0
                 for field in fields[1...7] {
-                    guard let v = number(field) else { malformed = true; return }
+                    guard let v = number(field) else {
+                        malformed = true
+                        return
+                    }
                     ticks &+= v
                 }
                 systemNs = ticks &* (1_000_000_000 / clockTicksPerSecond)
@@ -110,8 +116,17 @@ public enum CgroupParsers {
             let v = values.map { $0! }
             result.append(
                 StatsSample.NetworkCounters(
-                    interface: name, rxBytes: v[0], rxPackets: v[1], rxErrors: v[2], rxDropped: v[3],
-                    txBytes: v[8], txPackets: v[9], txErrors: v[10], txDropped: v[11]))
+                    interface: name,
+                    rxBytes: v[0],
+                    rxPackets: v[1],
+                    rxErrors: v[2],
+                    rxDropped: v[3],
+                    txBytes: v[8],
+                    txPackets: v[9],
+                    txErrors: v[10],
+                    txDropped: v[11]
+                )
+            )
         }
         return result.sorted { $0.interface < $1.interface }
     }

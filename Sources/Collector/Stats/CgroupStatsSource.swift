@@ -41,7 +41,10 @@ public struct CgroupStatsSource: StatsSource {
     /// The source for the engine `info` describes, reading cgroups under `cgroupRoot` and processes under
     /// `procRoot`. Fails when `cgroupRoot` does not hold the hierarchy dockerd uses.
     public static func detect(
-        info: SystemInfo, cgroupRoot: String = "/sys/fs/cgroup", procRoot: String = "/proc", includeLoopback: Bool = false
+        info: SystemInfo,
+        cgroupRoot: String = "/sys/fs/cgroup",
+        procRoot: String = "/proc",
+        includeLoopback: Bool = false
     ) throws(StatsSourceError) -> CgroupStatsSource {
         let layout = try CgroupLayout.detect(cgroupVersion: info.cgroupVersion, cgroupDriver: info.cgroupDriver, root: cgroupRoot)
         return CgroupStatsSource(layout: layout, procRoot: procRoot, hostMemTotal: info.memTotal, includeLoopback: includeLoopback)
@@ -85,18 +88,28 @@ public struct CgroupStatsSource: StatsSource {
         let throttling = try optionalFile("\(cpuDir)/cpu.stat").map(CgroupParsers.flatKeyed) ?? [:]
         let nsPerTick = 1_000_000_000 / CgroupParsers.clockTicksPerSecond
         let cpu = StatsSample.CPU(
-            totalNs: total, userNs: (ticks["user"] ?? 0) &* nsPerTick, kernelNs: (ticks["system"] ?? 0) &* nsPerTick,
-            systemNs: host.systemNs, onlineCPUs: host.onlineCPUs, periods: throttling["nr_periods"] ?? 0,
-            throttledPeriods: throttling["nr_throttled"] ?? 0, throttledNs: throttling["throttled_time"] ?? 0)
+            totalNs: total,
+            userNs: (ticks["user"] ?? 0) &* nsPerTick,
+            kernelNs: (ticks["system"] ?? 0) &* nsPerTick,
+            systemNs: host.systemNs,
+            onlineCPUs: host.onlineCPUs,
+            periods: throttling["nr_periods"] ?? 0,
+            throttledPeriods: throttling["nr_throttled"] ?? 0,
+            throttledNs: throttling["throttled_time"] ?? 0
+        )
 
         let usage = try value("\(memory)/memory.usage_in_bytes", c)
         let limit = try value("\(memory)/memory.limit_in_bytes", c)
         let stat = CgroupParsers.flatKeyed(try file("\(memory)/memory.stat", c))
         let oom = try optionalFile("\(memory)/memory.oom_control").flatMap { CgroupParsers.flatKeyed($0)["oom_kill"] }
         let mem = StatsSample.Memory(
-            usage: usage, limit: clampedLimit(limit), rss: stat["total_rss"] ?? stat["rss"] ?? 0,
+            usage: usage,
+            limit: clampedLimit(limit),
+            rss: stat["total_rss"] ?? stat["rss"] ?? 0,
             cache: stat["total_cache"] ?? stat["cache"] ?? 0,
-            inactiveFile: stat["total_inactive_file"] ?? stat["inactive_file"] ?? 0, oomKills: oom)
+            inactiveFile: stat["total_inactive_file"] ?? stat["inactive_file"] ?? 0,
+            oomKills: oom
+        )
 
         // containerd reads the CFQ/BFQ-era files when the kernel has them, else the throttle policy's.
         let prefix = KernelFile.exists("\(blkio)/blkio.io_serviced_recursive") ? "\(blkio)/blkio." : "\(blkio)/blkio.throttle."
@@ -116,18 +129,28 @@ public struct CgroupStatsSource: StatsSource {
         let dir = layout.directory(rel, controller: "")
         let cpuStat = CgroupParsers.flatKeyed(try file("\(dir)/cpu.stat", c))
         let cpu = StatsSample.CPU(
-            totalNs: (cpuStat["usage_usec"] ?? 0) &* 1000, userNs: (cpuStat["user_usec"] ?? 0) &* 1000,
-            kernelNs: (cpuStat["system_usec"] ?? 0) &* 1000, systemNs: host.systemNs, onlineCPUs: host.onlineCPUs,
-            periods: cpuStat["nr_periods"] ?? 0, throttledPeriods: cpuStat["nr_throttled"] ?? 0,
-            throttledNs: (cpuStat["throttled_usec"] ?? 0) &* 1000)
+            totalNs: (cpuStat["usage_usec"] ?? 0) &* 1000,
+            userNs: (cpuStat["user_usec"] ?? 0) &* 1000,
+            kernelNs: (cpuStat["system_usec"] ?? 0) &* 1000,
+            systemNs: host.systemNs,
+            onlineCPUs: host.onlineCPUs,
+            periods: cpuStat["nr_periods"] ?? 0,
+            throttledPeriods: cpuStat["nr_throttled"] ?? 0,
+            throttledNs: (cpuStat["throttled_usec"] ?? 0) &* 1000
+        )
 
         let usage = try value("\(dir)/memory.current", c)
         let limit = try optionalFile("\(dir)/memory.max").flatMap(CgroupParsers.singleValue) ?? .max
         let stat = CgroupParsers.flatKeyed(try file("\(dir)/memory.stat", c))
         let oom = try optionalFile("\(dir)/memory.events").flatMap { CgroupParsers.flatKeyed($0)["oom_kill"] }
         let mem = StatsSample.Memory(
-            usage: usage, limit: clampedLimit(limit), rss: stat["anon"] ?? 0, cache: stat["file"] ?? 0,
-            inactiveFile: stat["inactive_file"] ?? 0, oomKills: oom)
+            usage: usage,
+            limit: clampedLimit(limit),
+            rss: stat["anon"] ?? 0,
+            cache: stat["file"] ?? 0,
+            inactiveFile: stat["inactive_file"] ?? 0,
+            oomKills: oom
+        )
 
         let blockIO = try optionalFile("\(dir)/io.stat").map(CgroupParsers.ioStatV2)
         let pids = try optionalFile("\(dir)/pids.current").flatMap(CgroupParsers.singleValue)

@@ -50,7 +50,11 @@ extension DockerClient {
     ///   - tty: the container's `Config.Tty` — its logs are then a raw stream, not multiplexed frames.
     /// - Throws: ``DockerError/noSuchContainer(id:)``.
     public func logs(
-        id: String, since: Int64? = nil, follow: Bool = false, timestamps: Bool = true, tty: Bool
+        id: String,
+        since: Int64? = nil,
+        follow: Bool = false,
+        timestamps: Bool = true,
+        tty: Bool
     ) async throws(DockerError) -> DockerStream<LogStreamDecoder> {
         var query = [("stdout", "1"), ("stderr", "1"), ("follow", follow ? "1" : "0"), ("timestamps", timestamps ? "1" : "0")]
         if let since { query.append(("since", RFC3339.unixSecondsString(nanoseconds: since))) }

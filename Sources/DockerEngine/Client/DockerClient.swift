@@ -35,7 +35,9 @@ public final class DockerClient: Sendable {
     ///   - requestTimeout: see ``requestTimeout``.
     /// - Throws: ``DockerError/invalidConfiguration(variable:value:expected:)`` when TLS files cannot be loaded.
     public init(
-        endpoint: DockerEndpoint = .default, maxConnections: Int = 512, requestTimeout: Duration = .seconds(30),
+        endpoint: DockerEndpoint = .default,
+        maxConnections: Int = 512,
+        requestTimeout: Duration = .seconds(30),
         logger: Logger = Logger(label: "docker-librato.docker")
     ) throws(DockerError) {
         self.endpoint = endpoint
@@ -68,7 +70,10 @@ public final class DockerClient: Sendable {
             }
         } catch {
             throw .invalidConfiguration(
-                variable: "DOCKER_CERT_PATH", value: files.certPath, expected: "PEM files ca.pem, cert.pem and key.pem (\(error))")
+                variable: "DOCKER_CERT_PATH",
+                value: files.certPath,
+                expected: "PEM files ca.pem, cert.pem and key.pem (\(error))"
+            )
         }
         return tls
     }
@@ -113,7 +118,10 @@ public final class DockerClient: Sendable {
     ///   - path: the API path without version, e.g. `/containers/json`.
     ///   - containerID: when set, a 404 becomes ``DockerError/noSuchContainer(id:)``.
     func send(
-        _ method: HTTPMethod, _ path: String, query: [(String, String)] = [], versioned: Bool = true,
+        _ method: HTTPMethod,
+        _ path: String,
+        query: [(String, String)] = [],
+        versioned: Bool = true,
         containerID: String? = nil
     ) async throws(DockerError) -> HTTPClientResponse {
         var uri = versioned ? "/v\(try await version())\(path)" : path
@@ -141,7 +149,11 @@ public final class DockerClient: Sendable {
 
     /// Sends a request and decodes its JSON body as `T`.
     func getJSON<T: Decodable>(
-        _ type: T.Type, _ path: String, query: [(String, String)] = [], containerID: String? = nil, maxBytes: Int = 64 << 20
+        _ type: T.Type,
+        _ path: String,
+        query: [(String, String)] = [],
+        containerID: String? = nil,
+        maxBytes: Int = 64 << 20
     ) async throws(DockerError) -> T {
         let data = try await getData(path, query: query, containerID: containerID, maxBytes: maxBytes)
         do {
@@ -152,7 +164,12 @@ public final class DockerClient: Sendable {
     }
 
     /// Sends a request and returns its whole body.
-    func getData(_ path: String, query: [(String, String)] = [], containerID: String? = nil, maxBytes: Int = 64 << 20) async throws(DockerError) -> Data {
+    func getData(
+        _ path: String,
+        query: [(String, String)] = [],
+        containerID: String? = nil,
+        maxBytes: Int = 64 << 20
+    ) async throws(DockerError) -> Data {
         let response = try await send(.GET, path, query: query, containerID: containerID)
         return try await collect(response, path: path, maxBytes: maxBytes)
     }

@@ -54,26 +54,40 @@ public enum DockerEndpoint: Sendable, Hashable, CustomStringConvertible {
         let verify = !env["DOCKER_TLS_VERIFY", default: ""].isEmpty
         let tlsOn = verify || !env["DOCKER_TLS", default: ""].isEmpty
         guard let (name, port) = parseHostPort(String(host.dropFirst("tcp://".count)), defaultPort: tlsOn ? 2376 : 2375) else {
-            throw .invalidConfiguration(variable: "DOCKER_HOST", value: host, expected: "tcp://host:port, e.g. tcp://10.0.0.5:2376 or tcp://[::1]:2375")
+            throw .invalidConfiguration(
+                variable: "DOCKER_HOST",
+                value: host,
+                expected: "tcp://host:port, e.g. tcp://10.0.0.5:2376 or tcp://[::1]:2375"
+            )
         }
         guard tlsOn else { return .tcp(host: name, port: port, tls: nil) }
 
         var certDir = env["DOCKER_CERT_PATH", default: ""]
         if certDir.isEmpty {
             guard let home = env["HOME"], !home.isEmpty else {
-                throw .invalidConfiguration(variable: "DOCKER_CERT_PATH", value: "", expected: "the directory holding ca.pem, cert.pem and key.pem (HOME is unset, so ~/.docker cannot be used)")
+                throw .invalidConfiguration(
+                    variable: "DOCKER_CERT_PATH",
+                    value: "",
+                    expected: "the directory holding ca.pem, cert.pem and key.pem (HOME is unset, so ~/.docker cannot be used)"
+                )
             }
             certDir = home + "/.docker"
         }
         while certDir.count > 1, certDir.hasSuffix("/") { certDir.removeLast() }
         let files = DockerTLSFiles(
-            caPath: certDir + "/ca.pem", certPath: certDir + "/cert.pem", keyPath: certDir + "/key.pem", verify: verify)
+            caPath: certDir + "/ca.pem",
+            certPath: certDir + "/cert.pem",
+            keyPath: certDir + "/key.pem",
+            verify: verify
+        )
         // The CA is needed only to verify; the client pair only when the daemon asks for it — but the CLI requires
         // all three with DOCKER_TLS_VERIFY, and so do we: a half-configured host should fail here, loudly.
         for file in verify ? [files.caPath, files.certPath, files.keyPath] : [] where access(file, R_OK) != 0 {
             throw .invalidConfiguration(
-                variable: "DOCKER_CERT_PATH", value: certDir,
-                expected: "a directory with readable ca.pem, cert.pem and key.pem (\(file): \(String(cString: strerror(errno))))")
+                variable: "DOCKER_CERT_PATH",
+                value: certDir,
+                expected: "a directory with readable ca.pem, cert.pem and key.pem (\(file): \(String(cString: strerror(errno))))"
+            )
         }
         return .tcp(host: name, port: port, tls: files)
     }

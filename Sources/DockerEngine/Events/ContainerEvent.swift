@@ -35,7 +35,9 @@ public struct ContainerEvent: Sendable, Equatable, Decodable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case action = "Action", actor = "Actor", timeNano, time, status, id
+        case action = "Action"
+        case actor = "Actor"
+        case timeNano, time, status, id
     }
 
     struct Actor: Decodable {

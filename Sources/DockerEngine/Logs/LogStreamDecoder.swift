@@ -89,7 +89,9 @@ public struct LogStreamDecoder: StreamDecoder {
         guard kind <= 3, buffer[start + 1] == 0, buffer[start + 2] == 0, buffer[start + 3] == 0 else {
             start = buffer.count
             throw DockerError.invalidResponse(
-                path: "log stream", reason: "bad frame header (stream byte \(kind)); is this a TTY container read as multiplexed?")
+                path: "log stream",
+                reason: "bad frame header (stream byte \(kind)); is this a TTY container read as multiplexed?"
+            )
         }
         let length =
             Int(buffer[start + 4]) << 24 | Int(buffer[start + 5]) << 16 | Int(buffer[start + 6]) << 8 | Int(buffer[start + 7])
@@ -105,7 +107,9 @@ public struct LogStreamDecoder: StreamDecoder {
         start = payloadEnd
         if kind == 3 {
             throw DockerError.invalidResponse(
-                path: "log stream", reason: "dockerd reported: \(String(decoding: buffer[payloadStart..<payloadEnd], as: UTF8.self))")
+                path: "log stream",
+                reason: "dockerd reported: \(String(decoding: buffer[payloadStart..<payloadEnd], as: UTF8.self))"
+            )
         }
         // 0 is stdin, which Docker only echoes on stdout.
         let stream: LogBucket.Stream = kind == 2 ? .stderr : .stdout

@@ -24,7 +24,13 @@ public struct ContainerSummary: Sendable, Equatable, Decodable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case id = "Id", names = "Names", image = "Image", labels = "Labels", state = "State", status = "Status", created = "Created"
+        case id = "Id"
+        case names = "Names"
+        case image = "Image"
+        case labels = "Labels"
+        case state = "State"
+        case status = "Status"
+        case created = "Created"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -57,7 +63,15 @@ public struct ContainerDetails: Sendable, Equatable, Decodable {
     /// `HostConfig.NetworkMode`: `default`, `bridge`, `host`, `none`, `container:<id>` or a network name.
     public var networkMode: String
 
-    public init(id: String, name: String, image: String, labels: [String: String] = [:], tty: Bool = false, state: State, networkMode: String = "default") {
+    public init(
+        id: String,
+        name: String,
+        image: String,
+        labels: [String: String] = [:],
+        tty: Bool = false,
+        state: State,
+        networkMode: String = "default"
+    ) {
         self.id = id
         self.name = name
         self.image = image
@@ -118,9 +132,12 @@ public struct ContainerDetails: Sendable, Equatable, Decodable {
         labels = w.Config?.Labels ?? [:]
         tty = w.Config?.Tty ?? false
         state = State(
-            running: w.State?.Running ?? false, pid: w.State?.Pid ?? 0,
+            running: w.State?.Running ?? false,
+            pid: w.State?.Pid ?? 0,
             startedAt: w.State?.StartedAt.flatMap(RFC3339.nanoseconds) ?? 0,
-            status: w.State?.Status ?? "", exitCode: w.State?.ExitCode ?? 0)
+            status: w.State?.Status ?? "",
+            exitCode: w.State?.ExitCode ?? 0
+        )
         networkMode = w.HostConfig?.NetworkMode ?? "default"
     }
 }

@@ -15,8 +15,14 @@ public struct SystemInfo: Sendable, Equatable, Decodable {
     public var dockerRootDir: String
 
     public init(
-        engineID: String, name: String, cgroupVersion: String, cgroupDriver: String, ncpu: Int, memTotal: UInt64,
-        serverVersion: String, dockerRootDir: String
+        engineID: String,
+        name: String,
+        cgroupVersion: String,
+        cgroupDriver: String,
+        ncpu: Int,
+        memTotal: UInt64,
+        serverVersion: String,
+        dockerRootDir: String
     ) {
         self.engineID = engineID
         self.name = name
@@ -29,8 +35,14 @@ public struct SystemInfo: Sendable, Equatable, Decodable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case engineID = "ID", name = "Name", cgroupVersion = "CgroupVersion", cgroupDriver = "CgroupDriver", ncpu = "NCPU"
-        case memTotal = "MemTotal", serverVersion = "ServerVersion", dockerRootDir = "DockerRootDir"
+        case engineID = "ID"
+        case name = "Name"
+        case cgroupVersion = "CgroupVersion"
+        case cgroupDriver = "CgroupDriver"
+        case ncpu = "NCPU"
+        case memTotal = "MemTotal"
+        case serverVersion = "ServerVersion"
+        case dockerRootDir = "DockerRootDir"
     }
 
     public init(from decoder: any Decoder) throws {

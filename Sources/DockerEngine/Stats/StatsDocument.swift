@@ -26,20 +26,26 @@ public enum StatsDocument {
         if let cpu = wire.cpu_stats, let usage = cpu.cpu_usage, let system = cpu.system_cpu_usage {
             let online = cpu.online_cpus.flatMap { $0 > 0 ? $0 : nil } ?? UInt32(usage.percpu_usage?.count ?? 0)
             sample.cpu = StatsSample.CPU(
-                totalNs: usage.total_usage ?? 0, userNs: usage.usage_in_usermode ?? 0,
-                kernelNs: usage.usage_in_kernelmode ?? 0, systemNs: system, onlineCPUs: online,
+                totalNs: usage.total_usage ?? 0,
+                userNs: usage.usage_in_usermode ?? 0,
+                kernelNs: usage.usage_in_kernelmode ?? 0,
+                systemNs: system,
+                onlineCPUs: online,
                 periods: cpu.throttling_data?.periods ?? 0,
                 throttledPeriods: cpu.throttling_data?.throttled_periods ?? 0,
-                throttledNs: cpu.throttling_data?.throttled_time ?? 0)
+                throttledNs: cpu.throttling_data?.throttled_time ?? 0
+            )
         }
         if let memory = wire.memory_stats, let usage = memory.usage {
             let s = memory.stats
             sample.memory = StatsSample.Memory(
-                usage: usage, limit: memory.limit ?? 0,
+                usage: usage,
+                limit: memory.limit ?? 0,
                 rss: s?.total_rss ?? s?.anon ?? s?.rss ?? 0,
                 cache: s?.total_cache ?? s?.file ?? s?.cache ?? 0,
                 inactiveFile: s?.total_inactive_file ?? s?.inactive_file ?? 0,
-                oomKills: nil)
+                oomKills: nil
+            )
         }
         sample.pids = wire.pids_stats?.current
         if let blkio = wire.blkio_stats {
@@ -50,9 +56,16 @@ public enum StatsDocument {
         if let networks = wire.networks {
             sample.networks = networks.sorted { $0.key < $1.key }.map { name, n in
                 StatsSample.NetworkCounters(
-                    interface: name, rxBytes: n.rx_bytes ?? 0, rxPackets: n.rx_packets ?? 0, rxErrors: n.rx_errors ?? 0,
-                    rxDropped: n.rx_dropped ?? 0, txBytes: n.tx_bytes ?? 0, txPackets: n.tx_packets ?? 0,
-                    txErrors: n.tx_errors ?? 0, txDropped: n.tx_dropped ?? 0)
+                    interface: name,
+                    rxBytes: n.rx_bytes ?? 0,
+                    rxPackets: n.rx_packets ?? 0,
+                    rxErrors: n.rx_errors ?? 0,
+                    rxDropped: n.rx_dropped ?? 0,
+                    txBytes: n.tx_bytes ?? 0,
+                    txPackets: n.tx_packets ?? 0,
+                    txErrors: n.tx_errors ?? 0,
+                    txDropped: n.tx_dropped ?? 0
+                )
             }
         }
         return sample

@@ -57,7 +57,9 @@ public struct JSONLinesDecoder<Element: Decodable & Sendable>: StreamDecoder {
                 return try JSONDecoder().decode(Element.self, from: line)
             } catch {
                 throw DockerError.invalidResponse(
-                    path: "JSON stream", reason: "undecodable line \(String(decoding: line.prefix(200), as: UTF8.self)): \(error)")
+                    path: "JSON stream",
+                    reason: "undecodable line \(String(decoding: line.prefix(200), as: UTF8.self)): \(error)"
+                )
             }
         }
     }

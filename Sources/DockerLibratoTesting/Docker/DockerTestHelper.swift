@@ -39,8 +39,10 @@ public enum DockerTestHelper {
         process.waitUntilExit()
         guard process.terminationStatus == 0 else {
             throw CommandError(
-                arguments: arguments, status: process.terminationStatus,
-                stderr: String(decoding: stderr, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
+                arguments: arguments,
+                status: process.terminationStatus,
+                stderr: String(decoding: stderr, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            )
         }
         return String(decoding: stdout, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
     }
@@ -51,8 +53,10 @@ public enum DockerTestHelper {
             try docker(["version", "--format", "{{.Server.Version}}"])
         } catch {
             throw CommandError(
-                arguments: ["version"], status: -1,
-                stderr: "dockerd is not reachable on \(socketPath) (\(error)). These tests need it: run scripts/test-env.sh")
+                arguments: ["version"],
+                status: -1,
+                stderr: "dockerd is not reachable on \(socketPath) (\(error)). These tests need it: run scripts/test-env.sh"
+            )
         }
     }
 
@@ -63,7 +67,9 @@ public enum DockerTestHelper {
 
     /// Polls `condition` until it holds or `timeout` passes; returns whether it held.
     public static func waitUntil(
-        timeout: Duration = .seconds(20), every interval: Duration = .milliseconds(50), _ condition: () async throws -> Bool
+        timeout: Duration = .seconds(20),
+        every interval: Duration = .milliseconds(50),
+        _ condition: () async throws -> Bool
     ) async rethrows -> Bool {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
@@ -84,7 +90,8 @@ public struct TestContainer: Sendable {
         try DockerTestHelper.requireDaemon()
         let name = DockerTestHelper.uniqueName(tag)
         let id = try DockerTestHelper.docker(
-            ["run", "-d", "--network", "none", "--name", name] + options + [DockerTestHelper.image] + command)
+            ["run", "-d", "--network", "none", "--name", name] + options + [DockerTestHelper.image] + command
+        )
         return TestContainer(name: name, id: id)
     }
 
@@ -93,7 +100,8 @@ public struct TestContainer: Sendable {
         try DockerTestHelper.requireDaemon()
         let name = DockerTestHelper.uniqueName(tag)
         let id = try DockerTestHelper.docker(
-            ["create", "--network", "none", "--name", name] + options + [DockerTestHelper.image] + command)
+            ["create", "--network", "none", "--name", name] + options + [DockerTestHelper.image] + command
+        )
         return TestContainer(name: name, id: id)
     }
 

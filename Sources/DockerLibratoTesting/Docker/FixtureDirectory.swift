@@ -18,7 +18,9 @@ public struct FixtureDirectory: Sendable {
         for (relative, contents) in files {
             let file = (path as NSString).appendingPathComponent(relative)
             try FileManager.default.createDirectory(
-                atPath: (file as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+                atPath: (file as NSString).deletingLastPathComponent,
+                withIntermediateDirectories: true
+            )
             try Data(contents.utf8).write(to: URL(fileURLWithPath: file))
         }
     }
@@ -26,7 +28,9 @@ public struct FixtureDirectory: Sendable {
     /// Creates an empty directory (e.g. a cgroup directory that must exist).
     public func makeDirectory(_ relative: String) throws {
         try FileManager.default.createDirectory(
-            atPath: (path as NSString).appendingPathComponent(relative), withIntermediateDirectories: true)
+            atPath: (path as NSString).appendingPathComponent(relative),
+            withIntermediateDirectories: true
+        )
     }
 
     /// Deletes the tree.
