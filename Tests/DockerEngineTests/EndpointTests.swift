@@ -80,6 +80,8 @@ import Glibc
         #expect(denied.contains("docker group"))
         #expect(denied.contains("--privileged"))
         #expect(DockerError.apiVersionTooOld(daemon: "1.24", minimum: "1.25").description.contains("Upgrade"))
+        #expect(DockerError.tlsFailed(endpoint: "tcp://h:2376 (TLS)", reason: "CERTIFICATE_VERIFY_FAILED").description.contains("DOCKER_CERT_PATH"))
+        #expect(DockerError.daemonUnreachable(endpoint: "tcp://h:2376", reason: "refused").description.contains("dockerd -H tcp://"))
     }
 
     @Test func socketPermissionErrorsMapToPermissionDenied() async throws {

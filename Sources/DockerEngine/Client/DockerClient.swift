@@ -219,6 +219,9 @@ public final class DockerClient: Sendable {
         if let error = error as? HTTPClientError, error == .deadlineExceeded || error == .readTimeout {
             return .timeout(path: path, seconds: Double(requestTimeout.components.seconds))
         }
+        if case .tcp(_, _, _?) = endpoint, text.contains("SSL") || text.contains("handshake") || text.contains("certificate") {
+            return .tlsFailed(endpoint: endpoint.description, reason: text)
+        }
         if let io = error as? IOError {
             let reason = String(cString: strerror(io.errnoCode))
             switch (io.errnoCode, endpoint) {

@@ -4,6 +4,8 @@ public enum DockerError: Error, Sendable, Equatable, CustomStringConvertible {
     case daemonUnreachable(endpoint: String, reason: String)
     /// The socket exists but this process may not open it.
     case permissionDenied(endpoint: String)
+    /// TLS to a tcp endpoint failed: certificates do not match (`DOCKER_CERT_PATH`, `DOCKER_TLS_VERIFY`).
+    case tlsFailed(endpoint: String, reason: String)
     /// The daemon speaks an API older than this client supports (1.25, Docker 1.13).
     case apiVersionTooOld(daemon: String, minimum: String)
     /// The container does not exist (any more): HTTP 404 on a container path.
@@ -22,8 +24,15 @@ public enum DockerError: Error, Sendable, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .daemonUnreachable(let endpoint, let reason):
-            "Docker daemon unreachable at \(endpoint): \(reason). Is dockerd running, and is DOCKER_HOST right "
-                + "(in a container, mount the socket: -v /var/run/docker.sock:/var/run/docker.sock:ro)?"
+            endpoint.hasPrefix("unix://")
+                ? "Docker daemon unreachable at \(endpoint): \(reason). Is dockerd running, and is DOCKER_HOST right "
+                    + "(in a container, mount the socket: -v /var/run/docker.sock:/var/run/docker.sock)?"
+                : "Docker daemon unreachable at \(endpoint): \(reason). Is dockerd listening there (dockerd -H tcp://…), "
+                    + "and is DOCKER_HOST right?"
+        case .tlsFailed(let endpoint, let reason):
+            "TLS with the Docker daemon at \(endpoint) failed: \(reason). Check DOCKER_CERT_PATH: ca.pem must be the CA "
+                + "that signed the daemon's certificate (whose name must match the host in DOCKER_HOST), and cert.pem/key.pem "
+                + "a client pair signed by the CA the daemon trusts (--tlscacert)."
         case .permissionDenied(let endpoint):
             "Permission denied on the Docker socket \(endpoint). Run the collector as root or as a member of the "
                 + "docker group; on hosts with SELinux/AppArmor restrictions run its container with --privileged."
