@@ -92,4 +92,16 @@ import Glibc
         )
         try await client.shutdown()
     }
+
+    @Test func unreachableDaemonNamesTheEndpoint() async throws {
+        let client = try DockerClient(endpoint: .unix(path: "/tmp/dl-test-no-such.sock"))
+        let error = await #expect(throws: DockerError.self) { try await client.ping() }
+        if case .daemonUnreachable(let endpoint, _)? = error {
+            #expect(endpoint == "unix:///tmp/dl-test-no-such.sock")
+        } else {
+            Issue.record("expected daemonUnreachable, got \(String(describing: error))")
+        }
+        #expect(error?.description.contains("unix:///tmp/dl-test-no-such.sock") == true)
+        try await client.shutdown()
+    }
 }

@@ -5,7 +5,7 @@ import Testing
 @testable import DockerEngine
 
 /// Against the real dockerd on /var/run/docker.sock. These fail (never skip) when it is not running.
-@Suite struct LiveDaemonTests {
+@Suite(.dockerDaemon) struct LiveDaemonTests {
     @Test func pingNegotiatesTheAPIVersion() async throws {
         try await withDockerClient { client in
             #expect(client.apiVersion == nil)
@@ -91,25 +91,13 @@ import Testing
         }
     }
 
-    @Test func unreachableDaemonNamesTheEndpoint() async throws {
-        let client = try DockerClient(endpoint: .unix(path: "/tmp/dl-test-no-such.sock"))
-        let error = await #expect(throws: DockerError.self) { try await client.ping() }
-        if case .daemonUnreachable(let endpoint, _)? = error {
-            #expect(endpoint == "unix:///tmp/dl-test-no-such.sock")
-        } else {
-            Issue.record("expected daemonUnreachable, got \(String(describing: error))")
-        }
-        #expect(error?.description.contains("unix:///tmp/dl-test-no-such.sock") == true)
-        try await client.shutdown()
-    }
-
     @Test func statsOfARunningContainer() async throws {
         let container = try TestContainer.run("stats", command: ["sleep", "300"])
         defer { container.remove() }
         try await withDockerClient { client in
             let info = try await client.info()
             let sample = try await client.stats(id: container.id)
-            let now = wallClockMilliseconds()
+            let now = DockerTestHelper.wallClockMilliseconds()
             #expect(abs(sample.time - now) < 60_000)
             let cpu = try #require(sample.cpu)
             #expect(cpu.onlineCPUs == UInt32(info.ncpu))

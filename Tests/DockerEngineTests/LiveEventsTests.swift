@@ -4,7 +4,7 @@ import Testing
 
 @testable import DockerEngine
 
-@Suite struct LiveEventsTests {
+@Suite(.dockerDaemon) struct LiveEventsTests {
     /// start, kill (signal), die (exit code) and destroy of a container, then the same again replayed with `since`.
     @Test func lifecycleEvents() async throws {
         try await withDockerClient { client in

@@ -4,7 +4,7 @@ import Testing
 
 @testable import DockerEngine
 
-@Suite struct LiveLogsTests {
+@Suite(.dockerDaemon) struct LiveLogsTests {
     static let lines = 50
 
     @Test func exactCountsPerStream() async throws {

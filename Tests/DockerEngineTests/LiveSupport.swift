@@ -2,23 +2,9 @@ import DockerEngine
 import DockerLibratoTesting
 import Testing
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
-/// Runs `body` with a client of the test dockerd, failing loudly when the daemon is not there, and shuts the
-/// client down afterwards whatever happens.
+/// ``DockerTestHelper/withClient(_:)``, shorter.
 func withDockerClient<T>(_ body: (DockerClient) async throws -> T) async throws -> T {
-    try DockerTestHelper.requireDaemon()
-    let client = try DockerClient(endpoint: .unix(path: DockerTestHelper.socketPath))
-    do {
-        let result = try await body(client)
-        try await client.shutdown()
-        return result
-    } catch {
-        try? await client.shutdown()
-        throw error
-    }
+    try await DockerTestHelper.withClient(body)
 }
 
 struct TimedOut: Error, CustomStringConvertible {
@@ -56,11 +42,4 @@ func collect<D: StreamDecoder>(
         }
         return out
     }
-}
-
-/// Wall-clock Unix milliseconds (samples carry wall-clock time).
-func wallClockMilliseconds() -> Int64 {
-    var ts = timespec()
-    clock_gettime(CLOCK_REALTIME, &ts)
-    return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
 }

@@ -81,9 +81,9 @@ import Testing
     )
 
     func expectSample(_ source: CgroupStatsSource, _ expected: StatsSample, sourceLocation: SourceLocation = #_sourceLocation) throws {
-        let before = wallClockMilliseconds()
+        let before = DockerTestHelper.wallClockMilliseconds()
         var sample = try source.read(target)
-        #expect(sample.time >= before && sample.time <= wallClockMilliseconds(), sourceLocation: sourceLocation)
+        #expect(sample.time >= before && sample.time <= DockerTestHelper.wallClockMilliseconds(), sourceLocation: sourceLocation)
         sample.time = 0
         #expect(sample == expected, sourceLocation: sourceLocation)
     }
@@ -140,6 +140,15 @@ import Testing
                 try CgroupStatsSource.detect(info: info(version: "2", driver: "systemd"), cgroupRoot: cg, procRoot: proc)
             }
             #expect(error?.description.contains("looks like a cgroup v1 hierarchy") == true)
+        }
+    }
+
+    @Test func wrongProcRootIsNotAGoneContainer() throws {
+        try withTrees(Fixture.v2Tree("docker/\(Fixture.id)")) { cg, _ in
+            let source = try CgroupStatsSource.detect(info: info(version: "2", driver: "cgroupfs"), cgroupRoot: cg, procRoot: "/nonexistent/proc")
+            #expect(throws: StatsSourceError.unreadable(path: "/nonexistent/proc/stat", reason: "no such file; is the host's /proc mounted there?")) {
+                try source.read(target)
+            }
         }
     }
 

@@ -6,19 +6,11 @@ import Testing
 
 /// Both sources against the real dockerd and the host's /sys/fs/cgroup: they must give the same numbers, and
 /// those numbers must be `docker stats`'. Fails (never skips) without a running dockerd.
-@Suite(.serialized) struct LiveAgreementTests {
+@Suite(.dockerDaemon) struct LiveAgreementTests {
     func withSources<T>(_ body: (DockerClient, APIStatsSource, CgroupStatsSource) async throws -> T) async throws -> T {
-        try DockerTestHelper.requireDaemon()
-        let client = try DockerClient(endpoint: .unix(path: DockerTestHelper.socketPath))
-        do {
-            let info = try await client.info()
-            let cgroup = try CgroupStatsSource.detect(info: info, includeLoopback: true)
-            let result = try await body(client, APIStatsSource(client: client), cgroup)
-            try await client.shutdown()
-            return result
-        } catch {
-            try? await client.shutdown()
-            throw error
+        try await DockerTestHelper.withClient { client in
+            let cgroup = try CgroupStatsSource.detect(info: try await client.info(), includeLoopback: true)
+            return try await body(client, APIStatsSource(client: client), cgroup)
         }
     }
 
@@ -38,7 +30,7 @@ import Testing
     }
 
     /// `docker stats --no-stream`'s CPU % for the container (the CLI's own computation from the streamed API).
-    func dockerStatsCPU(_ id: String) throws -> Double {
+    static func dockerStatsCPU(_ id: String) throws -> Double {
         let text = try DockerTestHelper.docker(["stats", "--no-stream", "--format", "{{.CPUPerc}}", id])
         return try #require(Double(text.replacing("%", with: "")))
     }
@@ -56,18 +48,33 @@ import Testing
             }
             #expect(busy, "yes never got busy")
 
-            let (viaAPI, viaCgroup) = try await window(target, api, cgroup)
-            let apiCPU = try #require(viaAPI.cpuPercent)
-            let cgroupCPU = try #require(viaCgroup.cpuPercent)
-            print("busy: CPU % via API \(apiCPU), via cgroup \(cgroupCPU); memory used \(viaAPI.memoryUsed ?? -1) / \(viaCgroup.memoryUsed ?? -1)")
-            #expect(relativeDifference(apiCPU, cgroupCPU) <= 0.05, "CPU % API \(apiCPU) vs cgroup \(cgroupCPU)")
-            #expect(abs(apiCPU - 100) <= 15, "yes should use one core: API says \(apiCPU)")
-            #expect(abs(cgroupCPU - 100) <= 15, "yes should use one core: cgroup says \(cgroupCPU)")
-            let cli = try dockerStatsCPU(container.id)
-            print("busy: docker stats says \(cli) %")
-            #expect(abs(cgroupCPU - cli) <= 15, "docker stats \(cli) vs cgroup \(cgroupCPU)")
-            #expect(abs(apiCPU - cli) <= 15, "docker stats \(cli) vs API \(apiCPU)")
-
+            // This host is shared (other test runs, builds): `yes` gets a whole core only when the machine is not
+            // saturated. Each attempt measures one window with both sources while `docker stats` (the CLI's own
+            // computation from the Engine API) measures alongside; the accuracy bounds are checked on the first
+            // window in which docker stats saw the core available (≥ 85 %). Never finding one fails the test.
+            var seen: [String] = []
+            var measured: (api: StatsInterval, cgroup: StatsInterval)?
+            for _ in 0..<4 {
+                let cli = Task.detached { try Self.dockerStatsCPU(container.id) }
+                let (viaAPI, viaCgroup) = try await window(target, api, cgroup)
+                let reference = try await cli.value
+                let apiCPU = try #require(viaAPI.cpuPercent)
+                let cgroupCPU = try #require(viaCgroup.cpuPercent)
+                seen.append("API \(apiCPU) %, cgroup \(cgroupCPU) %, docker stats \(reference) %")
+                print("busy: \(seen.last!)")
+                guard reference >= 85 else { continue }
+                #expect(relativeDifference(apiCPU, cgroupCPU) <= 0.05, "CPU % API \(apiCPU) vs cgroup \(cgroupCPU)")
+                #expect(abs(apiCPU - 100) <= 15, "yes should use one core: API says \(apiCPU)")
+                #expect(abs(cgroupCPU - 100) <= 15, "yes should use one core: cgroup says \(cgroupCPU)")
+                #expect(abs(cgroupCPU - reference) <= 15, "docker stats \(reference) vs cgroup \(cgroupCPU)")
+                #expect(abs(apiCPU - reference) <= 15, "docker stats \(reference) vs API \(apiCPU)")
+                measured = (viaAPI, viaCgroup)
+                break
+            }
+            guard let (viaAPI, viaCgroup) = measured else {
+                Issue.record("the machine never let `yes` have a core; windows: \(seen.joined(separator: "; "))")
+                return
+            }
             #expect(relativeDifference(try #require(viaAPI.memoryUsed), try #require(viaCgroup.memoryUsed)) <= 0.05)
             #expect(viaAPI.memoryLimit == viaCgroup.memoryLimit)
             #expect(viaAPI.pids == viaCgroup.pids)

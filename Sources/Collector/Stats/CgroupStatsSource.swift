@@ -62,7 +62,11 @@ public struct CgroupStatsSource: StatsSource {
     public func read(_ container: StatsTarget) throws(StatsSourceError) -> StatsSample {
         let relative = try cgroupPath(container)
         let time = KernelFile.nowMilliseconds()
-        guard let host = CgroupParsers.procStat(try file("\(procRoot)/stat", container)) else {
+        // /proc/stat is the host's, not the container's: its absence means a wrong procRoot, not a gone container.
+        guard let procStat = try optionalFile("\(procRoot)/stat") else {
+            throw .unreadable(path: "\(procRoot)/stat", reason: "no such file; is the host's /proc mounted there?")
+        }
+        guard let host = CgroupParsers.procStat(procStat) else {
             throw .malformed(path: "\(procRoot)/stat", detail: "no well-formed cpu line")
         }
         var sample: StatsSample

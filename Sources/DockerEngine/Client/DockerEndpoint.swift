@@ -24,7 +24,7 @@ public enum DockerEndpoint: Sendable, Hashable, CustomStringConvertible {
         switch self {
         case .unix(let path): "unix://\(path)"
         case .tcp(let host, let port, let tls):
-            "tcp://\(host.contains(":") ? "[\(host)]" : host):\(port)\(tls == nil ? "" : " (TLS\(tls!.verify ? "" : ", unverified"))")"
+            "tcp://\(host.contains(":") ? "[\(host)]" : host):\(port)" + (tls.map { $0.verify ? " (TLS)" : " (TLS, unverified)" } ?? "")
         }
     }
 
