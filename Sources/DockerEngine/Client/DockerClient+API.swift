@@ -34,7 +34,7 @@ extension DockerClient {
     /// - Parameter since: Unix nanoseconds; events at or after it are replayed first (pass the last `timeNano`
     ///   seen to resume after a reconnect; the daemon keeps a bounded backlog). Sent as seconds with fraction.
     /// - Returns: a stream that ends when the daemon closes the connection.
-    public func events(since: Int64? = nil) async throws(DockerError) -> DockerStream<JSONLinesDecoder<ContainerEvent>> {
+    public func events(since: Int64? = nil) async throws(DockerError) -> ContainerEventStream {
         var query = [("filters", #"{"type":["container"]}"#)]
         if let since { query.append(("since", RFC3339.unixSecondsString(nanoseconds: since))) }
         let response = try await send(.GET, "/events", query: query)
@@ -55,7 +55,7 @@ extension DockerClient {
         follow: Bool = false,
         timestamps: Bool = true,
         tty: Bool
-    ) async throws(DockerError) -> DockerStream<LogStreamDecoder> {
+    ) async throws(DockerError) -> LogEntryStream {
         var query = [("stdout", "1"), ("stderr", "1"), ("follow", follow ? "1" : "0"), ("timestamps", timestamps ? "1" : "0")]
         if let since { query.append(("since", RFC3339.unixSecondsString(nanoseconds: since))) }
         let response = try await send(.GET, "/containers/\(DockerClient.percentEncode(id))/logs", query: query, containerID: id)

@@ -64,3 +64,8 @@ public struct DockerStream<Decoder: StreamDecoder>: AsyncSequence, Sendable {
         }
     }
 }
+
+/// `/events` of containers, decoded (``DockerClient/events(since:)``).
+public typealias ContainerEventStream = DockerStream<JSONLinesDecoder<ContainerEvent>>
+/// A container's log entries, decoded (``DockerClient/logs(id:since:follow:timestamps:tty:)``).
+public typealias LogEntryStream = DockerStream<LogStreamDecoder>
