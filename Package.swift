@@ -61,8 +61,10 @@ let package = Package(
         .target(
             name: "DockerEngine",
             dependencies: [
+                "ContainerMetrics",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -143,6 +145,16 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "DockerEngineTests",
+            dependencies: ["DockerEngine", "ContainerMetrics", "DockerLibratoTesting", .product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "StatsSourceTests",
+            dependencies: ["Collector", "DockerEngine", "ContainerMetrics", "DockerLibratoTesting"],
             swiftSettings: swiftSettings
         ),
     ]

@@ -1,0 +1,73 @@
+/// How Docker lays out container cgroups on a host: cgroup version, cgroup driver, and where the hierarchy is
+/// mounted (the host's `/sys/fs/cgroup`, or wherever a containerised collector has it mounted).
+///
+/// Container directories, relative to the root (v1: under each controller, e.g. `memory/`):
+/// - cgroupfs driver: `docker/<id>`
+/// - systemd driver: `system.slice/docker-<id>.scope`
+public struct CgroupLayout: Sendable, Equatable, CustomStringConvertible {
+    public enum Version: String, Sendable {
+        case v1, v2
+    }
+
+    public enum Driver: String, Sendable {
+        case cgroupfs, systemd
+    }
+
+    public var version: Version
+    public var driver: Driver
+    /// Mount point of the cgroup hierarchy, e.g. `/sys/fs/cgroup` or `/host/sys/fs/cgroup`.
+    public var root: String
+
+    public init(version: Version, driver: Driver, root: String = "/sys/fs/cgroup") {
+        self.version = version
+        self.driver = driver
+        var root = root
+        while root.count > 1, root.hasSuffix("/") { root.removeLast() }
+        self.root = root
+    }
+
+    public var description: String { "cgroup \(version.rawValue) (\(driver.rawValue) driver) under \(root)" }
+
+    /// The layout for what `/info` reports (`CgroupVersion`, `CgroupDriver`), checked against what `root` holds:
+    /// v2 has `cgroup.controllers` at the root, v1 a `memory` controller directory.
+    /// - Throws: ``StatsSourceError/cgroupRootUnusable(root:reason:)`` when `root` does not match.
+    public static func detect(cgroupVersion: String, cgroupDriver: String, root: String = "/sys/fs/cgroup") throws(StatsSourceError) -> CgroupLayout {
+        let version: Version = cgroupVersion == "2" ? .v2 : .v1
+        let driver: Driver = cgroupDriver == "systemd" ? .systemd : .cgroupfs
+        let layout = CgroupLayout(version: version, driver: driver, root: root)
+        let unified = KernelFile.exists(layout.root + "/cgroup.controllers")
+        let memoryController = KernelFile.isDirectory(layout.root + "/memory")
+        switch version {
+        case .v2 where !unified:
+            throw .cgroupRootUnusable(
+                root: layout.root,
+                reason: "dockerd runs cgroup v2, but there is no cgroup.controllers there"
+                    + (memoryController ? " (it looks like a cgroup v1 hierarchy)" : "")
+            )
+        case .v1 where !memoryController:
+            throw .cgroupRootUnusable(
+                root: layout.root,
+                reason: "dockerd runs cgroup v1, but there is no memory controller directory there"
+                    + (unified ? " (it looks like a cgroup v2 hierarchy)" : "")
+            )
+        default:
+            return layout
+        }
+    }
+
+    /// Relative directories that may hold container `id`, the driver's own layout first.
+    public func candidates(id: String) -> [String] {
+        let cgroupfs = "docker/\(id)"
+        let systemd = "system.slice/docker-\(id).scope"
+        return driver == .systemd ? [systemd, cgroupfs] : [cgroupfs, systemd]
+    }
+
+    /// Absolute directory of a relative cgroup path: under `controller` for v1, in the unified tree for v2.
+    public func directory(_ relative: String, controller: String) -> String {
+        let relative = relative.hasPrefix("/") ? String(relative.dropFirst()) : relative
+        switch version {
+        case .v1: return "\(root)/\(controller)/\(relative)"
+        case .v2: return "\(root)/\(relative)"
+        }
+    }
+}

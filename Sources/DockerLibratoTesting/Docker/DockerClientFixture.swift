@@ -1,0 +1,24 @@
+import DockerEngine
+import Foundation
+
+extension DockerTestHelper {
+    /// Runs `body` with a client of the test dockerd, failing loudly when the daemon is not there, and shuts the
+    /// client down afterwards whatever happens.
+    public static func withClient<T>(_ body: (DockerClient) async throws -> T) async throws -> T {
+        try requireDaemon()
+        let client = try DockerClient(endpoint: .unix(path: socketPath))
+        do {
+            let result = try await body(client)
+            try await client.shutdown()
+            return result
+        } catch {
+            try? await client.shutdown()
+            throw error
+        }
+    }
+
+    /// Wall-clock Unix milliseconds (what samples carry).
+    public static func wallClockMilliseconds() -> Int64 {
+        Int64((Date().timeIntervalSince1970 * 1000).rounded(.down))
+    }
+}
