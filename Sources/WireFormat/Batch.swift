@@ -11,17 +11,25 @@ public struct ContainerRecord<Value: Equatable & Sendable>: Equatable, Sendable 
     }
 }
 
-/// Sequences of the sender's current epoch that its spool dropped (drop-oldest under a full spool) and will never
-/// send: the hub counts them as lost and stops waiting for them.
+/// Sequences of the sender's current epoch that it will never send (again): the hub stops waiting for them.
 public struct AbandonedRange: Equatable, Sendable {
+    public enum Reason: UInt8, Sendable {
+        /// Dropped by a full spool (drop-oldest): the hub counts them as lost.
+        case dropped = 0
+        /// Acknowledged earlier (by a hub that has since lost its state): done, not lost.
+        case acknowledged = 1
+    }
+
     public var epoch: UInt64
     public var first: UInt64
     public var last: UInt64
+    public var reason: Reason
 
-    public init(epoch: UInt64, first: UInt64, last: UInt64) {
+    public init(epoch: UInt64, first: UInt64, last: UInt64, reason: Reason = .dropped) {
         self.epoch = epoch
         self.first = first
         self.last = last
+        self.reason = reason
     }
 
     public var count: UInt64 { last >= first ? last - first + 1 : 0 }
@@ -35,6 +43,9 @@ public struct Ack: Equatable, Sendable {
     /// The lowest sequence the hub has not received yet: retransmit from here without waiting for a timeout.
     public var nextExpected: UInt64
     public var flags: Flags
+    /// How long the collector should wait after sending a frame before retransmitting it when it is still at or
+    /// above ``nextExpected`` (milliseconds; the hub derives it from its period and grace).
+    public var retransmitAfterMs: UInt64
 
     public struct Flags: OptionSet, Sendable, Hashable {
         public let rawValue: UInt64
@@ -43,11 +54,12 @@ public struct Ack: Equatable, Sendable {
         public static let backpressure = Flags(rawValue: 1)
     }
 
-    public init(epoch: UInt64, ackedThrough: UInt64, nextExpected: UInt64, flags: Flags = []) {
+    public init(epoch: UInt64, ackedThrough: UInt64, nextExpected: UInt64, flags: Flags = [], retransmitAfterMs: UInt64 = 2_000) {
         self.epoch = epoch
         self.ackedThrough = ackedThrough
         self.nextExpected = nextExpected
         self.flags = flags
+        self.retransmitAfterMs = retransmitAfterMs
     }
 }
 

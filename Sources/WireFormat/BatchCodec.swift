@@ -84,6 +84,7 @@ extension Batch {
                 w.varint(a.epoch)
                 w.varint(a.first)
                 w.varint(a.last)
+                w.u8(a.reason.rawValue)
             }
         }
         for a in acks {
@@ -92,6 +93,7 @@ extension Batch {
                 w.varint(a.ackedThrough)
                 w.varint(a.nextExpected)
                 w.varint(a.flags.rawValue)
+                w.varint(a.retransmitAfterMs)
             }
         }
         return w.bytes
@@ -146,12 +148,17 @@ extension Batch {
                 let start = p.position
                 let last = try p.varint("abandoned last")
                 guard last >= first else { throw .invalidValue(field: "abandoned range", offset: start) }
-                batch.abandoned.append(AbandonedRange(epoch: epoch, first: first, last: last))
+                let reasonOffset = p.position
+                guard let reason = AbandonedRange.Reason(rawValue: try p.u8("abandoned reason")) else {
+                    throw .invalidValue(field: "abandoned reason", offset: reasonOffset)
+                }
+                batch.abandoned.append(AbandonedRange(epoch: epoch, first: first, last: last, reason: reason))
             case .ack:
                 batch.acks.append(
                     Ack(
                         epoch: try p.varint("ack epoch"), ackedThrough: try p.varint("ack through"),
-                        nextExpected: try p.varint("ack next expected"), flags: Ack.Flags(rawValue: try p.varint("ack flags"))))
+                        nextExpected: try p.varint("ack next expected"), flags: Ack.Flags(rawValue: try p.varint("ack flags")),
+                        retransmitAfterMs: try p.varint("ack retransmit after")))
             case nil:
                 // A newer sender's record kind: skip it (its length is known), count it.
                 _ = kindStart

@@ -45,13 +45,13 @@ public struct CollectorID: Hashable, Sendable, Comparable, CustomStringConvertib
 /// The authenticated, unencrypted front of every frame.
 ///
 /// Layout (docs/wire-format.md): magic `D1 1B`, version, type, flags, collector id (16), epoch (u64 BE),
-/// sequence (u64 BE), send time (i64 BE, Unix ms), nonce (12), then engine id, cluster and host as
-/// one-byte-length UTF-8 strings. The whole header is the AEAD's associated data.
+/// sequence (u64 BE), acked-through (u64 BE), send time (i64 BE, Unix ms), nonce (12), then engine id, cluster and
+/// host as one-byte-length UTF-8 strings. The whole header is the AEAD's associated data.
 public struct FrameHeader: Equatable, Sendable {
     public static let magic: (UInt8, UInt8) = (0xD1, 0x1B)
     public static let currentVersion: UInt8 = 1
-    /// Fixed part (57 bytes) + three empty strings + the 16-byte tag.
-    public static let minimumLength = 57 + 3 + 16
+    /// Fixed part (65 bytes) + three empty strings + the 16-byte tag.
+    public static let minimumLength = 65 + 3 + 16
     public static let nonceLength = 12
 
     public enum Kind: UInt8, Sendable {
@@ -77,6 +77,10 @@ public struct FrameHeader: Equatable, Sendable {
     public var epoch: UInt64
     /// Per (collector, epoch), starting at 1, +1 per data frame; retransmissions keep their sequence.
     public var sequence: UInt64
+    /// The highest sequence the sender knew to be acknowledged when it built the frame (0: none). A hub that lost
+    /// its state learns from it where the collector's unacknowledged frames begin; retransmissions carry their
+    /// original (older, lower) value, so a hub keeps the highest it has seen.
+    public var ackedThrough: UInt64
     /// Unix milliseconds when the frame was first built.
     public var sendTime: Int64
     /// The Docker engine's `ID` from `/info` (several collectors on one engine share it).
@@ -87,8 +91,8 @@ public struct FrameHeader: Equatable, Sendable {
     public var host: String
 
     public init(
-        kind: Kind = .data, flags: Flags = [], collectorID: CollectorID, epoch: UInt64, sequence: UInt64, sendTime: Int64,
-        engineID: String, cluster: String, host: String, version: UInt8 = FrameHeader.currentVersion
+        kind: Kind = .data, flags: Flags = [], collectorID: CollectorID, epoch: UInt64, sequence: UInt64, ackedThrough: UInt64 = 0,
+        sendTime: Int64, engineID: String, cluster: String, host: String, version: UInt8 = FrameHeader.currentVersion
     ) {
         self.version = version
         self.kind = kind
@@ -96,6 +100,7 @@ public struct FrameHeader: Equatable, Sendable {
         self.collectorID = collectorID
         self.epoch = epoch
         self.sequence = sequence
+        self.ackedThrough = ackedThrough
         self.sendTime = sendTime
         self.engineID = engineID
         self.cluster = cluster
@@ -113,6 +118,7 @@ public struct FrameHeader: Equatable, Sendable {
         w.u64be(collectorID.low)
         w.u64be(epoch)
         w.u64be(sequence)
+        w.u64be(ackedThrough)
         w.u64be(UInt64(bitPattern: sendTime))
         w.raw(nonce)
         w.shortString(engineID)
@@ -137,13 +143,14 @@ public struct FrameHeader: Equatable, Sendable {
         let id = CollectorID(high: try r.u64be("collector id"), low: try r.u64be("collector id"))
         let epoch = try r.u64be("epoch")
         let sequence = try r.u64be("sequence")
+        let acked = try r.u64be("acked through")
         let sendTime = Int64(bitPattern: try r.u64be("send time"))
         let nonce = try r.bytes(nonceLength, "nonce")
         let engine = try r.shortString("engine id")
         let cluster = try r.shortString("cluster name")
         let host = try r.shortString("host name")
         let header = FrameHeader(
-            kind: kind, flags: flags, collectorID: id, epoch: epoch, sequence: sequence, sendTime: sendTime, engineID: engine,
+            kind: kind, flags: flags, collectorID: id, epoch: epoch, sequence: sequence, ackedThrough: acked, sendTime: sendTime, engineID: engine,
             cluster: cluster, host: host, version: version)
         return (header, nonce)
     }

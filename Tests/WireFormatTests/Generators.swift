@@ -132,10 +132,11 @@ struct Gen {
         }
         for _ in 0..<(rng.next() % 3) {
             let first = u64()
-            b.abandoned.append(AbandonedRange(epoch: u64(), first: first, last: first &+ (rng.next() % 100) > first ? first + rng.next() % 100 : first))
+            let last = UInt64.max - first < 100 ? first : first + rng.next() % 100
+            b.abandoned.append(AbandonedRange(epoch: u64(), first: first, last: last, reason: bool() ? .dropped : .acknowledged))
         }
         for _ in 0..<(rng.next() % 2) {
-            b.acks.append(Ack(epoch: u64(), ackedThrough: u64(), nextExpected: u64(), flags: Ack.Flags(rawValue: u64())))
+            b.acks.append(Ack(epoch: u64(), ackedThrough: u64(), nextExpected: u64(), flags: Ack.Flags(rawValue: u64()), retransmitAfterMs: u64()))
         }
         return b
     }
@@ -143,7 +144,7 @@ struct Gen {
     mutating func header(sequence: UInt64? = nil) -> FrameHeader {
         FrameHeader(
             kind: bool() ? .data : .control, collectorID: CollectorID(high: rng.next(), low: rng.next()), epoch: u64(),
-            sequence: sequence ?? u64(), sendTime: i64(), engineID: string(max: 50), cluster: string(max: 50), host: string(max: 50))
+            sequence: sequence ?? u64(), ackedThrough: u64(), sendTime: i64(), engineID: string(max: 50), cluster: string(max: 50), host: string(max: 50))
     }
 }
 
