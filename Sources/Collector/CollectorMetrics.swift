@@ -24,24 +24,22 @@ public final class CollectorMetrics: Sendable {
         case queueDepth = "queue_depth"
     }
 
-    private let values: [Atomic<Int>]
+    private let values = Mutex([Int](repeating: 0, count: Name.allCases.count))
 
-    public init() {
-        values = Name.allCases.map { _ in Atomic<Int>(0) }
-    }
+    public init() {}
 
-    private func slot(_ name: Name) -> Int { Name.allCases.firstIndex(of: name)! }
+    private static func slot(_ name: Name) -> Int { Name.allCases.firstIndex(of: name)! }
 
     public func add(_ name: Name, _ amount: Int = 1) {
-        values[slot(name)].add(amount, ordering: .relaxed)
+        values.withLock { $0[Self.slot(name)] += amount }
     }
 
     public func set(_ name: Name, _ value: Int) {
-        values[slot(name)].store(value, ordering: .relaxed)
+        values.withLock { $0[Self.slot(name)] = value }
     }
 
     public func get(_ name: Name) -> Int {
-        values[slot(name)].load(ordering: .relaxed)
+        values.withLock { $0[Self.slot(name)] }
     }
 
     /// All values, for a heartbeat.
