@@ -153,6 +153,14 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "CollectorTests",
+            dependencies: [
+                "Collector", "ContainerMetrics", "DockerEngine", "WireFormat", "DockerLibratoTesting",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "StatsSourceTests",
             dependencies: ["Collector", "DockerEngine", "ContainerMetrics", "DockerLibratoTesting"],
             swiftSettings: swiftSettings
