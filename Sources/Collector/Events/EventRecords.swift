@@ -9,11 +9,12 @@ public enum EventRecords {
         return LifecycleEvent.reportedActions.contains(lifecycle.action) ? lifecycle : nil
     }
 
-    /// The identity of an inspected container: allow-listed labels only, `startedAt` of the current run.
+    /// The identity of an inspected container: allow-listed labels only, `startedAt` of the current run (0 for a
+    /// container that never started).
     public static func identity(_ details: ContainerDetails, labelTags: [String]) -> ContainerIdentity {
         ContainerIdentity(
             id: details.id, name: details.name, image: details.image, labels: tags(details.labels, labelTags),
-            startedAt: details.state.startedAt)
+            startedAt: max(0, details.state.startedAt))
     }
 
     /// The identity of a container known only from an event (it is gone, or was never inspected): name, image and
