@@ -38,7 +38,7 @@ public final class CollectorPipeline: Sendable {
     let reconnectBackoff: Backoff
 
     /// - Parameters:
-    ///   - ownContainer: the collector's own container, excluded; nil detects it (``OwnContainer/detect(procRoot:hostname:)``).
+    ///   - ownContainer: the collector's own container, excluded; nil detects it (``OwnContainer/detect(procRoots:hostname:)``).
     ///   - queueCapacity: records held between the readers and the batch builder before readers wait.
     ///   - reconnectBackoff: delays between attempts to reach dockerd (0.5 s doubling up to 10 s by default).
     /// - Throws: ``ContainerFilterError`` for a malformed filter, ``CheckpointError`` when the state directory
@@ -54,8 +54,8 @@ public final class CollectorPipeline: Sendable {
         self.metrics = metrics
         self.logger = logger
         self.matcher = try ContainerMatcher(configuration.filters)
-        self.checkpoints = try CheckpointStore(stateDirectory: configuration.stateDirectory.map { $0 })
-        self.own = ownContainer ?? OwnContainer.detect(procRoot: configuration.procRoot)
+        self.checkpoints = try CheckpointStore(stateDirectory: configuration.stateDirectory)
+        self.own = ownContainer ?? OwnContainer.detect(procRoots: ["/proc", configuration.procRoot])
         self.queueCapacity = queueCapacity
         self.reconnectBackoff = reconnectBackoff
     }

@@ -1,4 +1,5 @@
 import Collector
+import DockerLibratoTesting
 import Testing
 
 @Suite struct GlobTests {
@@ -100,9 +101,16 @@ import Testing
         #expect(!OwnContainer(id: id).matches(String(id.reversed())))
         #expect(OwnContainer(hostnamePrefix: String(id.prefix(12))).matches(id))
         #expect(!OwnContainer.none.matches(id))
-        // This test process is not in a Docker container: nothing is detected from /proc here.
-        #expect(OwnContainer.detect(hostname: "not-hex").id == nil)
-        #expect(OwnContainer.detect(hostname: String(id.prefix(12))).hostnamePrefix == String(id.prefix(12)))
+    }
+
+    @Test func detectFromProcOrHostname() throws {
+        let inContainer = try FixtureDirectory("own-proc", files: ["self/cgroup": "3:memory:/docker/\(id)\n", "self/mountinfo": ""])
+        defer { inContainer.remove() }
+        let plain = try FixtureDirectory("own-plain", files: ["self/cgroup": "0::/\n", "self/mountinfo": "22 1 0:21 / /proc rw - proc proc rw\n"])
+        defer { plain.remove() }
+        #expect(OwnContainer.detect(procRoots: [plain.path, inContainer.path], hostname: "web") == OwnContainer(id: id))
+        #expect(OwnContainer.detect(procRoots: [plain.path], hostname: String(id.prefix(12))) == OwnContainer(hostnamePrefix: String(id.prefix(12))))
+        #expect(OwnContainer.detect(procRoots: [plain.path], hostname: "web-01") == .none)
     }
 }
 

@@ -107,19 +107,29 @@ import WireFormat
                     "i=1; while [ $i -le \(n) ]; do echo \"o $i count#n=1\"; echo \"e $i\" >&2; if [ $((i % 100)) -eq 0 ]; then head -c 20000 /dev/zero | tr '\\0' c; echo; fi; i=$((i+1)); sleep 0.02; done",
                 ])
             defer { container.remove() }
+            // And one that writes 10 lines, waits to be told, writes 10 more and exits: it stops while no pipeline runs.
+            let stopper = try TestContainer.run(
+                tag,
+                command: [
+                    "sh", "-c",
+                    "for i in 1 2 3 4 5 6 7 8 9 10; do echo a $i; done; while [ ! -e /tmp/go ]; do sleep 0.05; done; for i in 1 2 3 4 5 6 7 8 9 10; do echo b $i; done",
+                ])
+            defer { stopper.remove() }
             // Stop once buckets of both streams have been handed over (so that checkpoints exist), while it writes.
             try await Eventually.wait(for: "first buckets of both streams") {
-                first.lines(container.id, .stdout) > 20 && first.lines(container.id, .stderr) > 20
+                first.lines(container.id, .stdout) > 20 && first.lines(container.id, .stderr) > 20 && first.lines(stopper.id, .stdout) == 10
             }
             try await pipeline1.stop()
             #expect(try !container.hasExited(), "the container must still be writing when the first pipeline stops")
+            try DockerTestHelper.docker(["exec", stopper.id, "touch", "/tmp/go"])
+            try await stopper.waitForExit()
 
             let pipeline2 = RunningPipeline(
                 try CollectorPipeline(configuration: configuration, client: client, sink: second, metrics: CollectorMetrics(), logger: Live.logger))
             try await container.waitForExit()
             let total = { (stream: LogBucket.Stream) in first.lines(container.id, stream) + second.lines(container.id, stream) }
             try await Eventually.wait(for: "all lines counted across both pipelines") {
-                total(.stdout) >= UInt64(n + 3) && total(.stderr) >= UInt64(n)
+                total(.stdout) >= UInt64(n + 3) && total(.stderr) >= UInt64(n) && second.lines(stopper.id, .stdout) >= 10
             }
             try await pipeline2.stop()
             #expect(total(.stdout) == UInt64(n + 3))
@@ -128,6 +138,10 @@ import WireFormat
             let outBytes = UInt64((1...n).map { "o \($0) count#n=1\n".utf8.count }.reduce(0, +) + 3 * 20_001)
             #expect(first.bytes(container.id, .stdout) + second.bytes(container.id, .stdout) == outBytes)
             Live.expectNoDuplicates(first.logs(container.id) + second.logs(container.id))
+            // The container that stopped in between: the rest of its lines read by the second pipeline, exactly.
+            #expect(first.lines(stopper.id, .stdout) == 10)
+            #expect(second.lines(stopper.id, .stdout) == 10)
+            Live.expectNoDuplicates(first.logs(stopper.id) + second.logs(stopper.id))
             let counted = (first.logs(container.id) + second.logs(container.id)).flatMap(\.measurements).filter { $0.name == "n" }.reduce(0) { $0 + $1.sum }
             #expect(counted == Double(n))
         }

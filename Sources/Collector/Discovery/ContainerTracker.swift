@@ -125,6 +125,9 @@ actor ContainerTracker {
                 // Stopped while we were away: read the rest of its logs (the session flushes at the end).
                 registry.update(summary.id) { $0.running = false }
                 known.follower?.follow()
+            } else if initial, settings.collectLogs, checkpoints.checkpoint(for: summary.id) != nil {
+                // Followed by the previous run and stopped since: read what that run did not hand over.
+                try await discover(summary.id, .initialListing)?.follower?.follow()
             }
         }
     }

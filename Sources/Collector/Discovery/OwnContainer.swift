@@ -33,13 +33,16 @@ public struct OwnContainer: Sendable, Equatable {
         return false
     }
 
-    /// Detects the collector's container from `procRoot/self/…` and the host name.
-    public static func detect(procRoot: String = "/proc", hostname: String? = OwnContainer.hostname()) -> OwnContainer {
-        if let text = readSmallFile("\(procRoot)/self/cgroup"), let id = containerID(inCgroup: text) {
-            return OwnContainer(id: id)
-        }
-        if let text = readSmallFile("\(procRoot)/self/mountinfo"), let id = containerID(inMountinfo: text) {
-            return OwnContainer(id: id)
+    /// Detects the collector's container from `<procRoot>/self/…` (each root in turn: the container's own /proc,
+    /// then the host's as mounted for the stats source) and the host name.
+    public static func detect(procRoots: [String] = ["/proc"], hostname: String? = OwnContainer.hostname()) -> OwnContainer {
+        for procRoot in procRoots {
+            if let text = readSmallFile("\(procRoot)/self/cgroup"), let id = containerID(inCgroup: text) {
+                return OwnContainer(id: id)
+            }
+            if let text = readSmallFile("\(procRoot)/self/mountinfo"), let id = containerID(inMountinfo: text) {
+                return OwnContainer(id: id)
+            }
         }
         if let hostname, hostname.count == 12, hostname.allSatisfy(\.isLowercaseHex) {
             return OwnContainer(hostnamePrefix: hostname)
