@@ -26,10 +26,16 @@ import Darwin
 /// submits what is queued — open log buckets stay open: their lines are read again after a restart, from the
 /// checkpoints — writes the checkpoints and returns.
 public final class CollectorPipeline: Sendable {
+    /// What to follow and how (filters, intervals, state directory, …).
     public let configuration: CollectorConfiguration
+    /// The engine's client; the pipeline does not shut it down.
     public let client: DockerClient
+    /// Where batches go (the delivery side).
     public let sink: any RecordSink
+    /// Self-metrics the pipeline updates (containers, samples, log lines and buckets, events, docker errors and
+    /// reconnects, queue depth).
     public let metrics: CollectorMetrics
+    /// Startup summary (stats source, network counters, own container), dockerd loss and reconnection.
     public let logger: Logger
     let matcher: ContainerMatcher
     let checkpoints: CheckpointStore

@@ -7,6 +7,7 @@ public enum CollectorRecord: Sendable, Equatable {
     case log(ContainerIdentity, LogBucket)
     case event(ContainerIdentity, LifecycleEvent)
 
+    /// The container the record belongs to.
     public var container: ContainerIdentity {
         switch self {
         case .stats(let c, _), .log(let c, _), .event(let c, _): c
@@ -21,7 +22,9 @@ public enum CollectorRecord: Sendable, Equatable {
 /// a few bytes of slack per record for the container index and the record count varints, so a batch never
 /// encodes to more than `maxBytes` — except a single record that is bigger on its own, which goes alone.
 public struct BatchBuilder: Sendable {
+    /// `--frame-max-bytes`: upper bound of a batch's encoded size.
     public let maxBytes: Int
+    /// `--frame-interval`: a batch is due when its oldest record is this old.
     public let maxAge: Duration
 
     /// The records gathered so far.
@@ -36,11 +39,13 @@ public struct BatchBuilder: Sendable {
     /// Slack per record: the container index varint may be up to this much longer than when measured alone.
     static let slackPerRecord = 3
 
+    /// An empty builder (`maxBytes` is at least 64).
     public init(maxBytes: Int, maxAge: Duration) {
         self.maxBytes = max(64, maxBytes)
         self.maxAge = maxAge
     }
 
+    /// Whether nothing is gathered.
     public var isEmpty: Bool { batch.isEmpty }
 
     /// Adds a record. Returns the batch to submit first when the record would not fit into the current one.

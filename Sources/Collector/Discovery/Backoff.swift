@@ -2,12 +2,16 @@
 /// (a fraction) subtracted at random so that collectors restarted together do not retry in lockstep.
 /// Pure apart from the random source.
 public struct Backoff: Sendable {
+    /// The first delay.
     public let initial: Duration
+    /// The cap: delays never grow beyond it.
     public let maximum: Duration
+    /// Up to this fraction of a delay is taken off at random (0 … 1).
     public let jitter: Double
     /// Failures since the last ``reset()``.
     public private(set) var attempt = 0
 
+    /// The collector's default: 0.5 s doubling up to 10 s, 20 % jitter.
     public init(initial: Duration = .milliseconds(500), maximum: Duration = .seconds(10), jitter: Double = 0.2) {
         self.initial = initial
         self.maximum = max(initial, maximum)

@@ -8,6 +8,7 @@ public enum ContainerPattern: Sendable, CustomStringConvertible {
     /// A compiled regular expression. `Regex` is an immutable value that is only read after compiling, but it is not
     /// declared `Sendable`; this wrapper says so.
     public struct CompiledRegex: @unchecked Sendable {
+        /// The compiled expression.
         public let regex: Regex<AnyRegexOutput>
     }
 
@@ -26,6 +27,7 @@ public enum ContainerPattern: Sendable, CustomStringConvertible {
         }
     }
 
+    /// Whether `text` matches: the whole of it for a glob, anywhere in it for a regular expression.
     public func matches(_ text: String) -> Bool {
         switch self {
         case .glob(let glob): glob.matches(text)
@@ -43,10 +45,13 @@ public enum ContainerPattern: Sendable, CustomStringConvertible {
 
 /// A label filter: `key` (the label is present, any value) or `key=pattern` (present with a matching value).
 public struct LabelPattern: Sendable, CustomStringConvertible {
+    /// The label key, matched exactly.
     public var key: String
     /// nil: any value.
     public var value: ContainerPattern?
 
+    /// Parses `key` or `key=pattern`.
+    /// - Throws: ``ContainerFilterError`` for an empty key or a malformed value pattern.
     public init(_ text: String) throws(ContainerFilterError) {
         if let eq = text.firstIndex(of: "=") {
             key = String(text[..<eq])
@@ -58,6 +63,7 @@ public struct LabelPattern: Sendable, CustomStringConvertible {
         if key.isEmpty { throw .emptyLabelKey(pattern: text) }
     }
 
+    /// Whether the label is present (with a matching value, when one is given).
     public func matches(_ labels: [String: String]) -> Bool {
         guard let actual = labels[key] else { return false }
         return value?.matches(actual) ?? true
@@ -90,6 +96,7 @@ public enum ContainerFilterError: Error, Sendable, Equatable, CustomStringConver
 /// `…:latest`, so `*:latest` and `busybox` cover `busybox`. Labels are matched against the container's full label
 /// set, not only the allow-listed tags.
 public struct ContainerMatcher: Sendable {
+    /// The compiled lists of ``ContainerFilters``.
     public let includeNames: [ContainerPattern]
     public let excludeNames: [ContainerPattern]
     public let includeImages: [ContainerPattern]

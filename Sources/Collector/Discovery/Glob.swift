@@ -26,6 +26,7 @@ public struct Glob: Sendable, Hashable, CustomStringConvertible {
     public let pattern: String
     let elements: [Element]
 
+    /// Compiles `pattern`; every string is a valid pattern.
     public init(_ pattern: String) {
         self.pattern = pattern
         var elements: [Element] = []

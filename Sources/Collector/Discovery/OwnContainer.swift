@@ -18,6 +18,7 @@ public struct OwnContainer: Sendable, Equatable {
     /// A 12-hex host name that may be a prefix of the container id.
     public var hostnamePrefix: String?
 
+    /// A known container (tests, or an operator's override).
     public init(id: String? = nil, hostnamePrefix: String? = nil) {
         self.id = id
         self.hostnamePrefix = hostnamePrefix

@@ -18,6 +18,7 @@ public struct LogCheckpoint: Sendable, Equatable {
     /// Per stream, the last bucket second handed to the ``RecordSink``.
     public var seconds: [LogBucket.Stream: Int64]
 
+    /// A checkpoint reading from `originNs`, with the last submitted second of each stream so far.
     public init(originNs: Int64, seconds: [LogBucket.Stream: Int64] = [:]) {
         self.originNs = originNs
         self.seconds = seconds

@@ -37,6 +37,10 @@ public struct LogBucketer: Sendable {
         var head: [UInt8]
     }
 
+    /// - Parameters:
+    ///   - closeDelay: `--log-close-delay`.
+    ///   - resumeAfter: per stream, the checkpoint second (lines at or before it are skipped).
+    ///   - maxTokenBytes: see ``maxTokenBytes``.
     public init(closeDelay: Duration, resumeAfter: [LogBucket.Stream: Int64] = [:], maxTokenBytes: Int = 64 * 1024) {
         self.resumeAfter = resumeAfter
         self.closeDelayNs = closeDelay.nanoseconds
