@@ -1,6 +1,6 @@
+import ContainerMetrics
 public import DockerEngine
 public import Logging
-import ContainerMetrics
 import Synchronization
 import WireFormat
 
@@ -50,9 +50,14 @@ public final class CollectorPipeline: Sendable {
     /// - Throws: ``ContainerFilterError`` for a malformed filter, ``CheckpointError`` when the state directory
     ///   cannot be used.
     public init(
-        configuration: CollectorConfiguration, client: DockerClient, sink: any RecordSink, metrics: CollectorMetrics,
-        logger: Logger = Logger(label: "docker-librato.collector"), ownContainer: OwnContainer? = nil,
-        queueCapacity: Int = 10_000, reconnectBackoff: Backoff = Backoff()
+        configuration: CollectorConfiguration,
+        client: DockerClient,
+        sink: any RecordSink,
+        metrics: CollectorMetrics,
+        logger: Logger = Logger(label: "docker-librato.collector"),
+        ownContainer: OwnContainer? = nil,
+        queueCapacity: Int = 10_000,
+        reconnectBackoff: Backoff = Backoff()
     ) throws {
         self.configuration = configuration
         self.client = client
@@ -86,24 +91,48 @@ public final class CollectorPipeline: Sendable {
                 "stats_interval": "\(configuration.statsInterval)", "logs": "\(configuration.collectLogs)",
                 "own_container": "\(own.id ?? own.hostnamePrefix.map { "\($0)… (host name)" } ?? "none")",
                 "checkpoints": "\(checkpoints.path ?? "in memory (no STATE_DIR)")",
-            ])
+            ]
+        )
 
         let queue = RecordQueue(capacity: queueCapacity, metrics: metrics)
         let builder = Task { await buildBatches(queue) }
         let registry = ContainerRegistry(metrics: metrics)
         let (spawns, spawner) = AsyncStream.makeStream(of: (@Sendable () async -> Void).self)
         let context = FollowerContext(
-            client: client, queue: queue, metrics: metrics, logger: logger, closeDelay: configuration.logCloseDelay,
-            spawn: { spawner.yield($0) }, now: Self.wallClockNs)
+            client: client,
+            queue: queue,
+            metrics: metrics,
+            logger: logger,
+            closeDelay: configuration.logCloseDelay,
+            spawn: { spawner.yield($0) },
+            now: Self.wallClockNs
+        )
         let tracker = ContainerTracker(
             client: client,
             settings: .init(
-                matcher: matcher, own: own, labelTags: configuration.labelTags, collectLogs: configuration.collectLogs,
-                collectorStartNs: startNs, backoff: reconnectBackoff),
-            registry: registry, checkpoints: checkpoints, followerContext: context, queue: queue, metrics: metrics, logger: logger)
+                matcher: matcher,
+                own: own,
+                labelTags: configuration.labelTags,
+                collectLogs: configuration.collectLogs,
+                collectorStartNs: startNs,
+                backoff: reconnectBackoff
+            ),
+            registry: registry,
+            checkpoints: checkpoints,
+            followerContext: context,
+            queue: queue,
+            metrics: metrics,
+            logger: logger
+        )
         let poller = StatsPoller(
-            source: source, interval: configuration.statsInterval, registry: registry, queue: queue, metrics: metrics, logger: logger,
-            now: Self.wallClockNs)
+            source: source,
+            interval: configuration.statsInterval,
+            registry: registry,
+            queue: queue,
+            metrics: metrics,
+            logger: logger,
+            now: Self.wallClockNs
+        )
         let tick = tickInterval
 
         await withDiscardingTaskGroup { group in
@@ -217,7 +246,8 @@ public final class CollectorPipeline: Sendable {
                 if queue.isFinished && backoff.attempt >= 2 {
                     logger.error(
                         "record sink failed at shutdown; batch not delivered (its log lines are read again after a restart)",
-                        metadata: ["error": "\(error)", "records": "\(batch.recordCount)"])
+                        metadata: ["error": "\(error)", "records": "\(batch.recordCount)"]
+                    )
                     return
                 }
                 logger.warning("record sink failed; retrying", metadata: ["error": "\(error)", "records": "\(batch.recordCount)"])

@@ -31,8 +31,12 @@ import WireFormat
             second += 1
             let who = i % 3 == 0 ? b : a
             let bucket = LogBucket(
-                stream: .stdout, second: second, lines: 3, bytes: 99,
-                measurements: i % 5 == 0 ? [L2metAggregate(L2metToken(kind: .measure, name: "db.latency", value: 12, unit: "ms"))] : [])
+                stream: .stdout,
+                second: second,
+                lines: 3,
+                bytes: 99,
+                measurements: i % 5 == 0 ? [L2metAggregate(L2metToken(kind: .measure, name: "db.latency", value: 12, unit: "ms"))] : []
+            )
             if let full = builder.add(.log(who, bucket), now: t0) { batches.append(full) }
             #expect(builder.batch.encode().count <= builder.estimatedBytes)
         }
@@ -84,7 +88,12 @@ import WireFormat
                 ContainerRecord(container: i, LogBucket(stream: .stderr, second: 40)),
             ]
             store.commit(batch)
-            store.commit(Batch(containers: [ContainerIdentity(id: other, name: "o", image: "i")], logs: [ContainerRecord(container: 0, LogBucket(stream: .stderr, second: 3))]))
+            store.commit(
+                Batch(
+                    containers: [ContainerIdentity(id: other, name: "o", image: "i")],
+                    logs: [ContainerRecord(container: 0, LogBucket(stream: .stderr, second: 3))]
+                )
+            )
             try store.save()
         }
         let reloaded = try CheckpointStore(stateDirectory: state)

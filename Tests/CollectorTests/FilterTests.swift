@@ -51,7 +51,8 @@ import Testing
 
     @Test func labels() throws {
         let m = try matcher(
-            ContainerFilters(includeLabels: ["metrics", "tier=web*", "team=/^(a|b)$/"], excludeLabels: ["metrics=off"]))
+            ContainerFilters(includeLabels: ["metrics", "tier=web*", "team=/^(a|b)$/"], excludeLabels: ["metrics=off"])
+        )
         #expect(m.matches(name: "x", image: "i", labels: ["metrics": "on"]))
         #expect(m.matches(name: "x", image: "i", labels: ["tier": "web-frontend"]))
         #expect(m.matches(name: "x", image: "i", labels: ["team": "b"]))

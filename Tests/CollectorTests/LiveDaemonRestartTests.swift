@@ -23,8 +23,14 @@ import WireFormat
                 let configuration = Live.configuration(namePrefix: "dl-test-\(tag)-", endpoint: .unix(path: daemon.socket))
                 let pipeline = RunningPipeline(
                     try CollectorPipeline(
-                        configuration: configuration, client: client, sink: sink, metrics: metrics, logger: Live.logger,
-                        reconnectBackoff: Backoff(initial: .milliseconds(500), maximum: .seconds(4))))
+                        configuration: configuration,
+                        client: client,
+                        sink: sink,
+                        metrics: metrics,
+                        logger: Live.logger,
+                        reconnectBackoff: Backoff(initial: .milliseconds(500), maximum: .seconds(4))
+                    )
+                )
                 running = pipeline
                 // Writes one line now and a burst of 40 when told, so that the lines after the restart are known. The
                 // trigger is a file made with docker exec: a shell `trap` on SIGUSR1 never fired in a container of a
@@ -45,7 +51,9 @@ import WireFormat
                 let later = try await daemon.docker([
                     "run", "-d", "--network", "none", "--name", "dl-test-\(tag)-later", DockerTestHelper.image, "sh", "-c", "echo new; exit 4",
                 ])
-                let state = { "writer \(sink.lines(writer, .stdout))/\(sink.lines(writer, .stderr)) lines, later \(sink.lines(later, .stdout)) lines, events \(sink.events(later).map(\.action))" }
+                let state = {
+                    "writer \(sink.lines(writer, .stdout))/\(sink.lines(writer, .stderr)) lines, later \(sink.lines(later, .stdout)) lines, events \(sink.events(later).map(\.action))"
+                }
                 do {
                     try await Eventually.wait(for: "the burst after the restart, and the new container's line and exit") {
                         sink.lines(writer, .stdout) >= 41 && sink.lines(writer, .stderr) >= 40 && sink.lines(later, .stdout) == 1

@@ -15,8 +15,13 @@ import WireFormat
         try await DockerTestHelper.withClient { client in
             let pipeline = RunningPipeline(
                 try CollectorPipeline(
-                    configuration: Live.configuration(namePrefix: "dl-test-\(tag)-"), client: client, sink: sink, metrics: metrics,
-                    logger: Live.logger))
+                    configuration: Live.configuration(namePrefix: "dl-test-\(tag)-"),
+                    client: client,
+                    sink: sink,
+                    metrics: metrics,
+                    logger: Live.logger
+                )
+            )
             let loop = ["sh", "-c", "trap 'exit 0' TERM; echo up; while true; do sleep 0.1; done"]
             let stopped = try TestContainer.run(tag, command: loop)
             defer { stopped.remove() }
@@ -89,12 +94,15 @@ import WireFormat
             configuration.filters.excludeLabels = ["dl.metrics=off"]
             configuration.labelTags = ["dl.tier", "com.docker.compose.service"]
             let existing = try TestContainer.run(
-                tag, options: ["--label", "dl.tier=web-front", "--label", "dl.secret=x", "--label", "com.docker.compose.service=front"],
-                command: ["sh", "-c", "echo before; sleep 300"])
+                tag,
+                options: ["--label", "dl.tier=web-front", "--label", "dl.secret=x", "--label", "com.docker.compose.service=front"],
+                command: ["sh", "-c", "echo before; sleep 300"]
+            )
             defer { existing.remove() }
             try await Eventually.wait(for: "the first line written") { try DockerTestHelper.docker(["logs", existing.id]) == "before" }
             let pipeline = RunningPipeline(
-                try CollectorPipeline(configuration: configuration, client: client, sink: sink, metrics: CollectorMetrics(), logger: Live.logger))
+                try CollectorPipeline(configuration: configuration, client: client, sink: sink, metrics: CollectorMetrics(), logger: Live.logger)
+            )
             let included = try TestContainer.run(tag, options: ["--label", "dl.metrics=on"], command: ["sh", "-c", "echo in; exit 0"])
             defer { included.remove() }
             let optedOut = try TestContainer.run(tag, options: ["--label", "dl.metrics=off"], command: ["sh", "-c", "echo out; exit 0"])
@@ -139,8 +147,14 @@ import WireFormat
             defer { me.remove() }
             let pipeline = RunningPipeline(
                 try CollectorPipeline(
-                    configuration: Live.configuration(namePrefix: "dl-test-\(tag)-"), client: client, sink: sink, metrics: CollectorMetrics(),
-                    logger: Live.logger, ownContainer: OwnContainer(id: me.id)))
+                    configuration: Live.configuration(namePrefix: "dl-test-\(tag)-"),
+                    client: client,
+                    sink: sink,
+                    metrics: CollectorMetrics(),
+                    logger: Live.logger,
+                    ownContainer: OwnContainer(id: me.id)
+                )
+            )
             try DockerTestHelper.docker(["start", me.id])
             let other = try TestContainer.run(tag, command: ["sh", "-c", "echo other; exit 0"])
             defer { other.remove() }
@@ -163,7 +177,8 @@ import WireFormat
             var configuration = Live.configuration(namePrefix: "dl-test-\(tag)-")
             configuration.statsSource = source
             let pipeline = RunningPipeline(
-                try CollectorPipeline(configuration: configuration, client: client, sink: sink, metrics: metrics, logger: Live.logger))
+                try CollectorPipeline(configuration: configuration, client: client, sink: sink, metrics: metrics, logger: Live.logger)
+            )
             let busy = try TestContainer.run(tag, command: ["sh", "-c", "while true; do :; done"])
             defer { busy.remove() }
             let done = try TestContainer.run(tag, command: ["sh", "-c", "exit 0"])

@@ -14,8 +14,13 @@ import WireFormat
         try await DockerTestHelper.withClient { client in
             let pipeline = RunningPipeline(
                 try CollectorPipeline(
-                    configuration: Live.configuration(namePrefix: "dl-test-\(tag)-"), client: client, sink: sink, metrics: CollectorMetrics(),
-                    logger: Live.logger))
+                    configuration: Live.configuration(namePrefix: "dl-test-\(tag)-"),
+                    client: client,
+                    sink: sink,
+                    metrics: CollectorMetrics(),
+                    logger: Live.logger
+                )
+            )
             let n = 60
             let script = """
                 i=1; while [ $i -le \(n) ]; do echo "out $i measure#db.latency=12ms count#jobs=1 sample#queue=3"; echo "err $i" >&2; \
@@ -25,7 +30,9 @@ import WireFormat
             defer { container.remove() }
             let expectedOut = UInt64(n + 3)
             let expectedErr = UInt64(n)
-            let outBytes = UInt64((1...n).map { "out \($0) measure#db.latency=12ms count#jobs=1 sample#queue=3\n".utf8.count }.reduce(0, +) + 3 * 40_001)
+            let outBytes = UInt64(
+                (1...n).map { "out \($0) measure#db.latency=12ms count#jobs=1 sample#queue=3\n".utf8.count }.reduce(0, +) + 3 * 40_001
+            )
             let errBytes = UInt64((1...n).map { "err \($0)\n".utf8.count }.reduce(0, +))
             try await container.waitForExit()
             try await Eventually.wait(for: "all lines counted") {
@@ -39,7 +46,17 @@ import WireFormat
             let buckets = sink.logs(container.id)
             Live.expectNoDuplicates(buckets)
 
-            var latency = L2metAggregate(kind: .measure, name: "db.latency", unit: "ms", count: 0, sum: 0, min: .infinity, max: -.infinity, sumSquares: 0, last: 0)
+            var latency = L2metAggregate(
+                kind: .measure,
+                name: "db.latency",
+                unit: "ms",
+                count: 0,
+                sum: 0,
+                min: .infinity,
+                max: -.infinity,
+                sumSquares: 0,
+                last: 0
+            )
             var jobs = 0.0
             for bucket in buckets {
                 for m in bucket.measurements where m.name == "db.latency" { latency.merge(m) }
@@ -62,12 +79,22 @@ import WireFormat
         try await DockerTestHelper.withClient { client in
             let pipeline = RunningPipeline(
                 try CollectorPipeline(
-                    configuration: Live.configuration(namePrefix: "dl-test-\(tag)-"), client: client, sink: sink, metrics: CollectorMetrics(),
-                    logger: Live.logger))
+                    configuration: Live.configuration(namePrefix: "dl-test-\(tag)-"),
+                    client: client,
+                    sink: sink,
+                    metrics: CollectorMetrics(),
+                    logger: Live.logger
+                )
+            )
             let n = 25
             let container = try TestContainer.run(
-                tag, options: ["-t"],
-                command: ["sh", "-c", "i=1; while [ $i -le \(n) ]; do echo tty $i; echo e $i >&2; i=$((i+1)); done; head -c 40000 /dev/zero | tr '\\0' b; echo"])
+                tag,
+                options: ["-t"],
+                command: [
+                    "sh", "-c",
+                    "i=1; while [ $i -le \(n) ]; do echo tty $i; echo e $i >&2; i=$((i+1)); done; head -c 40000 /dev/zero | tr '\\0' b; echo",
+                ]
+            )
             defer { container.remove() }
             try await container.waitForExit()
             let expectedLines = UInt64(2 * n + 1)
@@ -97,7 +124,8 @@ import WireFormat
         try await DockerTestHelper.withClient { client in
             let configuration = Live.configuration(namePrefix: "dl-test-\(tag)-", stateDirectory: state.path + "/state")
             let pipeline1 = RunningPipeline(
-                try CollectorPipeline(configuration: configuration, client: client, sink: first, metrics: CollectorMetrics(), logger: Live.logger))
+                try CollectorPipeline(configuration: configuration, client: client, sink: first, metrics: CollectorMetrics(), logger: Live.logger)
+            )
             let n = 300
             // ~0.02 s per iteration: a few seconds of output on both streams, with a long line now and then.
             let container = try TestContainer.run(
@@ -105,7 +133,8 @@ import WireFormat
                 command: [
                     "sh", "-c",
                     "i=1; while [ $i -le \(n) ]; do echo \"o $i count#n=1\"; echo \"e $i\" >&2; if [ $((i % 100)) -eq 0 ]; then head -c 20000 /dev/zero | tr '\\0' c; echo; fi; i=$((i+1)); sleep 0.02; done",
-                ])
+                ]
+            )
             defer { container.remove() }
             // And one that writes 10 lines, waits to be told, writes 10 more and exits: it stops while no pipeline runs.
             let stopper = try TestContainer.run(
@@ -113,7 +142,8 @@ import WireFormat
                 command: [
                     "sh", "-c",
                     "for i in 1 2 3 4 5 6 7 8 9 10; do echo a $i; done; while [ ! -e /tmp/go ]; do sleep 0.05; done; for i in 1 2 3 4 5 6 7 8 9 10; do echo b $i; done",
-                ])
+                ]
+            )
             defer { stopper.remove() }
             // Stop once buckets of both streams have been handed over (so that checkpoints exist), while it writes.
             try await Eventually.wait(for: "first buckets of both streams") {
@@ -125,7 +155,8 @@ import WireFormat
             try await stopper.waitForExit()
 
             let pipeline2 = RunningPipeline(
-                try CollectorPipeline(configuration: configuration, client: client, sink: second, metrics: CollectorMetrics(), logger: Live.logger))
+                try CollectorPipeline(configuration: configuration, client: client, sink: second, metrics: CollectorMetrics(), logger: Live.logger)
+            )
             try await container.waitForExit()
             let total = { (stream: LogBucket.Stream) in first.lines(container.id, stream) + second.lines(container.id, stream) }
             try await Eventually.wait(for: "all lines counted across both pipelines") {
@@ -142,7 +173,9 @@ import WireFormat
             #expect(first.lines(stopper.id, .stdout) == 10)
             #expect(second.lines(stopper.id, .stdout) == 10)
             Live.expectNoDuplicates(first.logs(stopper.id) + second.logs(stopper.id))
-            let counted = (first.logs(container.id) + second.logs(container.id)).flatMap(\.measurements).filter { $0.name == "n" }.reduce(0) { $0 + $1.sum }
+            let counted = (first.logs(container.id) + second.logs(container.id)).flatMap(\.measurements).filter { $0.name == "n" }.reduce(0) {
+                $0 + $1.sum
+            }
             #expect(counted == Double(n))
         }
     }

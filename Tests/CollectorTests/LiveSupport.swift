@@ -64,13 +64,23 @@ struct RunningPipeline {
 
 enum Live {
     /// A configuration for tests: 1 s stats, short close delay and frame age, only this test's containers.
-    static func configuration(namePrefix: String, stateDirectory: String? = nil, endpoint: DockerEndpoint = .unix(path: DockerTestHelper.socketPath))
+    static func configuration(
+        namePrefix: String,
+        stateDirectory: String? = nil,
+        endpoint: DockerEndpoint = .unix(path: DockerTestHelper.socketPath)
+    )
         -> CollectorConfiguration
     {
         CollectorConfiguration(
-            statsInterval: .seconds(1), docker: endpoint, stateDirectory: stateDirectory, statsSource: .auto,
-            filters: ContainerFilters(includeNames: ["\(namePrefix)*"]), logCloseDelay: .milliseconds(500),
-            frameInterval: .milliseconds(200), frameMaxBytes: 16 * 1024)
+            statsInterval: .seconds(1),
+            docker: endpoint,
+            stateDirectory: stateDirectory,
+            statsSource: .auto,
+            filters: ContainerFilters(includeNames: ["\(namePrefix)*"]),
+            logCloseDelay: .milliseconds(500),
+            frameInterval: .milliseconds(200),
+            frameMaxBytes: 16 * 1024
+        )
     }
 
     /// `dl-test-<tag>-` with a random tag, so that only this test's containers are followed (other test runs share

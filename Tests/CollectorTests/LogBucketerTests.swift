@@ -17,10 +17,12 @@ import Testing
         #expect(b.add(line("e\n", .stderr, at: ts(1, 0))).isEmpty, "stderr does not close stdout's bucket")
         let closed = b.add(line("c\n", at: ts(1, 5)))
         #expect(closed == [LogBucket(stream: .stdout, second: Self.s, lines: 2, bytes: 4)])
-        #expect(b.flush() == [
-            LogBucket(stream: .stdout, second: Self.s + 1, lines: 1, bytes: 2),
-            LogBucket(stream: .stderr, second: Self.s + 1, lines: 1, bytes: 2),
-        ])
+        #expect(
+            b.flush() == [
+                LogBucket(stream: .stdout, second: Self.s + 1, lines: 1, bytes: 2),
+                LogBucket(stream: .stderr, second: Self.s + 1, lines: 1, bytes: 2),
+            ]
+        )
         #expect(b.flush().isEmpty, "never emitted twice, never empty")
     }
 
@@ -70,10 +72,12 @@ import Testing
         _ = b.add(line("old\n", at: ts(1, 999)))
         _ = b.add(line("old err\n", .stderr, at: ts(1)))
         _ = b.add(line("new\n", at: ts(2)))
-        #expect(b.flush() == [
-            LogBucket(stream: .stdout, second: Self.s + 2, lines: 1, bytes: 4),
-            LogBucket(stream: .stderr, second: Self.s + 1, lines: 1, bytes: 8),
-        ])
+        #expect(
+            b.flush() == [
+                LogBucket(stream: .stdout, second: Self.s + 2, lines: 1, bytes: 4),
+                LogBucket(stream: .stderr, second: Self.s + 1, lines: 1, bytes: 8),
+            ]
+        )
     }
 
     @Test func aLateLineNeverReopensAnEmittedSecond() {
@@ -94,7 +98,20 @@ import Testing
         _ = b.add(line("measure#db.latency=0.5s count#jobs sample#queue=7 measure#size=2KiB\n", at: ts(0, 2)))
         let bucket = try! #require(b.flush().first)
         func metric(_ name: String) -> L2metAggregate? { bucket.measurements.first { $0.name == name } }
-        #expect(metric("db.latency") == L2metAggregate(kind: .measure, name: "db.latency", unit: "ms", count: 2, sum: 512, min: 12, max: 500, sumSquares: 144 + 250_000, last: 500))
+        #expect(
+            metric("db.latency")
+                == L2metAggregate(
+                    kind: .measure,
+                    name: "db.latency",
+                    unit: "ms",
+                    count: 2,
+                    sum: 512,
+                    min: 12,
+                    max: 500,
+                    sumSquares: 144 + 250_000,
+                    last: 500
+                )
+        )
         #expect(metric("jobs")?.kind == .count)
         #expect(metric("jobs")?.sum == 2)
         #expect(metric("queue")?.last == 7)

@@ -29,7 +29,9 @@ final class SecondDockerd: @unchecked Sendable {
         let daemon = try SecondDockerd()
         do {
             try await daemon.start()
-            try await daemon.shell("\(DockerTestHelper.dockerCLI) save \(DockerTestHelper.image) | \(DockerTestHelper.dockerCLI) -H unix://\(daemon.socket) load")
+            try await daemon.shell(
+                "\(DockerTestHelper.dockerCLI) save \(DockerTestHelper.image) | \(DockerTestHelper.dockerCLI) -H unix://\(daemon.socket) load"
+            )
             let result = try await body(daemon)
             await daemon.shutdown()
             return result

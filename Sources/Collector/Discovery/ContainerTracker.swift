@@ -48,8 +48,14 @@ actor ContainerTracker {
     private var keysAtLastEvent: Set<String> = []
 
     init(
-        client: DockerClient, settings: Settings, registry: ContainerRegistry, checkpoints: CheckpointStore,
-        followerContext: FollowerContext, queue: RecordQueue, metrics: CollectorMetrics, logger: Logger
+        client: DockerClient,
+        settings: Settings,
+        registry: ContainerRegistry,
+        checkpoints: CheckpointStore,
+        followerContext: FollowerContext,
+        queue: RecordQueue,
+        metrics: CollectorMetrics,
+        logger: Logger
     ) {
         self.client = client
         self.settings = settings
@@ -166,7 +172,8 @@ actor ContainerTracker {
             follower = LogFollower(identity: identity, tty: details.tty, originNs: origin, resumeAfter: resumeAfter, context: followerContext)
             logger.debug(
                 "following container",
-                metadata: ["container": "\(details.name)", "id": "\(id.prefix(12))", "since": "\(origin)", "tty": "\(details.tty)"])
+                metadata: ["container": "\(details.name)", "id": "\(id.prefix(12))", "since": "\(origin)", "tty": "\(details.tty)"]
+            )
         }
         let entry = ContainerRegistry.Entry(identity: identity, target: StatsTarget(details), running: running, follower: follower)
         registry.set(entry)

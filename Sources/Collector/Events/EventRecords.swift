@@ -13,8 +13,12 @@ public enum EventRecords {
     /// container that never started).
     public static func identity(_ details: ContainerDetails, labelTags: [String]) -> ContainerIdentity {
         ContainerIdentity(
-            id: details.id, name: details.name, image: details.image, labels: tags(details.labels, labelTags),
-            startedAt: max(0, details.state.startedAt))
+            id: details.id,
+            name: details.name,
+            image: details.image,
+            labels: tags(details.labels, labelTags),
+            startedAt: max(0, details.state.startedAt)
+        )
     }
 
     /// The identity of a container known only from an event (it is gone, or was never inspected): name, image and

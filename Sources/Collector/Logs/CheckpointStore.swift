@@ -1,6 +1,6 @@
 public import ContainerMetrics
-public import WireFormat
 import Synchronization
+public import WireFormat
 
 #if canImport(Glibc)
 import Glibc

@@ -132,7 +132,11 @@ public struct LogBucketer: Sendable {
     }
 
     private mutating func count(
-        _ stream: LogBucket.Stream, timestampNs: Int64, bytes: Int, line: [UInt8], into closed: inout [LogBucket]
+        _ stream: LogBucket.Stream,
+        timestampNs: Int64,
+        bytes: Int,
+        line: [UInt8],
+        into closed: inout [LogBucket]
     ) {
         let second = Self.second(ofNanoseconds: timestampNs)
         if let skip = resumeAfter[stream], second <= skip { return }

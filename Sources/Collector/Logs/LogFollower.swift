@@ -54,8 +54,12 @@ final class LogFollower: Sendable {
         self.context = context
         state = Mutex(
             State(
-                identity: identity, tty: tty, bucketer: LogBucketer(closeDelay: context.closeDelay, resumeAfter: resumeAfter),
-                originNs: originNs))
+                identity: identity,
+                tty: tty,
+                bucketer: LogBucketer(closeDelay: context.closeDelay, resumeAfter: resumeAfter),
+                originNs: originNs
+            )
+        )
     }
 
     /// Updates what records carry (a restart changes `startedAt`, a rename the name).

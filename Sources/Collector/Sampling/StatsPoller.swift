@@ -20,8 +20,14 @@ struct StatsPoller: Sendable {
     let now: @Sendable () -> Int64
 
     init(
-        source: any StatsSource, interval: Duration, registry: ContainerRegistry, queue: RecordQueue, metrics: CollectorMetrics,
-        logger: Logger, concurrency: Int = 8, now: @escaping @Sendable () -> Int64
+        source: any StatsSource,
+        interval: Duration,
+        registry: ContainerRegistry,
+        queue: RecordQueue,
+        metrics: CollectorMetrics,
+        logger: Logger,
+        concurrency: Int = 8,
+        now: @escaping @Sendable () -> Int64
     ) {
         self.source = source
         self.interval = interval
