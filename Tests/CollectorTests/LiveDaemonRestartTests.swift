@@ -9,14 +9,14 @@ import WireFormat
     /// dockerd killed with SIGKILL and started again while the pipeline runs: the pipeline reconnects with backoff,
     /// finds its containers again and goes on; lines written after the restart are counted, exactly once.
     /// Runs against a second dockerd of its own, so the shared one (and other tests' containers) are never affected.
-    @Test func survivesADaemonKilledAndRestarted() async throws {
+    @Test func survivesADaemonKilledAndRestartedWithLiveRestore() async throws {
         let tag = Live.uniqueTag("dkill")
         // A container on the shared daemon: it must be untouched by all this.
         let bystander = try TestContainer.run(tag, command: ["sleep", "300"])
         defer { bystander.remove() }
         let sink = CollectingSink()
         let metrics = CollectorMetrics()
-        try await SecondDockerd.with { daemon in
+        try await SecondDockerd.with(liveRestore: true) { daemon in
             let client = try DockerClient(endpoint: .unix(path: daemon.socket))
             var running: RunningPipeline?
             do {
@@ -82,5 +82,74 @@ import WireFormat
             }
         }
         #expect(try bystander.inspect("{{.State.Running}}") == "true", "the shared dockerd's containers are unaffected")
+    }
+
+    /// The same without `--live-restore` (Docker's default): the restarted daemon kills the running containers and
+    /// restarts those with a restart policy. The pipeline reports their kill/die (replayed with `since` after the
+    /// reconnect), counts the rest of their logs once, and follows the restarted container's new run.
+    @Test func survivesADaemonKilledAndRestartedWithoutLiveRestore() async throws {
+        let tag = Live.uniqueTag("dkill2")
+        let sink = CollectingSink()
+        let metrics = CollectorMetrics()
+        try await SecondDockerd.with(liveRestore: false) { daemon in
+            let client = try DockerClient(endpoint: .unix(path: daemon.socket))
+            var running: RunningPipeline?
+            do {
+                let configuration = Live.configuration(namePrefix: "dl-test-\(tag)-", endpoint: .unix(path: daemon.socket))
+                let pipeline = RunningPipeline(
+                    try CollectorPipeline(
+                        configuration: configuration,
+                        client: client,
+                        sink: sink,
+                        metrics: metrics,
+                        logger: Live.logger,
+                        reconnectBackoff: Backoff(initial: .milliseconds(500), maximum: .seconds(4))
+                    )
+                )
+                running = pipeline
+                let loop = "while true; do sleep 0.1; done"
+                let plain = try await daemon.docker([
+                    "run", "-d", "--network", "none", "--name", "dl-test-\(tag)-plain", DockerTestHelper.image, "sh", "-c", "echo plain; \(loop)",
+                ])
+                let always = try await daemon.docker([
+                    "run", "-d", "--restart", "always", "--network", "none", "--name", "dl-test-\(tag)-always", DockerTestHelper.image, "sh", "-c",
+                    "echo run; echo run err >&2; \(loop)",
+                ])
+                try await Eventually.wait(for: "the first lines counted") {
+                    sink.lines(plain, .stdout) == 1 && sink.lines(always, .stdout) == 1 && sink.lines(always, .stderr) == 1
+                }
+
+                try await daemon.kill9()
+                try await Eventually.wait(for: "the pipeline to notice") { metrics.get(.dockerErrors) > 0 }
+                try await daemon.start()
+                try await Eventually.wait(for: "the pipeline to reconnect", timeout: .seconds(60)) { metrics.get(.dockerReconnects) >= 1 }
+                let later = try await daemon.docker([
+                    "run", "-d", "--network", "none", "--name", "dl-test-\(tag)-later", DockerTestHelper.image, "sh", "-c", "echo new",
+                ])
+                try await Eventually.wait(for: "the plain container's death, the restarted one's second run and the new container") {
+                    sink.events(plain).contains { $0.action == "die" } && sink.lines(always, .stdout) >= 2 && sink.lines(always, .stderr) >= 2
+                        && sink.lines(later, .stdout) == 1
+                }
+                try await daemon.docker(["rm", "-f", plain, always, later])
+                try await Eventually.wait(for: "the destroy events") {
+                    [plain, always, later].allSatisfy { id in sink.events(id).contains { $0.action == "destroy" } }
+                }
+                try await pipeline.stop()
+
+                #expect(sink.events(plain).first { $0.action == "die" }?.exitCode == 137)
+                #expect(sink.lines(plain, .stdout) == 1)
+                #expect(sink.lines(always, .stdout) == 2)
+                #expect(sink.lines(always, .stderr) == 2)
+                let alwaysActions = sink.events(always).map(\.action)
+                #expect(alwaysActions.filter { $0 == "start" }.count >= 2, "\(alwaysActions)")
+                Live.expectNoDuplicates(sink.logs(always))
+                #expect(sink.events(later).map(\.action) == ["create", "start", "die", "destroy"])
+                try await client.shutdown()
+            } catch {
+                try? await running?.stop()
+                try? await client.shutdown()
+                throw error
+            }
+        }
     }
 }

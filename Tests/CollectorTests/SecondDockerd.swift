@@ -2,11 +2,13 @@ import DockerLibratoTesting
 import Foundation
 
 /// A second dockerd of our own (socket, data root, exec root and pid file under one temporary directory), for the
-/// test that kills a daemon: the shared one on /var/run/docker.sock is never touched. Started with the flags of
-/// scripts/test-env.sh plus `--live-restore`, so containers survive the daemon being killed (as on hosts that
-/// care about collector continuity); the local test image is copied into it with `docker save | docker load`.
+/// tests that kill a daemon: the shared one on /var/run/docker.sock is never touched. Started with the flags of
+/// scripts/test-env.sh, optionally with `--live-restore` (containers survive the daemon being killed; without it
+/// the restarted daemon kills them and restarts those with a restart policy); the local test image is copied into
+/// it with `docker save | docker load`.
 final class SecondDockerd: @unchecked Sendable {
     let root: String
+    let liveRestore: Bool
     private(set) var process: TestProcess?
 
     var socket: String { root + "/docker.sock" }
@@ -18,15 +20,16 @@ final class SecondDockerd: @unchecked Sendable {
         String(((try? String(contentsOfFile: logFile, encoding: .utf8)) ?? "").suffix(3000))
     }
 
-    init() throws {
+    init(liveRestore: Bool) throws {
+        self.liveRestore = liveRestore
         // Short: containerd's socket lives under the exec root and unix socket paths are limited to 107 bytes.
         root = "/tmp/dlcol-\(String(UInt32.random(in: 0...UInt32.max), radix: 36))"
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
     }
 
     /// Runs `body` with a started daemon holding the test image, and always shuts it down afterwards.
-    static func with<T>(_ body: (SecondDockerd) async throws -> T) async throws -> T {
-        let daemon = try SecondDockerd()
+    static func with<T>(liveRestore: Bool, _ body: (SecondDockerd) async throws -> T) async throws -> T {
+        let daemon = try SecondDockerd(liveRestore: liveRestore)
         do {
             try await daemon.start()
             try await daemon.shell(
@@ -61,10 +64,11 @@ final class SecondDockerd: @unchecked Sendable {
         try? FileManager.default.removeItem(atPath: containerdPidFile)
         // Output goes to a file, not to a pipe of this process: containerd and the shims inherit it, and a shim
         // writing into a pipe whose reader went away (the previous TestProcess) dies of SIGPIPE.
-        let arguments = [
-            Self.dockerd, "--host", "unix://\(socket)", "--data-root", root + "/data", "--exec-root", root + "/exec", "--pidfile", pidFile,
-            "--storage-driver=vfs", "--iptables=false", "--bridge=none", "--live-restore",
-        ]
+        let arguments =
+            [
+                Self.dockerd, "--host", "unix://\(socket)", "--data-root", root + "/data", "--exec-root", root + "/exec", "--pidfile", pidFile,
+                "--storage-driver=vfs", "--iptables=false", "--bridge=none",
+            ] + (liveRestore ? ["--live-restore"] : [])
         process = try TestProcess("/bin/sh", ["-c", "exec \(arguments.joined(separator: " ")) </dev/null >>\(logFile) 2>&1"])
         let started = process!
         do {
