@@ -88,6 +88,7 @@ import WireFormat
                 ContainerRecord(container: i, LogBucket(stream: .stderr, second: 40)),
             ]
             store.commit(batch)
+            store.registerOrigin(other, originNs: 0)
             store.commit(
                 Batch(
                     containers: [ContainerIdentity(id: other, name: "o", image: "i")],
@@ -102,6 +103,25 @@ import WireFormat
         reloaded.retain([id])
         try reloaded.save()
         #expect(try CheckpointStore(stateDirectory: state).all.keys.sorted() == [id])
+    }
+
+    /// Buckets of a destroyed container submitted after its removal do not bring its entry back.
+    @Test func removedContainersStayRemoved() throws {
+        let store = try CheckpointStore(stateDirectory: nil)
+        let id = String(repeating: "f", count: 64)
+        let batch = Batch(
+            containers: [ContainerIdentity(id: id, name: "n", image: "i")],
+            logs: [ContainerRecord(container: 0, LogBucket(stream: .stdout, second: 9))]
+        )
+        store.commit(batch)
+        #expect(store.checkpoint(for: id) == nil, "only followed containers (with an origin) are tracked")
+        store.registerOrigin(id, originNs: 5)
+        store.commit(batch)
+        #expect(store.checkpoint(for: id) == LogCheckpoint(originNs: 5, seconds: [.stdout: 9]))
+        store.remove(id)
+        store.commit(batch)
+        #expect(store.checkpoint(for: id) == nil)
+        try store.save()  // no state directory: nothing to write, no error
     }
 
     @Test func garbageIsIgnored() throws {

@@ -94,13 +94,15 @@ public final class CheckpointStore: Sendable {
         }
     }
 
-    /// Advances the checkpoints of the log buckets in a batch that was submitted.
+    /// Advances the checkpoints of the log buckets in a batch that was submitted. Only containers with a recorded
+    /// origin are tracked: the last buckets of a container submitted after it was destroyed (and ``remove(_:)``d)
+    /// do not bring its entry back.
     public func commit(_ batch: Batch) {
         guard !batch.logs.isEmpty else { return }
         state.withLock { s in
             for record in batch.logs where batch.containers.indices.contains(record.container) {
                 let id = batch.containers[record.container].id
-                var entry = s.entries[id] ?? LogCheckpoint(originNs: 0)
+                guard var entry = s.entries[id] else { continue }
                 if (entry.seconds[record.value.stream] ?? .min) < record.value.second {
                     entry.seconds[record.value.stream] = record.value.second
                     s.entries[id] = entry
