@@ -148,6 +148,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "HubTests",
+            dependencies: ["Hub", "WireFormat", "ContainerMetrics", "Librato", "Nanomsg", "DockerLibratoTesting"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "DockerEngineTests",
             dependencies: ["DockerEngine", "ContainerMetrics", "DockerLibratoTesting", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: swiftSettings
