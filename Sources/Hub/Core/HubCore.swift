@@ -288,6 +288,15 @@ public struct HubCore: Sendable {
         return n
     }
 
+    /// Closes every open period now, also the current one (graceful shutdown: flush what the hub holds). Data for
+    /// them that arrives after a restart is late: its counters go to the next open period, so nothing is lost.
+    public mutating func closeAll() {
+        for start in open.keys.sorted() {
+            pending.append(ClosedPeriod(start: start, containers: Array(open.removeValue(forKey: start)!.values)))
+            closedThrough = max(closedThrough ?? start, start)
+        }
+    }
+
     /// The oldest closed period has been submitted completely (accepted, rejected as invalid, or too old).
     public mutating func delivered(periodStart: Int64) {
         guard let head = pending.first, head.start == periodStart else { return }
