@@ -112,10 +112,14 @@ let package = Package(
         .executableTarget(
             name: "DockerLibratoCLI",
             dependencies: [
-                "Collector", "Hub", "Librato", "WireFormat", "DockerEngine",
+                "Collector", "Hub", "Librato", "WireFormat", "DockerEngine", "Nanomsg",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -149,7 +153,11 @@ let package = Package(
         ),
         .testTarget(
             name: "HubTests",
-            dependencies: ["Hub", "WireFormat", "ContainerMetrics", "Librato", "Nanomsg", "DockerLibratoTesting"],
+            dependencies: [
+                "Hub", "WireFormat", "ContainerMetrics", "Librato", "Nanomsg", "DockerLibratoTesting",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

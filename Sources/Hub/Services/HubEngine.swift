@@ -14,7 +14,7 @@ public actor HubEngine {
     private let logger: Logger
     private let hostName: String
     private(set) var rejects: [RejectReason: Int] = [:]
-    private var lastRejectLogMs: Int64 = .min
+    private var lastRejectLogMs: Int64?
     private var suppressedRejectLogs = 0
     private var ackSequence: UInt64 = 0
     /// The period handed to the flusher and not yet reported delivered.
@@ -74,7 +74,7 @@ public actor HubEngine {
     public func rejected(_ error: WireError, size: Int, claimed: FrameHeader?) {
         rejects[error.reason, default: 0] += 1
         let now = clock()
-        if now - lastRejectLogMs >= 10_000 {
+        if lastRejectLogMs.map({ now - $0 >= 10_000 }) ?? true {
             var metadata: Logger.Metadata = ["reason": "\(error.reason.rawValue)", "error": "\(error)", "bytes": "\(size)"]
             if let claimed {
                 metadata["claimed_collector"] = "\(claimed.collectorID)"
