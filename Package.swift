@@ -14,6 +14,8 @@ let package = Package(
     products: [
         .executable(name: "docker-librato", targets: ["DockerLibratoCLI"]),
         .library(name: "DockerLibratoTesting", targets: ["DockerLibratoTesting"]),
+        // The role libraries, for the benchmarks package (Benchmarks/) and embedders.
+        .library(name: "DockerLibratoKit", targets: ["ContainerMetrics", "WireFormat", "Nanomsg", "Hub", "Collector", "Librato", "DockerEngine"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
