@@ -6,7 +6,7 @@ import PackageDescription
 let package = Package(
     name: "docker-librato-benchmarks",
     platforms: [.macOS(.v15)],
-    dependencies: [.package(path: "..")],
+    dependencies: [.package(name: "docker-librato", path: "..")],
     targets: [
         .executableTarget(
             name: "HubBench",
