@@ -139,16 +139,19 @@ struct DeliveryEndToEndTests {
         try await waitUntilAcknowledged(deliverer, hub)
         try await stop(run)
         await hub.stop()
-        // The frame built for the report may push out one more unsent frame: the bound holds whoever is listening.
+        // The frame built for the report may push out one more frame (the bound holds whoever is listening), even
+        // one already on its way: the hub then has it and is told it was dropped, and keeps the data.
         let totalDropped = UInt64(metrics.get(.spoolDroppedFrames))
         #expect(totalDropped >= droppedCount)
         let last = await deliverer.spoolState.nextSequence - 1
         let snapshot = hub.snapshot
-        let accepted = snapshot.accepted[deliverer.epoch] ?? [:]
-        #expect(accepted.keys.sorted() == Array((totalDropped + 1)...last))
+        let accepted = Set((snapshot.accepted[deliverer.epoch] ?? [:]).keys)
+        #expect(accepted.isSuperset(of: (totalDropped + 1)...last))
         #expect(snapshot.abandoned.allSatisfy { $0.reason == .dropped && $0.epoch == deliverer.epoch })
         expectExactCover(snapshot.abandoned, 1...totalDropped)
-        #expect(markers(hub, epoch: deliverer.epoch) == Dictionary(uniqueKeysWithValues: (Int(totalDropped)..<100).map { ($0, 1) }))
+        let received = markers(hub, epoch: deliverer.epoch)
+        #expect(received.values.allSatisfy { $0 == 1 })
+        #expect(Set(received.keys).isSuperset(of: Int(totalDropped)..<100), "every frame not dropped arrived")
     }
 
     @Test func aKilledCollectorResumesWithoutReusingASequence() async throws {

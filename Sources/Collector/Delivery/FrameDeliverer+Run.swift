@@ -18,8 +18,9 @@ extension FrameDeliverer {
                 "collector_id": "\(collectorID)", "epoch": "\(epoch)", "spooled_frames": "\(machine.spoolFrames)",
             ])
         publishMetrics()
+        // Restored frames wait to be sent; restored reports go out with the first frame built (at the latest when
+        // the hub's first ack asks for one).
         if machine.spoolFrames > 0 { ring.yield() }
-        if !machine.pending.isEmpty { buildQuietlyForReports() }
         await cancelWhenGracefulShutdown {
             await withTaskGroup(of: Void.self) { group in
                 group.addTask { await self.ackLoop(link) }
@@ -29,10 +30,6 @@ extension FrameDeliverer {
             }
         }
         await shutdown(link)
-    }
-
-    private func buildQuietlyForReports() {
-        perform([.buildFrame])
     }
 
     // MARK: loops
