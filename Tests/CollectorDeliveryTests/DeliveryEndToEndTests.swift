@@ -13,12 +13,21 @@ struct DeliveryEndToEndTests {
 
     func configuration(_ hub: TestHub, stateDirectory: String? = nil, memory: Int = 1 << 20, disk: Int = 1 << 20) -> CollectorConfiguration {
         CollectorConfiguration(
-            cluster: "test", hubAddress: hub.dataAddress, hubAckAddress: hub.ackAddress, clusterKey: Self.key, stateDirectory: stateDirectory,
-            spoolMemoryBytes: memory, spoolDiskBytes: disk, heartbeatInterval: .seconds(3600))
+            cluster: "test",
+            hubAddress: hub.dataAddress,
+            hubAckAddress: hub.ackAddress,
+            clusterKey: Self.key,
+            stateDirectory: stateDirectory,
+            spoolMemoryBytes: memory,
+            spoolDiskBytes: disk,
+            heartbeatInterval: .seconds(3600)
+        )
     }
 
     static let options = FrameDeliverer.Options(
-        shutdownGrace: .milliseconds(20), link: HubLink.Options(reconnectInterval: .milliseconds(20), reconnectIntervalMax: .milliseconds(200)))
+        shutdownGrace: .milliseconds(20),
+        link: HubLink.Options(reconnectInterval: .milliseconds(20), reconnectIntervalMax: .milliseconds(200))
+    )
 
     /// A batch whose one record says which submission it was.
     func batch(_ marker: Int) -> Batch {
@@ -65,7 +74,12 @@ struct DeliveryEndToEndTests {
         try hub.start()
         let metrics = CollectorMetrics()
         let deliverer = try FrameDeliverer(
-            configuration: configuration(hub), engineID: "engine-1", host: "host-1", metrics: metrics, options: Self.options)
+            configuration: configuration(hub),
+            engineID: "engine-1",
+            host: "host-1",
+            metrics: metrics,
+            options: Self.options
+        )
         let run = start(deliverer)
         for i in 0..<300 { try await deliverer.submit(batch(i)) }
         try await waitUntilAcknowledged(deliverer, hub, through: 300)
@@ -115,8 +129,13 @@ struct DeliveryEndToEndTests {
         let metrics = CollectorMetrics()
         let logs = LogCapture()
         let deliverer = try FrameDeliverer(
-            configuration: configuration(hub, memory: 8_000), engineID: "e", host: "h", metrics: metrics, logger: logs.logger(level: .info),
-            options: Self.options)
+            configuration: configuration(hub, memory: 8_000),
+            engineID: "e",
+            host: "h",
+            metrics: metrics,
+            logger: logs.logger(level: .info),
+            options: Self.options
+        )
         let run = start(deliverer)
         // submit never waits for the hub, which is not there.
         for i in 0..<100 { try await deliverer.submit(batch(i)) }
@@ -160,7 +179,11 @@ struct DeliveryEndToEndTests {
         let hub = TestHub(key: Self.key)
         try hub.start()
         let first = try FrameDeliverer(
-            configuration: configuration(hub, stateDirectory: dir.path), engineID: "e", host: "h", options: Self.options)
+            configuration: configuration(hub, stateDirectory: dir.path),
+            engineID: "e",
+            host: "h",
+            options: Self.options
+        )
         let run1 = start(first)
         for i in 0..<10 { try await first.submit(batch(i)) }
         try await waitUntilAcknowledged(first, hub, through: 10)
@@ -171,7 +194,11 @@ struct DeliveryEndToEndTests {
         try await stop(run1)
 
         let second = try FrameDeliverer(
-            configuration: configuration(hub, stateDirectory: dir.path), engineID: "e", host: "h", options: Self.options)
+            configuration: configuration(hub, stateDirectory: dir.path),
+            engineID: "e",
+            host: "h",
+            options: Self.options
+        )
         #expect(second.collectorID == first.collectorID)
         #expect(second.epoch == first.epoch)
         let restored = await second.spoolState
@@ -199,7 +226,11 @@ struct DeliveryEndToEndTests {
         defer { dir.remove() }
         let hub = TestHub(key: Self.key)
         let first = try FrameDeliverer(
-            configuration: configuration(hub, stateDirectory: dir.path), engineID: "e", host: "h", options: Self.options)
+            configuration: configuration(hub, stateDirectory: dir.path),
+            engineID: "e",
+            host: "h",
+            options: Self.options
+        )
         let run1 = start(first)
         for i in 0..<30 { try await first.submit(batch(i)) }
         try await stop(run1)
@@ -207,7 +238,11 @@ struct DeliveryEndToEndTests {
 
         try hub.start()
         let second = try FrameDeliverer(
-            configuration: configuration(hub, stateDirectory: dir.path), engineID: "e", host: "h", options: Self.options)
+            configuration: configuration(hub, stateDirectory: dir.path),
+            engineID: "e",
+            host: "h",
+            options: Self.options
+        )
         #expect(await second.spoolState.spooledSequences == Array(1...30))
         let run2 = start(second)
         try await waitUntilAcknowledged(second, hub)

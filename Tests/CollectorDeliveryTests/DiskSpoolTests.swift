@@ -144,8 +144,13 @@ struct DiskSpoolTests {
         defer { dir.remove() }
         #expect(try CollectorState.load(directory: dir.path) == nil)
         let state = CollectorState(
-            collectorID: CollectorID(high: 0xDEAD_BEEF, low: 0x1234), epoch: .max - 5, nextSequence: 2049, ackedThrough: 1500,
-            settledThrough: 1510, pendingAbandoned: [AbandonedRange(epoch: .max - 5, first: 1501, last: 1510, reason: .dropped)])
+            collectorID: CollectorID(high: 0xDEAD_BEEF, low: 0x1234),
+            epoch: .max - 5,
+            nextSequence: 2049,
+            ackedThrough: 1500,
+            settledThrough: 1510,
+            pendingAbandoned: [AbandonedRange(epoch: .max - 5, first: 1501, last: 1510, reason: .dropped)]
+        )
         try state.write(directory: dir.path)
         #expect(try CollectorState.load(directory: dir.path) == state)
         var next = state

@@ -12,7 +12,13 @@ struct HubLinkAndFramingTests {
     static let key = try! ClusterKey(bytes: (0..<32).map { UInt8(200 - $0) })
     let me = CollectorID(high: 0xAB, low: 0xCD)
 
-    func controlMessage(topic: CollectorID, addressed: CollectorID, kind: FrameHeader.Kind = .control, key: ClusterKey = key, acks: [Ack])
+    func controlMessage(
+        topic: CollectorID,
+        addressed: CollectorID,
+        kind: FrameHeader.Kind = .control,
+        key: ClusterKey = key,
+        acks: [Ack]
+    )
         -> [UInt8]
     {
         let header = FrameHeader(kind: kind, collectorID: addressed, epoch: 5, sequence: 0, sendTime: 0, engineID: "", cluster: "", host: "")
@@ -24,7 +30,8 @@ struct HubLinkAndFramingTests {
         let ack = Ack(epoch: 5, ackedThrough: 10, nextExpected: 11, flags: .backpressure, retransmitAfterMs: 1_500)
         #expect(try HubLink.acks(in: controlMessage(topic: me, addressed: me, acks: [ack]), for: me, opener: &opener) == [ack])
         #expect(
-            try HubLink.acks(in: controlMessage(topic: .broadcast, addressed: .broadcast, acks: [ack]), for: me, opener: &opener) == [ack])
+            try HubLink.acks(in: controlMessage(topic: .broadcast, addressed: .broadcast, acks: [ack]), for: me, opener: &opener) == [ack]
+        )
         let other = CollectorID(high: 1, low: 1)
         #expect(throws: HubLink.AckRejection.otherTopic) {
             try HubLink.acks(in: controlMessage(topic: other, addressed: other, acks: [ack]), for: me, opener: &opener)
@@ -48,7 +55,12 @@ struct HubLinkAndFramingTests {
         try pub.bind(ackAddress)
         let logs = LogCapture()
         let link = try HubLink(
-            dataAddress: FreePort.tcpAddress(), ackAddress: ackAddress, collectorID: me, clusterKey: Self.key, logger: logs.logger())
+            dataAddress: FreePort.tcpAddress(),
+            ackAddress: ackAddress,
+            collectorID: me,
+            clusterKey: Self.key,
+            logger: logs.logger()
+        )
         let ack = Ack(epoch: 5, ackedThrough: 3, nextExpected: 4)
         let other = CollectorID(high: 1, low: 1)
         let received = Task {
@@ -83,7 +95,12 @@ struct HubLinkAndFramingTests {
         let metrics = CollectorMetrics()
         let configuration = CollectorConfiguration(clusterKey: Self.key, spoolMemoryBytes: 1 << 20)
         let deliverer = try FrameDeliverer(
-            configuration: configuration, engineID: "e", host: "h", metrics: metrics, options: FrameDeliverer.Options(maxFrameBytes: 2_048))
+            configuration: configuration,
+            engineID: "e",
+            host: "h",
+            metrics: metrics,
+            options: FrameDeliverer.Options(maxFrameBytes: 2_048)
+        )
         let beats = (0..<100).map { Heartbeat(time: Int64($0), values: ["value_\($0)_with_a_long_name": Double($0)]) }
         try await deliverer.submit(Batch(heartbeats: beats))
         var state = await deliverer.spoolState

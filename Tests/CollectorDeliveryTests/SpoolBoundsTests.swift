@@ -109,8 +109,12 @@ struct SpoolBoundsTests {
         let state = CollectorState(collectorID: CollectorID(high: 1, low: 2), epoch: 9, nextSequence: 1025, ackedThrough: 3, settledThrough: 3)
         let configuration = SpoolStateMachine.Configuration(memoryBytes: 150, diskBytes: 1 << 20)
         var m = SpoolStateMachine(
-            configuration: configuration, restoring: state, frames: [(4, 100, [UInt8](repeating: 4, count: 100)), (5, 100, nil), (6, 100, nil)],
-            highestOnDisk: 6, damaged: false)
+            configuration: configuration,
+            restoring: state,
+            frames: [(4, 100, [UInt8](repeating: 4, count: 100)), (5, 100, nil), (6, 100, nil)],
+            highestOnDisk: 6,
+            damaged: false
+        )
         #expect(m.nextSequence == 1025)
         #expect(m.spooledSequences == [4, 5, 6])
         #expect(m.pending == [acknowledged(9, 7...1024)], "no frame ever had 7...1024")
@@ -128,11 +132,21 @@ struct SpoolBoundsTests {
 
     @Test func restoreAfterDiskDamageReportsTheLostFramesAsDropped() {
         let state = CollectorState(
-            collectorID: CollectorID(high: 1, low: 2), epoch: 9, nextSequence: 20, ackedThrough: 3, settledThrough: 3,
-            pendingAbandoned: [AbandonedRange(epoch: 9, first: 2, last: 3, reason: .dropped)])
+            collectorID: CollectorID(high: 1, low: 2),
+            epoch: 9,
+            nextSequence: 20,
+            ackedThrough: 3,
+            settledThrough: 3,
+            pendingAbandoned: [AbandonedRange(epoch: 9, first: 2, last: 3, reason: .dropped)]
+        )
         let configuration = SpoolStateMachine.Configuration(memoryBytes: 1 << 20, diskBytes: 1 << 20)
         let m = SpoolStateMachine(
-            configuration: configuration, restoring: state, frames: [(4, 10, nil), (6, 10, nil)], highestOnDisk: 6, damaged: true)
+            configuration: configuration,
+            restoring: state,
+            frames: [(4, 10, nil), (6, 10, nil)],
+            highestOnDisk: 6,
+            damaged: true
+        )
         // 5 failed its CRC; 7...19 may have been sent before the torn tail: both counted as lost.
         #expect(m.pending == [dropped(9, 2...3), dropped(9, 5...5), dropped(9, 7...19)])
         #expect(m.counters.dropped == 1 + 13)
@@ -142,8 +156,12 @@ struct SpoolBoundsTests {
     @Test func restoreWithNothingUnusedReportsNothing() {
         let state = CollectorState(collectorID: CollectorID(high: 1, low: 2), epoch: 9, nextSequence: 7, ackedThrough: 6, settledThrough: 6)
         let m = SpoolStateMachine(
-            configuration: SpoolStateMachine.Configuration(memoryBytes: 1 << 20, diskBytes: 1 << 20), restoring: state, frames: [],
-            highestOnDisk: 6, damaged: false)
+            configuration: SpoolStateMachine.Configuration(memoryBytes: 1 << 20, diskBytes: 1 << 20),
+            restoring: state,
+            frames: [],
+            highestOnDisk: 6,
+            damaged: false
+        )
         #expect(m.pending.isEmpty)
         #expect(m.nextSequence == 7)
         #expect(m.spooledSequences.isEmpty)

@@ -21,8 +21,13 @@ struct Driver {
 
     init(memory: Int, disk: Int? = nil, block: UInt64 = 1024, budget: Int = 16 << 20, ratio: Int = 1, epoch: UInt64 = 7) {
         let configuration = SpoolStateMachine.Configuration(
-            memoryBytes: memory, diskBytes: disk, sequenceBlock: block, retransmitBytesPerAck: budget, retransmissionsPerNewFrame: ratio,
-            heartbeatInterval: .seconds(10))
+            memoryBytes: memory,
+            diskBytes: disk,
+            sequenceBlock: block,
+            retransmitBytesPerAck: budget,
+            retransmissionsPerNewFrame: ratio,
+            heartbeatInterval: .seconds(10)
+        )
         machine = SpoolStateMachine(configuration: configuration, state: CollectorState(collectorID: CollectorID(high: 1, low: 2), epoch: epoch))
     }
 
@@ -59,12 +64,20 @@ struct Driver {
 
     @discardableResult
     mutating func ack(
-        through: UInt64, next: UInt64, epoch: UInt64? = nil, backpressure: Bool = false, retransmitAfterMs: UInt64 = 2_000,
+        through: UInt64,
+        next: UInt64,
+        epoch: UInt64? = nil,
+        backpressure: Bool = false,
+        retransmitAfterMs: UInt64 = 2_000,
         now: ContinuousClock.Instant
     ) -> [SpoolStateMachine.Action] {
         let ack = Ack(
-            epoch: epoch ?? machine.epoch, ackedThrough: through, nextExpected: next, flags: backpressure ? .backpressure : [],
-            retransmitAfterMs: retransmitAfterMs)
+            epoch: epoch ?? machine.epoch,
+            ackedThrough: through,
+            nextExpected: next,
+            flags: backpressure ? .backpressure : [],
+            retransmitAfterMs: retransmitAfterMs
+        )
         let result = machine.ackReceived(ack, now: now)
         actions += result
         return result

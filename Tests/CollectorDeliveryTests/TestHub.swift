@@ -103,11 +103,13 @@ final class TestHub: Sendable {
 
     /// Closes both sockets, losing everything in flight.
     func stop() async {
-        guard let r = running.withLock({ r -> Running? in
-            let old = r
-            r = nil
-            return old
-        }) else { return }
+        guard
+            let r = running.withLock({ r -> Running? in
+                let old = r
+                r = nil
+                return old
+            })
+        else { return }
         r.receiver?.cancel()
         r.acker.cancel()
         await r.receiver?.value
@@ -150,7 +152,15 @@ final class TestHub: Sendable {
         for (epoch, ledger) in ledgers {
             let ack = Ack(epoch: epoch, ackedThrough: ledger.doneThrough, nextExpected: ledger.doneThrough + 1, retransmitAfterMs: retransmitAfterMs)
             let header = FrameHeader(
-                kind: .control, collectorID: ledger.collectorID, epoch: epoch, sequence: 0, sendTime: 0, engineID: "", cluster: "", host: "")
+                kind: .control,
+                collectorID: ledger.collectorID,
+                epoch: epoch,
+                sequence: 0,
+                sendTime: 0,
+                engineID: "",
+                cluster: "",
+                host: ""
+            )
             let message = ledger.collectorID.bytes + sealer.seal(header, Batch(acks: [ack]))
             if (try? pub.trySend(message)) == true { state.withLock { $0.acksPublished += 1 } }
         }

@@ -11,9 +11,12 @@ public import WireFormat
 /// - before spool segment files are removed (so that what they held is recorded as settled);
 /// - on shutdown.
 public struct CollectorState: Equatable, Sendable {
+    /// The file's name inside the state directory.
     public static let fileName = "collector.json"
 
+    /// The collector's identity: chosen once, kept for as long as the state directory lives.
     public var collectorID: CollectorID
+    /// The epoch its sequences belong to.
     public var epoch: UInt64
     /// No sequence at or above this one has been used (the end of the reserved block).
     public var nextSequence: UInt64
@@ -25,8 +28,13 @@ public struct CollectorState: Equatable, Sendable {
     /// hub ignores a range it already knows).
     public var pendingAbandoned: [AbandonedRange]
 
+    /// A state with the given values (a fresh epoch by default: sequences from 1, nothing acknowledged).
     public init(
-        collectorID: CollectorID, epoch: UInt64, nextSequence: UInt64 = 1, ackedThrough: UInt64 = 0, settledThrough: UInt64 = 0,
+        collectorID: CollectorID,
+        epoch: UInt64,
+        nextSequence: UInt64 = 1,
+        ackedThrough: UInt64 = 0,
+        settledThrough: UInt64 = 0,
         pendingAbandoned: [AbandonedRange] = []
     ) {
         self.collectorID = collectorID
@@ -63,22 +71,31 @@ public struct CollectorState: Equatable, Sendable {
             throw StateDirectoryError("parse", path, detail: "unsupported version or malformed id/epoch; move it away to start a new epoch")
         }
         return CollectorState(
-            collectorID: id, epoch: epoch, nextSequence: file.nextSequence, ackedThrough: file.ackedThrough,
+            collectorID: id,
+            epoch: epoch,
+            nextSequence: file.nextSequence,
+            ackedThrough: file.ackedThrough,
             settledThrough: file.settledThrough,
             pendingAbandoned: file.pendingAbandoned.map {
                 AbandonedRange(epoch: epoch, first: $0.first, last: $0.last, reason: $0.reason == "acknowledged" ? .acknowledged : .dropped)
-            })
+            }
+        )
     }
 
     /// Writes the state to `directory` atomically.
     public func write(directory: String) throws(StateDirectoryError) {
         let path = directory + "/" + Self.fileName
         let file = StateFile(
-            version: 1, collectorID: collectorID.description, epoch: String(epoch, radix: 16), nextSequence: nextSequence,
-            ackedThrough: ackedThrough, settledThrough: settledThrough,
+            version: 1,
+            collectorID: collectorID.description,
+            epoch: String(epoch, radix: 16),
+            nextSequence: nextSequence,
+            ackedThrough: ackedThrough,
+            settledThrough: settledThrough,
             pendingAbandoned: pendingAbandoned.map {
                 StateFile.Range(first: $0.first, last: $0.last, reason: $0.reason == .acknowledged ? "acknowledged" : "dropped")
-            })
+            }
+        )
         let data: Data
         do {
             let encoder = JSONEncoder()

@@ -51,7 +51,12 @@ final class DiskSpool {
 
     /// Something found wrong while loading, for the log.
     struct Damage: Equatable {
-        enum Kind: String { case tornTail = "torn_tail", crcMismatch = "crc_mismatch", badSequence = "bad_sequence", badHeader = "bad_header" }
+        enum Kind: String {
+            case tornTail = "torn_tail"
+            case crcMismatch = "crc_mismatch"
+            case badSequence = "bad_sequence"
+            case badHeader = "bad_header"
+        }
         var path: String
         var kind: Kind
         /// Where the file was truncated.

@@ -8,15 +8,21 @@ extension FrameDeliverer {
     /// begins; then shuts down (see the type's documentation). Throws when the sockets cannot be set up.
     public func run() async throws {
         let link = try HubLink(
-            dataAddress: configuration.hubAddress, ackAddress: configuration.hubAckAddress, collectorID: collectorID,
-            clusterKey: configuration.clusterKey, options: options.link, logger: logger)
+            dataAddress: configuration.hubAddress,
+            ackAddress: configuration.hubAckAddress,
+            collectorID: collectorID,
+            clusterKey: configuration.clusterKey,
+            options: options.link,
+            logger: logger
+        )
         self.link = link
         logger.info(
             "delivering to the hub",
             metadata: [
                 "hub_address": "\(configuration.hubAddress)", "hub_ack_address": "\(configuration.hubAckAddress)",
                 "collector_id": "\(collectorID)", "epoch": "\(epoch)", "spooled_frames": "\(machine.spoolFrames)",
-            ])
+            ]
+        )
         publishMetrics()
         // Restored frames wait to be sent; restored reports go out with the first frame built (at the latest when
         // the hub's first ack asks for one).
@@ -143,7 +149,8 @@ extension FrameDeliverer {
                 metadata: [
                     "spooled_frames": "\(machine.spoolFrames)", "next_sequence": "\(machine.nextSequence)",
                     "acked_through": "\(machine.ackedThrough)",
-                ])
+                ]
+            )
         }
         await link.close()
         self.link = nil

@@ -30,16 +30,24 @@ public actor FrameDeliverer: RecordSink, Service {
         public var sequenceBlock: UInt64
         /// Size at which a spool segment file is closed for a new one (default: 1/32 of the disk bound, 64 KiB–4 MiB).
         public var segmentBytes: Int?
+        /// Most frame bytes retransmitted per ack (see ``SpoolStateMachine/Configuration/retransmitBytesPerAck``).
         public var retransmitBytesPerAck: Int
         /// How often the clock ticks (heartbeats and fsyncs are due at most this late).
         public var tickInterval: Duration
         /// On shutdown, how long frames already handed to nanomsg get to leave (nanomsg has no linger).
         public var shutdownGrace: Duration
+        /// Socket settings.
         public var link: HubLink.Options
 
+        /// Defaults suited to production; tests shorten the intervals.
         public init(
-            maxFrameBytes: Int = 1 << 20, sequenceBlock: UInt64 = 1024, segmentBytes: Int? = nil, retransmitBytesPerAck: Int = 16 << 20,
-            tickInterval: Duration = .milliseconds(50), shutdownGrace: Duration = .milliseconds(200), link: HubLink.Options = HubLink.Options()
+            maxFrameBytes: Int = 1 << 20,
+            sequenceBlock: UInt64 = 1024,
+            segmentBytes: Int? = nil,
+            retransmitBytesPerAck: Int = 16 << 20,
+            tickInterval: Duration = .milliseconds(50),
+            shutdownGrace: Duration = .milliseconds(200),
+            link: HubLink.Options = HubLink.Options()
         ) {
             self.maxFrameBytes = maxFrameBytes
             self.sequenceBlock = sequenceBlock
@@ -57,7 +65,9 @@ public actor FrameDeliverer: RecordSink, Service {
         case stopped
     }
 
+    /// This collector's id (restored from the state directory, or random).
     public nonisolated let collectorID: CollectorID
+    /// The epoch of every frame this deliverer builds.
     public nonisolated let epoch: UInt64
     let configuration: CollectorConfiguration
     let options: Options
@@ -80,8 +90,12 @@ public actor FrameDeliverer: RecordSink, Service {
     /// Restores (or creates) the collector's identity and spool from `configuration.stateDirectory`; without one,
     /// starts a random id and epoch with a memory-only spool. `engineID` and `host` go into every frame header.
     public init(
-        configuration: CollectorConfiguration, engineID: String, host: String, metrics: CollectorMetrics = CollectorMetrics(),
-        logger: Logger = Logger(label: "docker-librato.collector.delivery"), options: Options = Options()
+        configuration: CollectorConfiguration,
+        engineID: String,
+        host: String,
+        metrics: CollectorMetrics = CollectorMetrics(),
+        logger: Logger = Logger(label: "docker-librato.collector.delivery"),
+        options: Options = Options()
     ) throws(StateDirectoryError) {
         self.configuration = configuration
         self.options = options
@@ -92,8 +106,11 @@ public actor FrameDeliverer: RecordSink, Service {
         sealer = FrameSealer(key: configuration.clusterKey)
         (doorbell, ring) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         var spoolConfiguration = SpoolStateMachine.Configuration(
-            memoryBytes: configuration.spoolMemoryBytes, sequenceBlock: options.sequenceBlock,
-            retransmitBytesPerAck: options.retransmitBytesPerAck, heartbeatInterval: configuration.heartbeatInterval)
+            memoryBytes: configuration.spoolMemoryBytes,
+            sequenceBlock: options.sequenceBlock,
+            retransmitBytesPerAck: options.retransmitBytesPerAck,
+            heartbeatInterval: configuration.heartbeatInterval
+        )
         guard let directory = configuration.stateDirectory else {
             let machine = SpoolStateMachine(configuration: spoolConfiguration, state: .fresh())
             logger.info("delivery without a state directory: memory-only spool, new epoch", metadata: Self.identityMetadata(machine))
@@ -112,16 +129,23 @@ public actor FrameDeliverer: RecordSink, Service {
         let spool = try DiskSpool(directory: directory + "/spool", epoch: state.epoch, segmentLimit: segmentBytes)
         let loaded = try spool.load(settledThrough: max(state.settledThrough, state.ackedThrough), memoryBudget: configuration.spoolMemoryBytes)
         let machine = SpoolStateMachine(
-            configuration: spoolConfiguration, restoring: state, frames: loaded.frames, highestOnDisk: loaded.highestSequence,
-            damaged: !loaded.damage.isEmpty)
+            configuration: spoolConfiguration,
+            restoring: state,
+            frames: loaded.frames,
+            highestOnDisk: loaded.highestSequence,
+            damaged: !loaded.damage.isEmpty
+        )
         for damage in loaded.damage {
             logger.error(
                 "spool segment damaged; truncated to its last good record",
-                metadata: ["path": "\(damage.path)", "kind": "\(damage.kind.rawValue)", "offset": "\(damage.offset)"])
+                metadata: ["path": "\(damage.path)", "kind": "\(damage.kind.rawValue)", "offset": "\(damage.offset)"]
+            )
         }
         if loaded.otherEpochFrames > 0 {
             logger.warning(
-                "removed spooled frames of another epoch (the state file was lost or replaced)", metadata: ["frames": "\(loaded.otherEpochFrames)"])
+                "removed spooled frames of another epoch (the state file was lost or replaced)",
+                metadata: ["frames": "\(loaded.otherEpochFrames)"]
+            )
         }
         var metadata = Self.identityMetadata(machine)
         metadata["resumed"] = "\(restored != nil)"
@@ -161,8 +185,16 @@ public actor FrameDeliverer: RecordSink, Service {
             var full = part
             full.abandoned += plan.abandoned
             let header = FrameHeader(
-                kind: .data, collectorID: collectorID, epoch: epoch, sequence: plan.sequence, ackedThrough: plan.ackedThrough,
-                sendTime: Self.wallClockMilliseconds(), engineID: engineID, cluster: configuration.cluster, host: host)
+                kind: .data,
+                collectorID: collectorID,
+                epoch: epoch,
+                sequence: plan.sequence,
+                ackedThrough: plan.ackedThrough,
+                sendTime: Self.wallClockMilliseconds(),
+                engineID: engineID,
+                cluster: configuration.cluster,
+                host: host
+            )
             let sealed = sealer.seal(header, full)
             if sealed.count > options.maxFrameBytes {
                 if let (a, b) = BatchSplitter.halves(part) {
@@ -172,7 +204,8 @@ public actor FrameDeliverer: RecordSink, Service {
                     metrics.add(.recordsOversize, max(part.recordCount, 1))
                     logger.error(
                         "refusing a record whose frame exceeds the hub's limit",
-                        metadata: ["frame_bytes": "\(sealed.count)", "limit": "\(options.maxFrameBytes)"])
+                        metadata: ["frame_bytes": "\(sealed.count)", "limit": "\(options.maxFrameBytes)"]
+                    )
                 }
                 continue
             }
@@ -207,7 +240,8 @@ public actor FrameDeliverer: RecordSink, Service {
                     metadata: [
                         "first": "\(range.first)", "last": "\(range.last)", "frames": "\(range.count)", "epoch": "\(range.epoch)",
                         "spool_frames": "\(machine.spoolFrames)", "spool_bytes": "\(machine.spoolBytes)",
-                    ])
+                    ]
+                )
             case .releaseDisk(let through):
                 releaseDisk(through: through)
             case .buildFrame:

@@ -8,8 +8,11 @@ import Darwin
 
 /// A failed file operation in the state directory, with the path and the system's reason.
 public struct StateDirectoryError: Error, Equatable, CustomStringConvertible {
+    /// What was being done (`write`, `fsync`, `rename`, …).
     public let operation: String
+    /// The file or directory concerned.
     public let path: String
+    /// The errno (0 when ``detail`` explains instead).
     public let code: Int32
     /// A reason other than an errno (a malformed file).
     public let detail: String?

@@ -33,13 +33,20 @@ public struct SpoolStateMachine: Sendable {
         public var retransmitBytesPerAck: Int
         /// While new frames and retransmissions both wait, this many retransmissions go out per new frame.
         public var retransmissionsPerNewFrame: Int
+        /// Time between heartbeat frames.
         public var heartbeatInterval: Duration
         /// Unsynced disk appends are fsynced at most this often.
         public var syncInterval: Duration
 
+        /// Bounds and pacing; only the memory bound has no default.
         public init(
-            memoryBytes: Int, diskBytes: Int? = nil, sequenceBlock: UInt64 = 1024, retransmitBytesPerAck: Int = 16 << 20,
-            retransmissionsPerNewFrame: Int = 1, heartbeatInterval: Duration = .seconds(10), syncInterval: Duration = .milliseconds(100)
+            memoryBytes: Int,
+            diskBytes: Int? = nil,
+            sequenceBlock: UInt64 = 1024,
+            retransmitBytesPerAck: Int = 16 << 20,
+            retransmissionsPerNewFrame: Int = 1,
+            heartbeatInterval: Duration = .seconds(10),
+            syncInterval: Duration = .milliseconds(100)
         ) {
             self.memoryBytes = memoryBytes
             self.diskBytes = diskBytes
@@ -69,7 +76,9 @@ public struct SpoolStateMachine: Sendable {
 
     /// Header values and reports for the next frame.
     public struct FramePlan: Equatable, Sendable {
+        /// The frame's sequence.
         public var sequence: UInt64
+        /// The header's `ackedThrough`.
         public var ackedThrough: UInt64
         /// Ranges to add to the frame's batch; pass them back to ``frameSealed(sequence:bytes:carrying:onDisk:now:)``.
         public var abandoned: [AbandonedRange]
@@ -80,13 +89,16 @@ public struct SpoolStateMachine: Sendable {
 
     /// A frame to hand to the PUSH socket.
     public struct Transmission: Equatable, Sendable {
+        /// The frame's sequence.
         public var sequence: UInt64
         /// The sealed frame, or nil when it is only on disk (read it from the ``DiskSpool``).
         public var bytes: [UInt8]?
+        /// Sent before (by this process, or possibly before a restart).
         public var isRetransmission: Bool
     }
 
-    /// Running totals (for the collector's self-metrics).
+    /// Running totals (for the collector's self-metrics): frames built, sent (first sends and retransmissions),
+    /// retransmitted, acknowledged and dropped; acks for this epoch, and acks ignored (another epoch).
     public struct Counters: Equatable, Sendable {
         public var built = 0
         public var sent = 0
@@ -109,21 +121,27 @@ public struct SpoolStateMachine: Sendable {
         var carried: [AbandonedRange] = []
     }
 
+    /// Bounds and pacing.
     public let configuration: Configuration
+    /// The collector (for the state file).
     public let collectorID: CollectorID
+    /// The epoch of every sequence here; acks for others are ignored.
     public let epoch: UInt64
     /// The sequence the next frame gets.
     public internal(set) var nextSequence: UInt64 = 1
     /// Sequences below this one are reserved in the state file.
     public internal(set) var reservedUpTo: UInt64 = 1
+    /// Every sequence ≤ this one was acknowledged by the hub (the header's `ackedThrough`).
     public internal(set) var ackedThrough: UInt64
     /// Every sequence ≤ this is acknowledged or dropped.
     public internal(set) var settledThrough: UInt64
     /// Abandoned ranges waiting for a frame.
     public internal(set) var pending: [AbandonedRange] = []
+    /// Running totals.
     public internal(set) var counters = Counters()
     /// The latest ack's view (nil before the first ack).
     public internal(set) var hubNextExpected: UInt64?
+    /// The latest ack asked for back-pressure.
     public internal(set) var backpressure = false
     /// Bytes of frames held in memory, and on disk (with record overhead).
     public internal(set) var memoryBytes = 0
@@ -151,8 +169,11 @@ public struct SpoolStateMachine: Sendable {
     /// dropped; the unused rest of the last reserved block is reported as acknowledged (no frame had those numbers),
     /// or as dropped when the disk was damaged (a frame that was sent may have been lost with the tail).
     public init(
-        configuration: Configuration, restoring state: CollectorState, frames: [(sequence: UInt64, size: Int, bytes: [UInt8]?)],
-        highestOnDisk: UInt64, damaged: Bool
+        configuration: Configuration,
+        restoring state: CollectorState,
+        frames: [(sequence: UInt64, size: Int, bytes: [UInt8]?)],
+        highestOnDisk: UInt64,
+        damaged: Bool
     ) {
         self.configuration = configuration
         collectorID = state.collectorID
@@ -192,10 +213,16 @@ public struct SpoolStateMachine: Sendable {
     /// The state file's content now, optionally with a new reservation.
     public func state(reservingThrough reservation: UInt64? = nil) -> CollectorState {
         CollectorState(
-            collectorID: collectorID, epoch: epoch, nextSequence: max(reservation ?? 0, reservedUpTo == .max ? nextSequence : reservedUpTo),
-            ackedThrough: ackedThrough, settledThrough: settledThrough, pendingAbandoned: pending)
+            collectorID: collectorID,
+            epoch: epoch,
+            nextSequence: max(reservation ?? 0, reservedUpTo == .max ? nextSequence : reservedUpTo),
+            ackedThrough: ackedThrough,
+            settledThrough: settledThrough,
+            pendingAbandoned: pending
+        )
     }
 
+    /// Frames in the spool.
     public var spoolFrames: Int { entries.count }
     /// Frames not sent yet by this process.
     public var unsentFrames: Int { entries.count - lowerBound(firstUnsent) }
@@ -207,8 +234,11 @@ public struct SpoolStateMachine: Sendable {
     /// What the next frame needs. Does not change anything: the sequence is used by ``frameSealed``.
     public func planFrame() -> FramePlan {
         FramePlan(
-            sequence: nextSequence, ackedThrough: ackedThrough, abandoned: pending,
-            reservation: nextSequence >= reservedUpTo ? nextSequence + configuration.sequenceBlock : nil)
+            sequence: nextSequence,
+            ackedThrough: ackedThrough,
+            abandoned: pending,
+            reservation: nextSequence >= reservedUpTo ? nextSequence + configuration.sequenceBlock : nil
+        )
     }
 
     /// The state file now holds `reservation` as its next sequence.
@@ -219,7 +249,11 @@ public struct SpoolStateMachine: Sendable {
     /// A frame was sealed with the plan's sequence and reports, and (with a disk tier) appended to disk unless
     /// `onDisk` is false (the write failed: it is kept in memory only). Applies the spool bounds.
     public mutating func frameSealed(
-        sequence: UInt64, bytes: [UInt8], carrying carried: [AbandonedRange], onDisk: Bool, now: ContinuousClock.Instant
+        sequence: UInt64,
+        bytes: [UInt8],
+        carrying carried: [AbandonedRange],
+        onDisk: Bool,
+        now: ContinuousClock.Instant
     ) -> [Action] {
         precondition(sequence == nextSequence, "frame \(sequence) sealed out of order (next is \(nextSequence))")
         precondition(sequence < reservedUpTo, "sequence \(sequence) used before it was reserved in the state file")

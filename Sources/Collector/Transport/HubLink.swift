@@ -17,15 +17,20 @@ public final class HubLink: Sendable {
         /// First reconnect delay and its cap (`NN_RECONNECT_IVL`, `NN_RECONNECT_IVL_MAX`; nanomsg doubles the delay
         /// per failed attempt and, in 1.1.5, never resets it).
         public var reconnectInterval: Duration
+        /// The cap of the reconnect delay.
         public var reconnectIntervalMax: Duration
         /// `NN_TCP_NODELAY`: frames are sent whole; do not wait to coalesce them.
         public var tcpNoDelay: Bool
         /// Largest ack message accepted (`NN_RCVMAXSIZE` on the SUB socket).
         public var ackMaxBytes: Int
 
+        /// Defaults: 1 MiB send buffer, reconnect 100 ms → 5 s, TCP_NODELAY on, acks up to 1 MiB.
         public init(
-            sendBufferBytes: Int = 1 << 20, reconnectInterval: Duration = .milliseconds(100), reconnectIntervalMax: Duration = .seconds(5),
-            tcpNoDelay: Bool = true, ackMaxBytes: Int = 1 << 20
+            sendBufferBytes: Int = 1 << 20,
+            reconnectInterval: Duration = .milliseconds(100),
+            reconnectIntervalMax: Duration = .seconds(5),
+            tcpNoDelay: Bool = true,
+            ackMaxBytes: Int = 1 << 20
         ) {
             self.sendBufferBytes = sendBufferBytes
             self.reconnectInterval = reconnectInterval
@@ -47,8 +52,11 @@ public final class HubLink: Sendable {
         case notForUs
     }
 
+    /// Data frames to the hub's PULL socket.
     public let push: NanoSocket
+    /// Acks from the hub's PUB socket.
     public let sub: NanoSocket
+    /// The collector whose acks are taken.
     public let collectorID: CollectorID
     let clusterKey: ClusterKey
     let logger: Logger
@@ -56,7 +64,12 @@ public final class HubLink: Sendable {
 
     /// Opens and connects both sockets. Connecting never fails for an absent hub: nanomsg retries in the background.
     public init(
-        dataAddress: String, ackAddress: String, collectorID: CollectorID, clusterKey: ClusterKey, options: Options = Options(), logger: Logger
+        dataAddress: String,
+        ackAddress: String,
+        collectorID: CollectorID,
+        clusterKey: ClusterKey,
+        options: Options = Options(),
+        logger: Logger
     ) throws(NanomsgError) {
         self.collectorID = collectorID
         self.clusterKey = clusterKey
@@ -127,12 +140,14 @@ public final class HubLink: Sendable {
         public typealias Element = Ack
         let link: HubLink
 
+        /// Receives, opens and unpacks ack messages.
         public struct AsyncIterator: AsyncIteratorProtocol {
             let link: HubLink
             var messages: NanoSocket.Messages.AsyncIterator
             var opener: FrameOpener
             var buffered: [Ack] = []
 
+            /// The next ack; nil once the socket is closed.
             public mutating func next() async throws -> Ack? {
                 while buffered.isEmpty {
                     guard let message = try await messages.next() else { return nil }
@@ -146,6 +161,7 @@ public final class HubLink: Sendable {
             }
         }
 
+        /// An iterator with its own frame opener.
         public func makeAsyncIterator() -> AsyncIterator {
             AsyncIterator(link: link, messages: link.sub.messages.makeAsyncIterator(), opener: FrameOpener(key: link.clusterKey, maxCachedKeys: 4))
         }
@@ -157,6 +173,7 @@ public final class HubLink: Sendable {
         guard count <= 3 || count % 100 == 0 else { return }
         logger.warning(
             "ignoring a message on the ack socket",
-            metadata: ["reason": "\(rejection)", "rejected_total": "\(count)", "collector_id": "\(collectorID)"])
+            metadata: ["reason": "\(rejection)", "rejected_total": "\(count)", "collector_id": "\(collectorID)"]
+        )
     }
 }
