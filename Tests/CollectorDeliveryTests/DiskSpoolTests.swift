@@ -1,4 +1,7 @@
+import ContainerMetrics
+import DockerLibratoTesting
 import Foundation
+import Logging
 import Testing
 import WireFormat
 
@@ -55,6 +58,7 @@ struct DiskSpoolTests {
         let loaded = try reopened.load(settledThrough: 0, memoryBudget: 1 << 20)
         #expect(loaded.frames.map(\.sequence) == [1, 2])
         #expect(loaded.damage == [DiskSpool.Damage(path: path, kind: .tornTail, offset: goodLength)])
+        #expect(!loaded.tailCorrupted)
         #expect(try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int == goodLength, "truncated to the last good record")
         // A second load finds nothing wrong.
         let again = try DiskSpool(directory: dir.path + "/spool", epoch: 42, segmentLimit: 1 << 20).load(settledThrough: 0, memoryBudget: 0)
@@ -81,6 +85,7 @@ struct DiskSpoolTests {
         #expect(loaded.damage == [DiskSpool.Damage(path: path, kind: .crcMismatch, offset: record2)])
         #expect(loaded.frames.map(\.sequence) == [1], "nothing after a bad record is trusted")
         #expect(loaded.highestSequence == 1)
+        #expect(loaded.tailCorrupted)
     }
 
     @Test func aFrameAlteredAfterLoadingIsNotSent() throws {
@@ -137,6 +142,30 @@ struct DiskSpoolTests {
         #expect(loaded.otherEpochFrames == 3)
         #expect(loaded.frames.isEmpty)
         #expect(dir.files("spool").isEmpty)
+    }
+
+    @Test func aCollectorKilledDuringAnAppendResumesBelowTheTornFrame() async throws {
+        let dir = try TemporaryDirectory("torn")
+        defer { dir.remove() }
+        let configuration = CollectorConfiguration(stateDirectory: dir.path, spoolMemoryBytes: 1 << 20, spoolDiskBytes: 1 << 20)
+        let first = try FrameDeliverer(configuration: configuration, engineID: "e", host: "h")
+        for i in 0..<5 { try await first.submit(Batch(heartbeats: [Heartbeat(time: Int64(i))])) }
+        await first.simulateCrash()
+        // The process died in the middle of writing frame 5.
+        let segment = dir.path + "/spool/" + dir.files("spool")[0]
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: segment))
+        try bytes.prefix(bytes.count - 7).write(to: URL(fileURLWithPath: segment))
+
+        let logs = LogCapture()
+        let second = try FrameDeliverer(configuration: configuration, engineID: "e", host: "h", logger: logs.logger())
+        #expect(second.collectorID == first.collectorID)
+        #expect(second.epoch == first.epoch)
+        let state = await second.spoolState
+        #expect(state.spooledSequences == [1, 2, 3, 4])
+        #expect(state.nextSequence == 1025)
+        #expect(state.pending == [AbandonedRange(epoch: first.epoch, first: 5, last: 1024, reason: .acknowledged)])
+        #expect(state.counters.dropped == 0, "frame 5 was never sent: submit had not returned for it")
+        #expect(logs.entries.contains { $0.level == .error && $0.metadata["kind"] == "torn_tail" })
     }
 
     @Test func theStateFileRoundTripsAndIsReplacedAtomically() throws {

@@ -113,7 +113,7 @@ struct SpoolBoundsTests {
             restoring: state,
             frames: [(4, 100, [UInt8](repeating: 4, count: 100)), (5, 100, nil), (6, 100, nil)],
             highestOnDisk: 6,
-            damaged: false
+            tailCorrupted: false
         )
         #expect(m.nextSequence == 1025)
         #expect(m.spooledSequences == [4, 5, 6])
@@ -145,12 +145,22 @@ struct SpoolBoundsTests {
             restoring: state,
             frames: [(4, 10, nil), (6, 10, nil)],
             highestOnDisk: 6,
-            damaged: true
+            tailCorrupted: true
         )
-        // 5 failed its CRC; 7...19 may have been sent before the torn tail: both counted as lost.
+        // 5 is missing between good frames; 7...19 may have been written and sent after the corruption: all lost.
         #expect(m.pending == [dropped(9, 2...3), dropped(9, 5...5), dropped(9, 7...19)])
         #expect(m.counters.dropped == 1 + 13)
         #expect(m.nextSequence == 20)
+        // After a torn tail (kill -9 during an append) the rest was never sent: done, not lost.
+        let torn = SpoolStateMachine(
+            configuration: configuration,
+            restoring: state,
+            frames: [(4, 10, nil), (6, 10, nil)],
+            highestOnDisk: 6,
+            tailCorrupted: false
+        )
+        #expect(torn.pending == [dropped(9, 2...3), dropped(9, 5...5), acknowledged(9, 7...19)])
+        #expect(torn.counters.dropped == 1)
     }
 
     @Test func restoreWithNothingUnusedReportsNothing() {
@@ -160,7 +170,7 @@ struct SpoolBoundsTests {
             restoring: state,
             frames: [],
             highestOnDisk: 6,
-            damaged: false
+            tailCorrupted: false
         )
         #expect(m.pending.isEmpty)
         #expect(m.nextSequence == 7)

@@ -72,6 +72,9 @@ final class DiskSpool {
         var otherEpochFrames = 0
         /// Highest sequence found on disk, settled or not (0: none).
         var highestSequence: UInt64 = 0
+        /// The newest segment ended in a CRC mismatch or a sequence out of order, not in a torn (short) record: frames
+        /// after the damage were written, and how many is unknown.
+        var tailCorrupted = false
     }
 
     let directory: String
@@ -127,6 +130,7 @@ final class DiskSpool {
                 directoryUnsynced = true
                 continue
             }
+            result.tailCorrupted = scan.damage.map { $0.kind == .crcMismatch || $0.kind == .badSequence } ?? false
             if let damage = scan.damage {
                 result.damage.append(damage)
                 let fd = try PosixFile.openFile(path, O_WRONLY)

@@ -133,7 +133,7 @@ public actor FrameDeliverer: RecordSink, Service {
             restoring: state,
             frames: loaded.frames,
             highestOnDisk: loaded.highestSequence,
-            damaged: !loaded.damage.isEmpty
+            tailCorrupted: loaded.tailCorrupted
         )
         for damage in loaded.damage {
             logger.error(

@@ -161,19 +161,22 @@ public struct SpoolStateMachine: Sendable {
 
     /// A fresh epoch (or one restored without a spool): sequences from `state.nextSequence`.
     public init(configuration: Configuration, state: CollectorState) {
-        self.init(configuration: configuration, restoring: state, frames: [], highestOnDisk: 0, damaged: false)
+        self.init(configuration: configuration, restoring: state, frames: [], highestOnDisk: 0, tailCorrupted: false)
     }
 
     /// Resumes after a restart from the state file and the frames loaded from the disk spool (sequence order, all
     /// above `state.settledThrough`). Sequences missing between them were lost to disk damage and are reported as
-    /// dropped; the unused rest of the last reserved block is reported as acknowledged (no frame had those numbers),
-    /// or as dropped when the disk was damaged (a frame that was sent may have been lost with the tail).
+    /// dropped. The rest of the last reserved block above the highest frame on disk is reported as acknowledged: no
+    /// frame with those numbers was ever sent (a frame is sent after its append, and a torn tail is a frame whose
+    /// append never finished, so `submit` never returned for it). When the newest segment was corrupted rather than
+    /// torn (`tailCorrupted`), frames that were written and sent may have been lost with it, so that rest is reported
+    /// as dropped instead: counted as lost rather than silently done.
     public init(
         configuration: Configuration,
         restoring state: CollectorState,
         frames: [(sequence: UInt64, size: Int, bytes: [UInt8]?)],
         highestOnDisk: UInt64,
-        damaged: Bool
+        tailCorrupted: Bool
     ) {
         self.configuration = configuration
         collectorID = state.collectorID
@@ -195,7 +198,7 @@ public struct SpoolStateMachine: Sendable {
         let used = max(settledThrough, highestOnDisk, entries.last?.sequence ?? 0)
         nextSequence = max(state.nextSequence, used + 1, 1)
         if nextSequence > used + 1 {
-            if damaged {
+            if tailCorrupted {
                 lose(used + 1, nextSequence - 1)
             } else {
                 addPending(AbandonedRange(epoch: epoch, first: used + 1, last: nextSequence - 1, reason: .acknowledged))
