@@ -178,7 +178,11 @@ struct DiskSpoolTests {
             nextSequence: 2049,
             ackedThrough: 1500,
             settledThrough: 1510,
-            pendingAbandoned: [AbandonedRange(epoch: .max - 5, first: 1501, last: 1510, reason: .dropped)]
+            pendingAbandoned: [AbandonedRange(epoch: .max - 5, first: 1501, last: 1510, reason: .dropped)],
+            knownAbandoned: [
+                AbandonedRange(epoch: .max - 5, first: 1501, last: 1510, reason: .dropped),
+                AbandonedRange(epoch: .max - 5, first: 1520, last: 2048, reason: .acknowledged),
+            ]
         )
         try state.write(directory: dir.path)
         #expect(try CollectorState.load(directory: dir.path) == state)

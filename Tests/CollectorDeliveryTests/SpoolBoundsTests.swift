@@ -163,6 +163,43 @@ struct SpoolBoundsTests {
         #expect(torn.counters.dropped == 1)
     }
 
+    @Test func gapsExplainedBeforeTheRestartKeepTheirReasonAndAreReportedAgainWhenAsked() {
+        // A previous restart skipped 21...1024 (reported as acknowledged in frame 1025, which was spooled but not
+        // acknowledged when this one crashed); 11...17 were dropped and reported long ago.
+        let state = CollectorState(
+            collectorID: CollectorID(high: 1, low: 2),
+            epoch: 9,
+            nextSequence: 2049,
+            ackedThrough: 10,
+            settledThrough: 17,
+            knownAbandoned: [acknowledged(9, 21...1024)]
+        )
+        var d = Driver(
+            machine: SpoolStateMachine(
+                configuration: SpoolStateMachine.Configuration(memoryBytes: 1 << 20, diskBytes: 1 << 20),
+                restoring: state,
+                frames: [(18, 10, nil), (19, 10, nil), (20, 10, nil), (1025, 10, nil)],
+                highestOnDisk: 1025,
+                tailCorrupted: false
+            )
+        )
+        #expect(d.machine.counters.dropped == 0, "21...1024 is not a gap left by damage")
+        #expect(d.machine.pending == [acknowledged(9, 1026...2048)])
+        // A hub that lost its state starts from a retransmission's old acked-through and asks for what we no longer
+        // hold: each gap is reported again with its own reason.
+        var actions = d.ack(through: 10, next: 11, now: at(0))
+        #expect(actions.contains(.buildFrame))
+        #expect(d.machine.pending == [dropped(9, 11...17), acknowledged(9, 1026...2048)], "settled but not acknowledged: dropped")
+        d.build(size: 1)
+        actions = d.ack(through: 20, next: 21, now: at(1))
+        #expect(d.machine.pending == [acknowledged(9, 21...1024)])
+        #expect(actions.contains(.buildFrame))
+        // Asked again before the report arrives: it is on its way, not queued twice.
+        d.build(size: 1)
+        d.ack(through: 20, next: 21, now: at(1.5))
+        #expect(d.machine.pending.isEmpty)
+    }
+
     @Test func restoreWithNothingUnusedReportsNothing() {
         let state = CollectorState(collectorID: CollectorID(high: 1, low: 2), epoch: 9, nextSequence: 7, ackedThrough: 6, settledThrough: 6)
         let m = SpoolStateMachine(

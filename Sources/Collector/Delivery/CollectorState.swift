@@ -27,6 +27,9 @@ public struct CollectorState: Equatable, Sendable {
     /// Abandoned ranges not yet carried by a frame when the file was written; reported again after a restart (the
     /// hub ignores a range it already knows).
     public var pendingAbandoned: [AbandonedRange]
+    /// Every abandoned range above ``ackedThrough`` reported so far (pending or carried by a frame): on restart a gap
+    /// in the spool that one of them explains keeps its reason instead of being taken for frames lost to damage.
+    public var knownAbandoned: [AbandonedRange]
 
     /// A state with the given values (a fresh epoch by default: sequences from 1, nothing acknowledged).
     public init(
@@ -35,7 +38,8 @@ public struct CollectorState: Equatable, Sendable {
         nextSequence: UInt64 = 1,
         ackedThrough: UInt64 = 0,
         settledThrough: UInt64 = 0,
-        pendingAbandoned: [AbandonedRange] = []
+        pendingAbandoned: [AbandonedRange] = [],
+        knownAbandoned: [AbandonedRange] = []
     ) {
         self.collectorID = collectorID
         self.epoch = epoch
@@ -43,6 +47,7 @@ public struct CollectorState: Equatable, Sendable {
         self.ackedThrough = ackedThrough
         self.settledThrough = settledThrough
         self.pendingAbandoned = pendingAbandoned
+        self.knownAbandoned = knownAbandoned
     }
 
     /// A new identity: random id and epoch, sequences from 1.
@@ -76,9 +81,8 @@ public struct CollectorState: Equatable, Sendable {
             nextSequence: file.nextSequence,
             ackedThrough: file.ackedThrough,
             settledThrough: file.settledThrough,
-            pendingAbandoned: file.pendingAbandoned.map {
-                AbandonedRange(epoch: epoch, first: $0.first, last: $0.last, reason: $0.reason == "acknowledged" ? .acknowledged : .dropped)
-            }
+            pendingAbandoned: file.pendingAbandoned.map { $0.range(epoch: epoch) },
+            knownAbandoned: (file.knownAbandoned ?? []).map { $0.range(epoch: epoch) }
         )
     }
 
@@ -92,9 +96,8 @@ public struct CollectorState: Equatable, Sendable {
             nextSequence: nextSequence,
             ackedThrough: ackedThrough,
             settledThrough: settledThrough,
-            pendingAbandoned: pendingAbandoned.map {
-                StateFile.Range(first: $0.first, last: $0.last, reason: $0.reason == .acknowledged ? "acknowledged" : "dropped")
-            }
+            pendingAbandoned: pendingAbandoned.map(StateFile.Range.init),
+            knownAbandoned: knownAbandoned.map(StateFile.Range.init)
         )
         let data: Data
         do {
@@ -113,6 +116,16 @@ public struct CollectorState: Equatable, Sendable {
             var first: UInt64
             var last: UInt64
             var reason: String
+
+            init(_ range: AbandonedRange) {
+                first = range.first
+                last = range.last
+                reason = range.reason == .acknowledged ? "acknowledged" : "dropped"
+            }
+
+            func range(epoch: UInt64) -> AbandonedRange {
+                AbandonedRange(epoch: epoch, first: first, last: last, reason: reason == "acknowledged" ? .acknowledged : .dropped)
+            }
         }
 
         var version: Int
@@ -122,5 +135,7 @@ public struct CollectorState: Equatable, Sendable {
         var ackedThrough: UInt64
         var settledThrough: UInt64
         var pendingAbandoned: [Range]
+        /// Absent in files written before it existed.
+        var knownAbandoned: [Range]?
     }
 }

@@ -80,15 +80,19 @@ extension SpoolStateMachine {
                 counters.acked += 1
                 releasesDisk = releasesDisk || entry.onDisk
             }
-            if let report = acknowledgedReport, report.carrier <= through { acknowledgedReport = nil }
             settledThrough = max(settledThrough, through)
             firstUnsent = max(firstUnsent, through + 1)
+            abandoned.removeAll { $0.last <= through }
             if releasesDisk { actions.append(.releaseDisk(through: settledThrough)) }
         }
         backpressure = ack.flags.contains(.backpressure)
         let nextExpected = max(ack.nextExpected, 1)
         hubNextExpected = nextExpected
-        if nextExpected <= ackedThrough { reportAcknowledged(from: nextExpected) }
+        if nextExpected <= ackedThrough {
+            reportAcknowledged(from: nextExpected)
+        } else if nextExpected < nextSequence, index(of: nextExpected) == nil {
+            reportMissing(from: nextExpected)
+        }
         // The hub is listening: reports need not wait for the data side's next batch.
         if !pending.isEmpty { actions.append(.buildFrame) }
         scheduleRetransmissions(from: nextExpected, after: .milliseconds(Int64(clamping: ack.retransmitAfterMs)), now: now)
@@ -99,9 +103,32 @@ extension SpoolStateMachine {
     /// Queues `AbandonedRange(nextExpected...ackedThrough, .acknowledged)` unless a report covering it already waits
     /// or travels in an unacknowledged frame (which is retransmitted like any other).
     private mutating func reportAcknowledged(from nextExpected: UInt64) {
-        if pending.contains(where: { $0.reason == .acknowledged && $0.first <= nextExpected && $0.last >= ackedThrough }) { return }
-        if let report = acknowledgedReport, report.first <= nextExpected, index(of: report.carrier) != nil { return }
+        guard !reportUnderway(for: nextExpected) else { return }
         addPending(AbandonedRange(epoch: epoch, first: nextExpected, last: ackedThrough, reason: .acknowledged))
+    }
+
+    /// The hub asks for a sequence above our `ackedThrough` that the spool no longer holds (dropped, lost to disk
+    /// damage, or a reserved number never used): its report was lost, or the hub lost its state. Reports the gap up to
+    /// the next frame held again, with the reasons it was first reported with (dropped when unknown: everything
+    /// settled but not acknowledged was dropped), unless a report for it is already on its way.
+    private mutating func reportMissing(from nextExpected: UInt64) {
+        guard !reportUnderway(for: nextExpected) else { return }
+        let next = lowerBound(nextExpected)
+        let end = (next < entries.count ? entries[next].sequence : nextSequence) - 1
+        var cursor = nextExpected
+        for range in abandoned where range.last >= cursor && range.first <= end {
+            if range.first > cursor { addPending(AbandonedRange(epoch: epoch, first: cursor, last: range.first - 1, reason: .dropped)) }
+            let last = min(range.last, end)
+            addPending(AbandonedRange(epoch: epoch, first: max(range.first, cursor), last: last, reason: range.reason))
+            cursor = last + 1
+        }
+        if cursor <= end { addPending(AbandonedRange(epoch: epoch, first: cursor, last: end, reason: .dropped)) }
+    }
+
+    /// Whether a report covering `sequence` waits in ``pending`` or travels in a spooled (unacknowledged) frame.
+    private func reportUnderway(for sequence: UInt64) -> Bool {
+        let covers = { (r: AbandonedRange) in r.first <= sequence && sequence <= r.last }
+        return pending.contains(where: covers) || entries.contains { $0.carried.contains(where: covers) }
     }
 
     /// Replaces the retransmission queue: frames ≥ `nextExpected` last sent at least `after` ago, in order, up to

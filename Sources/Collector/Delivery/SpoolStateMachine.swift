@@ -153,8 +153,9 @@ public struct SpoolStateMachine: Sendable {
     /// Lowest sequence not yet sent by this process (everything from it on is unsent).
     var firstUnsent: UInt64 = 1
     var retransmissionsSinceNewFrame = 0
-    /// The last acknowledged-range report: its first sequence and the frame carrying it.
-    var acknowledgedReport: (first: UInt64, carrier: UInt64)?
+    /// Every abandoned range reported (or to be reported) above ``ackedThrough``, merged by reason: what to say
+    /// again when the hub asks for those sequences.
+    public internal(set) var abandoned: [AbandonedRange] = []
     var nextHeartbeat: ContinuousClock.Instant?
     var lastSync: ContinuousClock.Instant?
     var diskUnsynced = false
@@ -183,10 +184,11 @@ public struct SpoolStateMachine: Sendable {
         epoch = state.epoch
         ackedThrough = state.ackedThrough
         settledThrough = max(state.settledThrough, state.ackedThrough)
+        for range in state.knownAbandoned where range.last > ackedThrough { Self.merge(range, into: &abandoned) }
         for range in state.pendingAbandoned { addPending(range) }
         var expected = settledThrough + 1
         for frame in frames where frame.sequence > settledThrough {
-            if frame.sequence > expected { lose(expected, frame.sequence - 1) }
+            if frame.sequence > expected { reportGap(expected, frame.sequence - 1, reason: .dropped) }
             var entry = Entry(sequence: frame.sequence, size: frame.size, bytes: frame.bytes, onDisk: configuration.diskBytes != nil)
             entry.restored = true
             if entry.bytes != nil { memoryBytes += frame.size }
@@ -197,20 +199,24 @@ public struct SpoolStateMachine: Sendable {
         }
         let used = max(settledThrough, highestOnDisk, entries.last?.sequence ?? 0)
         nextSequence = max(state.nextSequence, used + 1, 1)
-        if nextSequence > used + 1 {
-            if tailCorrupted {
-                lose(used + 1, nextSequence - 1)
-            } else {
-                addPending(AbandonedRange(epoch: epoch, first: used + 1, last: nextSequence - 1, reason: .acknowledged))
-            }
-        }
+        if nextSequence > used + 1 { reportGap(used + 1, nextSequence - 1, reason: tailCorrupted ? .dropped : .acknowledged) }
         reservedUpTo = configuration.diskBytes == nil ? UInt64.max : nextSequence
         firstUnsent = entries.first?.sequence ?? nextSequence
     }
 
-    private mutating func lose(_ first: UInt64, _ last: UInt64) {
-        counters.dropped += Int(last - first + 1)
-        addPending(AbandonedRange(epoch: epoch, first: first, last: last, reason: .dropped))
+    /// Reports the sequences of `first...last` that no known range explains (those were reported before the
+    /// restart, with their own reason) as abandoned for `reason`; dropped ones are counted.
+    private mutating func reportGap(_ first: UInt64, _ last: UInt64, reason: AbandonedRange.Reason) {
+        func add(_ a: UInt64, _ b: UInt64) {
+            if reason == .dropped { counters.dropped += Int(b - a + 1) }
+            addPending(AbandonedRange(epoch: epoch, first: a, last: b, reason: reason))
+        }
+        var cursor = first
+        for known in abandoned where known.last >= cursor && known.first <= last {
+            if known.first > cursor { add(cursor, known.first - 1) }
+            cursor = max(cursor, min(known.last, last) + 1)
+        }
+        if cursor <= last { add(cursor, last) }
     }
 
     /// The state file's content now, optionally with a new reservation.
@@ -221,7 +227,8 @@ public struct SpoolStateMachine: Sendable {
             nextSequence: max(reservation ?? 0, reservedUpTo == .max ? nextSequence : reservedUpTo),
             ackedThrough: ackedThrough,
             settledThrough: settledThrough,
-            pendingAbandoned: pending
+            pendingAbandoned: pending,
+            knownAbandoned: abandoned
         )
     }
 
@@ -263,7 +270,6 @@ public struct SpoolStateMachine: Sendable {
         nextSequence += 1
         counters.built += 1
         pending.removeAll { carried.contains($0) }
-        if let report = carried.first(where: { $0.reason == .acknowledged }) { acknowledgedReport = (report.first, sequence) }
         let onDisk = onDisk && configuration.diskBytes != nil
         var entry = Entry(sequence: sequence, size: bytes.count, bytes: nil, onDisk: onDisk, carried: carried)
         if onDisk {
@@ -322,7 +328,6 @@ public struct SpoolStateMachine: Sendable {
         }
         for entry in dropped {
             for carried in entry.carried { addPending(carried) }
-            if acknowledgedReport?.carrier == entry.sequence { acknowledgedReport = nil }
         }
         firstUnsent = max(firstUnsent, entries.first?.sequence ?? nextSequence)
         // Everything below the oldest frame left is acknowledged, dropped or reported lost.
@@ -342,18 +347,24 @@ public struct SpoolStateMachine: Sendable {
         return entry
     }
 
-    /// Adds a range to the reports waiting for a frame, merging it with an adjacent or overlapping one of the same
-    /// reason.
+    /// Adds a range to the reports waiting for a frame (and to ``abandoned``), merging it with an adjacent or
+    /// overlapping one of the same reason.
     mutating func addPending(_ range: AbandonedRange) {
+        var range = range
+        range.epoch = epoch
+        Self.merge(range, into: &pending)
+        Self.merge(range, into: &abandoned)
+    }
+
+    static func merge(_ range: AbandonedRange, into list: inout [AbandonedRange]) {
         var merged = range
-        merged.epoch = epoch
-        pending.removeAll { other in
+        list.removeAll { other in
             guard other.reason == merged.reason, other.first <= merged.last &+ 1, merged.first <= other.last &+ 1 else { return false }
             merged.first = min(merged.first, other.first)
             merged.last = max(merged.last, other.last)
             return true
         }
-        let index = pending.firstIndex { $0.first > merged.first } ?? pending.endIndex
-        pending.insert(merged, at: index)
+        let index = list.firstIndex { $0.first > merged.first } ?? list.endIndex
+        list.insert(merged, at: index)
     }
 }
