@@ -5,8 +5,14 @@ import WireFormat
 
 extension FrameDeliverer {
     /// Connects to the hub and runs the ack, send and tick loops until the task is cancelled or a graceful shutdown
-    /// begins; then shuts down (see the type's documentation). Throws when the sockets cannot be set up.
+    /// begins; then shuts down (see the type's documentation). Call it once. Throws when the sockets cannot be set up.
     public func run() async throws {
+        if configuration.hubAckAddress == configuration.hubAddress {
+            logger.warning(
+                "HUB_ACK_ADDRESS equals HUB_ADDRESS: acks cannot arrive on the data port; set HUB_ACK_ADDRESS to the hub's PUB address",
+                metadata: ["hub_address": "\(configuration.hubAddress)"]
+            )
+        }
         let link = try HubLink(
             dataAddress: configuration.hubAddress,
             ackAddress: configuration.hubAckAddress,
