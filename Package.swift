@@ -14,6 +14,8 @@ let package = Package(
     products: [
         .executable(name: "docker-librato", targets: ["DockerLibratoCLI"]),
         .library(name: "DockerLibratoTesting", targets: ["DockerLibratoTesting"]),
+        // The role libraries, for the benchmarks package (Benchmarks/) and embedders.
+        .library(name: "DockerLibratoKit", targets: ["ContainerMetrics", "WireFormat", "Nanomsg", "Hub", "Collector", "Librato", "DockerEngine"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -112,10 +114,14 @@ let package = Package(
         .executableTarget(
             name: "DockerLibratoCLI",
             dependencies: [
-                "Collector", "Hub", "Librato", "WireFormat", "DockerEngine",
+                "Collector", "Hub", "Librato", "WireFormat", "DockerEngine", "Nanomsg",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -148,6 +154,16 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "HubTests",
+            dependencies: [
+                "Hub", "WireFormat", "ContainerMetrics", "Librato", "Nanomsg", "DockerLibratoTesting",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            exclude: ["Fixtures"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "DockerEngineTests",
             dependencies: ["DockerEngine", "ContainerMetrics", "DockerLibratoTesting", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: swiftSettings
@@ -156,6 +172,14 @@ let package = Package(
             name: "CollectorTests",
             dependencies: [
                 "Collector", "ContainerMetrics", "DockerEngine", "WireFormat", "DockerLibratoTesting",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "CollectorDeliveryTests",
+            dependencies: [
+                "Collector", "WireFormat", "Nanomsg", "ContainerMetrics", "DockerLibratoTesting",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings

@@ -13,6 +13,8 @@ public struct StatsInterval: Equatable, Sendable {
     public var durationMs: Int64
 
     // Gauges: the state at the end of the interval.
+    /// `memory_stats.usage` as reported (what the original docker-librato posted as `memory_usage`).
+    public var memoryUsage: Double?
     public var memoryUsed: Double?
     public var memoryRSS: Double?
     public var memoryCache: Double?
@@ -48,6 +50,7 @@ public struct StatsInterval: Equatable, Sendable {
         var result = StatsInterval()
         if let memory = current.memory {
             let used = memoryUsedNoCache(memory)
+            result.memoryUsage = Double(memory.usage)
             result.memoryUsed = used
             result.memoryRSS = Double(memory.rss)
             result.memoryCache = Double(memory.cache)

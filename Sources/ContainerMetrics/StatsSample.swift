@@ -4,7 +4,7 @@
 /// Samples are *raw*: rates, percentages and per-interval deltas are derived from two consecutive samples by
 /// ``StatsInterval``. Sending raw values lets any collector on the same engine continue another's series
 /// without a gap or a double count (the hub always diffs against the last sample it accepted).
-public struct StatsSample: Equatable, Sendable {
+public struct StatsSample: Equatable, Sendable, Codable {
     /// When the reading was taken, Unix milliseconds (the collector's clock).
     public var time: Int64
     public var cpu: CPU?
@@ -29,7 +29,7 @@ public struct StatsSample: Equatable, Sendable {
     }
 
     /// CPU counters in nanoseconds, as Docker's `cpu_stats`.
-    public struct CPU: Equatable, Sendable {
+    public struct CPU: Equatable, Sendable, Codable {
         /// Total CPU time consumed by the container (`cpu_usage.total_usage`).
         public var totalNs: UInt64
         /// Time in user mode (`usage_in_usermode`).
@@ -63,7 +63,7 @@ public struct StatsSample: Equatable, Sendable {
     }
 
     /// Memory in bytes, as Docker's `memory_stats`.
-    public struct Memory: Equatable, Sendable {
+    public struct Memory: Equatable, Sendable, Codable {
         /// `memory_stats.usage` (v1 `memory.usage_in_bytes`, v2 `memory.current`).
         public var usage: UInt64
         /// The limit; the host's RAM when the container is unlimited (as the Engine API reports it).
@@ -89,7 +89,7 @@ public struct StatsSample: Equatable, Sendable {
     }
 
     /// Block I/O summed over devices; ops matched case-insensitively (`Read`/`read`).
-    public struct BlockIO: Equatable, Sendable {
+    public struct BlockIO: Equatable, Sendable, Codable {
         public var readBytes: UInt64
         public var writeBytes: UInt64
         public var readOps: UInt64
@@ -104,7 +104,7 @@ public struct StatsSample: Equatable, Sendable {
     }
 
     /// One interface's cumulative counters (`/proc/<pid>/net/dev`, or the API's `networks`).
-    public struct NetworkCounters: Equatable, Sendable {
+    public struct NetworkCounters: Equatable, Sendable, Codable {
         public var interface: String
         public var rxBytes: UInt64
         public var rxPackets: UInt64

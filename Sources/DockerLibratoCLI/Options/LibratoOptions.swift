@@ -1,0 +1,58 @@
+import ArgumentParser
+import Hub
+import Librato
+import Logging
+
+/// Where measurements go: Librato (with a credential) or the dry-run sink (without one).
+struct LibratoOptions: ParsableArguments {
+    @Option(name: .customLong("librato-email"), help: "Librato account e-mail. [env: LIBRATO_EMAIL]")
+    var email: String?
+
+    @Option(
+        name: .customLong("librato-token-file"),
+        help: "File holding the Librato API token (a Docker/Swarm secret). The token itself is read from LIBRATO_TOKEN only, never from a flag. [env: LIBRATO_TOKEN_FILE]"
+    )
+    var tokenFile: String?
+
+    @Option(name: .customLong("api-url"), help: "Librato API base URL. [env: LIBRATO_API_URL] (default: https://metrics-api.librato.com)")
+    var apiURL: String?
+
+    @Option(name: .customLong("api"), help: "Librato API: legacy (/v1/metrics, sources) or tagged (/v1/measurements, tags). [env: LIBRATO_API] (default: legacy)")
+    var api: String?
+
+    @Option(
+        name: .customLong("naming"),
+        help: "Metric names: default (docker.container.cpu.percent …, roll-ups) or seed (the original docker-librato's five gauges and CLUSTER:image:name sources). [env: LIBRATO_NAMING] (default: default)"
+    )
+    var naming: String?
+
+    @Option(name: .customLong("period"), help: "Aggregation and flush period in milliseconds, as the original. [env: LIBRATO_PERIOD] (default: 60000)")
+    var period: String?
+
+    @Option(
+        name: .customLong("dry-run-output"),
+        help: "Without a Librato credential, append each request that would be sent (auth redacted) to this file instead of stdout. [env: DRY_RUN_OUTPUT]"
+    )
+    var dryRunOutput: String?
+
+    func periodMs(_ s: Settings) throws -> Int64 {
+        Int64(try s.int(period, "LIBRATO_PERIOD", default: 60_000, range: 1_000...3_600_000, unit: " of milliseconds"))
+    }
+
+    func namingMode(_ s: Settings) throws -> NamingMode {
+        try s.choice(naming, "LIBRATO_NAMING", default: NamingMode.standard)
+    }
+
+    /// The configured sink: `LibratoClient`, or `DryRunSink` without a credential.
+    func sink(_ s: Settings, logger: Logger) throws -> (any MetricsSink, LibratoAPI) {
+        var env = s.environment
+        if let email { env["LIBRATO_EMAIL"] = email }
+        if let tokenFile { env["LIBRATO_TOKEN_FILE"] = tokenFile }
+        if let apiURL { env["LIBRATO_API_URL"] = apiURL }
+        if let api { env["LIBRATO_API"] = api }
+        let configuration = try LibratoConfiguration.fromEnvironment(env)
+        let credentials = try LibratoCredentials.fromEnvironment(env, logger: logger)
+        let output: DryRunSink.Output = s.string(dryRunOutput, "DRY_RUN_OUTPUT").map { .file(path: $0) } ?? .standardOutput
+        return (makeMetricsSink(configuration: configuration, credentials: credentials, dryRunOutput: output, logger: logger), configuration.api)
+    }
+}

@@ -1,1 +1,0 @@
-print("docker-librato")

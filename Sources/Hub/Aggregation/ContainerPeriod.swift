@@ -1,0 +1,134 @@
+import ContainerMetrics
+
+/// Everything one container did in one period, as accumulated from samples, log buckets and events.
+public struct ContainerPeriod: Sendable {
+    public var identity: ContainerIdentity
+    public var cluster: String
+    public var host: String
+    public var engineID: String
+    public internal(set) var gauges: [GaugeStat]
+    public private(set) var counters: [Double]
+    /// Which counters received at least one delta (a counter never reported is not posted as zero).
+    public private(set) var countersSeen: UInt64 = 0
+    /// Per-interface network deltas (rx/tx bytes, packets, errors, dropped).
+    public var interfaces: [String: StatsSample.NetworkCounters] = [:]
+    /// l2met aggregates by (kind, name, unit).
+    public var l2met: [L2metKey: L2metAggregate] = [:]
+    /// Lifecycle events, in the order applied.
+    public var events: [LifecycleEvent] = []
+    /// Stats samples that contributed.
+    public var samples = 0
+
+    public init(identity: ContainerIdentity, cluster: String, host: String, engineID: String) {
+        self.identity = identity
+        self.cluster = cluster
+        self.host = host
+        self.engineID = engineID
+        self.gauges = Array(repeating: GaugeStat(), count: ContainerGauge.allCases.count)
+        self.counters = Array(repeating: 0, count: ContainerCounter.allCases.count)
+    }
+
+    public subscript(gauge: ContainerGauge) -> GaugeStat { gauges[gauge.rawValue] }
+    public subscript(counter: ContainerCounter) -> Double? {
+        countersSeen & (1 << UInt64(counter.rawValue)) != 0 ? counters[counter.rawValue] : nil
+    }
+
+    @inline(__always)
+    mutating func add(_ gauge: ContainerGauge, _ value: Double?) {
+        guard let value, value.isFinite else { return }
+        gauges[gauge.rawValue].add(value)
+    }
+
+    @inline(__always)
+    mutating func add(_ counter: ContainerCounter, _ value: Double?) {
+        guard let value, value.isFinite else { return }
+        counters[counter.rawValue] += value
+        countersSeen |= 1 << UInt64(counter.rawValue)
+    }
+
+    /// Adds the gauges of an interval (the state at its end).
+    mutating func addGauges(_ i: StatsInterval) {
+        samples += 1
+        add(.cpuPercent, i.cpuPercent)
+        add(.cpuUserPercent, i.cpuUserPercent)
+        add(.cpuKernelPercent, i.cpuKernelPercent)
+        add(.memoryUsage, i.memoryUsage)
+        add(.memoryUsed, i.memoryUsed)
+        add(.memoryRSS, i.memoryRSS)
+        add(.memoryCache, i.memoryCache)
+        add(.memoryLimit, i.memoryLimit)
+        add(.memoryPercent, i.memoryPercent)
+        add(.pids, i.pids)
+    }
+
+    /// Adds the counter deltas of an interval.
+    mutating func addCounters(_ i: StatsInterval) {
+        add(.cpuThrottledPeriods, i.throttledPeriods.map(Double.init))
+        add(.cpuThrottledSeconds, i.throttledNs.map { Double($0) / 1e9 })
+        add(.memoryOOMKills, i.oomKills.map(Double.init))
+        if let b = i.blockIO {
+            add(.blkioReadBytes, Double(b.readBytes))
+            add(.blkioWriteBytes, Double(b.writeBytes))
+            add(.blkioReadOps, Double(b.readOps))
+            add(.blkioWriteOps, Double(b.writeOps))
+        }
+        if let n = i.networkTotal {
+            add(.netRxBytes, Double(n.rxBytes))
+            add(.netRxPackets, Double(n.rxPackets))
+            add(.netRxErrors, Double(n.rxErrors))
+            add(.netRxDropped, Double(n.rxDropped))
+            add(.netTxBytes, Double(n.txBytes))
+            add(.netTxPackets, Double(n.txPackets))
+            add(.netTxErrors, Double(n.txErrors))
+            add(.netTxDropped, Double(n.txDropped))
+        }
+        for d in i.networks {
+            var acc = interfaces[d.interface] ?? StatsSample.NetworkCounters(interface: d.interface)
+            acc.rxBytes &+= d.rxBytes
+            acc.rxPackets &+= d.rxPackets
+            acc.rxErrors &+= d.rxErrors
+            acc.rxDropped &+= d.rxDropped
+            acc.txBytes &+= d.txBytes
+            acc.txPackets &+= d.txPackets
+            acc.txErrors &+= d.txErrors
+            acc.txDropped &+= d.txDropped
+            interfaces[d.interface] = acc
+        }
+    }
+
+    /// Adds a log bucket (lines, bytes, l2met).
+    mutating func add(_ bucket: LogBucket) {
+        switch bucket.stream {
+        case .stdout:
+            add(.stdoutLines, Double(bucket.lines))
+            add(.stdoutBytes, Double(bucket.bytes))
+        case .stderr:
+            add(.stderrLines, Double(bucket.lines))
+            add(.stderrBytes, Double(bucket.bytes))
+        }
+        for m in bucket.measurements {
+            let key = L2metKey(kind: m.kind, name: m.name, unit: m.unit)
+            if var existing = l2met[key] {
+                existing.merge(m)
+                l2met[key] = existing
+            } else {
+                l2met[key] = m
+            }
+        }
+    }
+
+    /// Total log lines of both streams (nil when no log bucket arrived).
+    public var logLines: Double? {
+        let a = self[.stdoutLines]
+        let b = self[.stderrLines]
+        if a == nil && b == nil { return nil }
+        return (a ?? 0) + (b ?? 0)
+    }
+}
+
+/// Identity of an l2met metric within a container.
+public struct L2metKey: Hashable, Sendable {
+    public var kind: L2metToken.Kind
+    public var name: String
+    public var unit: String
+}

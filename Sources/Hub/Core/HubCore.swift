@@ -1,0 +1,395 @@
+import ContainerMetrics
+import DequeModule
+import WireFormat
+
+/// A container as the hub keys it: its engine (cluster + engine id) and its id.
+public struct ContainerKey: Hashable, Sendable, Codable {
+    public var engine: EngineKey
+    public var id: String
+
+    public init(engine: EngineKey, id: String) {
+        self.engine = engine
+        self.id = id
+    }
+}
+
+/// A period whose data is final, waiting to be submitted.
+public struct ClosedPeriod: Sendable {
+    /// Period start, Unix milliseconds.
+    public var start: Int64
+    public var containers: [ContainerPeriod]
+}
+
+/// The hub's logic, without I/O: frames in, closed periods and acknowledgements out. Time is passed in (`now`, Unix
+/// milliseconds), so every rule can be tested in microseconds. See docs/ARCHITECTURE.md, "Delivery protocol".
+public struct HubCore: Sendable {
+    public let configuration: HubConfiguration
+    public private(set) var counters = HubCounters()
+    public private(set) var collectors: [LedgerKey: CollectorInfo] = [:]
+    private(set) var ledgers: [LedgerKey: CollectorLedger] = [:]
+    private(set) var containers: [ContainerKey: ContainerState] = [:]
+    private var slots: [Int32: ContainerKey] = [:]
+    private var nextSlot: Int32 = 0
+    /// Open periods: start → per container slot.
+    private(set) var open: [Int64: [Int32: ContainerPeriod]] = [:]
+    /// Closed, not yet delivered, oldest first.
+    public private(set) var pending: Deque<ClosedPeriod> = []
+    /// The latest period closed (data for it or earlier is late).
+    public private(set) var closedThrough: Int64?
+    private let startedAtMs: Int64
+
+    public init(configuration: HubConfiguration, now: Int64, restoring state: HubStateFile? = nil) {
+        self.configuration = configuration
+        self.startedAtMs = now
+        if let state { restore(state, now: now) }
+    }
+
+    /// The latest period such that it and every period before it has been delivered.
+    public var deliveredThrough: Int64? {
+        if let head = pending.first { return head.start - configuration.periodMs }
+        return closedThrough
+    }
+
+    /// True while the hub holds as many undelivered periods as it may: new data frames are refused (collectors keep
+    /// them and retransmit later).
+    public var isBackpressured: Bool { pending.count >= configuration.maxPendingPeriods }
+
+    public var liveContainers: Int { containers.count }
+
+    // MARK: ingest
+
+    public enum IngestResult: Equatable, Sendable {
+        case applied(frames: Int)
+        case buffered
+        case duplicate
+        case beyondWindow
+        case refused
+        case ignored
+    }
+
+    /// Takes one authenticated frame from a collector.
+    @discardableResult
+    public mutating func ingest(_ frame: OpenedFrame, now: Int64) -> IngestResult {
+        let h = frame.header
+        guard h.kind == .data else { return .ignored }
+        let key = LedgerKey(collector: h.collectorID, epoch: h.epoch)
+        if collectors[key] == nil {
+            collectors[key] = CollectorInfo(id: h.collectorID, epoch: h.epoch, cluster: h.cluster, host: h.host, engineID: h.engineID, now: now)
+        }
+        collectors[key]!.seen(at: now)
+        if isBackpressured {
+            counters.framesRefusedBackpressure += 1
+            return .refused
+        }
+        var ledger = ledgers[key] ?? CollectorLedger(startingAfter: h.ackedThrough, window: configuration.reorderWindow)
+        ledger.collectorAcked(through: h.ackedThrough)
+        for range in frame.batch.abandoned where range.epoch == h.epoch { ledger.abandon(range) }
+        let result: IngestResult
+        switch ledger.offer(frame) {
+        case .duplicate:
+            counters.framesDuplicate += 1
+            collectors[key]!.duplicates += 1
+            result = .duplicate
+        case .buffered:
+            counters.framesBuffered += 1
+            result = .buffered
+        case .beyondWindow:
+            counters.framesBeyondWindow += 1
+            result = .beyondWindow
+        case .apply:
+            var n = 0
+            while let next = ledger.next() {
+                let period = apply(next, now: now)
+                ledger.applied(next.header.sequence, period: period)
+                n += 1
+            }
+            result = .applied(frames: n)
+        }
+        ledger.advance(deliveredThrough: deliveredThrough)
+        counters.framesLost += ledger.lostFrames - (collectors[key]?.lostFrames ?? 0)
+        collectors[key]!.lostFrames = ledger.lostFrames
+        collectors[key]!.ackedThrough = ledger.ackedThrough
+        collectors[key]!.nextExpected = ledger.nextExpected
+        ledgers[key] = ledger
+        return result
+    }
+
+    /// Applies one frame's records; returns the latest period its data landed in (nil: no data).
+    private mutating func apply(_ frame: OpenedFrame, now: Int64) -> Int64? {
+        counters.framesApplied += 1
+        counters.recordsSkipped += frame.batch.skippedRecords
+        let h = frame.header
+        let engine = EngineKey(cluster: h.cluster, engineID: h.engineID)
+        var keys: [ContainerKey?] = []
+        keys.reserveCapacity(frame.batch.containers.count)
+        for identity in frame.batch.containers {
+            keys.append(resolve(identity, engine: engine, host: h.host, now: now))
+        }
+        var latest: Int64?
+        func landed(_ p: Int64?) {
+            if let p { latest = max(latest ?? p, p) }
+        }
+        for record in frame.batch.stats {
+            guard let key = keys[record.container] else {
+                counters.seriesOverflow += 1
+                continue
+            }
+            landed(applyStats(record.value, to: key, from: h.collectorID))
+        }
+        for record in frame.batch.logs {
+            guard let key = keys[record.container] else {
+                counters.seriesOverflow += 1
+                continue
+            }
+            landed(applyLogs(record.value, to: key))
+        }
+        for record in frame.batch.events {
+            guard let key = keys[record.container] else {
+                counters.seriesOverflow += 1
+                continue
+            }
+            landed(applyEvent(record.value, to: key))
+        }
+        if let beat = frame.batch.heartbeats.last {
+            collectors[LedgerKey(collector: h.collectorID, epoch: h.epoch)]?.heartbeat = beat.values
+        }
+        return latest
+    }
+
+    /// Finds or creates the container's state; nil when the series bound is reached.
+    private mutating func resolve(_ identity: ContainerIdentity, engine: EngineKey, host: String, now: Int64) -> ContainerKey? {
+        let key = ContainerKey(engine: engine, id: identity.id)
+        if containers[key] != nil {
+            containers[key]!.lastActivityMs = now
+            if containers[key]!.identity != identity { containers[key]!.identity = identity }
+            if containers[key]!.host != host { containers[key]!.host = host }
+            return key
+        }
+        guard containers.count < configuration.maxContainers else { return nil }
+        let slot = nextSlot
+        nextSlot &+= 1
+        slots[slot] = key
+        containers[key] = ContainerState(identity: identity, host: host, slot: slot, now: now)
+        return key
+    }
+
+    private func isLate(_ period: Int64) -> Bool { closedThrough.map { period <= $0 } ?? false }
+
+    /// The period data at `period` lands in: its own, or the oldest open one when its own is closed.
+    private func effective(_ period: Int64) -> Int64 {
+        guard let closed = closedThrough, period <= closed else { return period }
+        return closed + configuration.periodMs
+    }
+
+    private mutating func withPeriod(_ period: Int64, _ key: ContainerKey, _ body: (inout ContainerPeriod) -> Void) {
+        let state = containers[key]!
+        if open[period] == nil { open[period] = [:] }
+        if open[period]![state.slot] == nil {
+            open[period]![state.slot] = ContainerPeriod(identity: state.identity, cluster: key.engine.cluster, host: state.host, engineID: key.engine.engineID)
+        }
+        body(&open[period]![state.slot]!)
+    }
+
+    private mutating func applyStats(_ sample: StatsSample, to key: ContainerKey, from collector: CollectorID) -> Int64? {
+        let state = containers[key]!
+        let last = state.live.stats
+        if let owner = state.owner, owner != collector {
+            guard let last, sample.time - last.time > configuration.takeoverAfterMs else {
+                counters.samplesNotOwner += 1
+                return nil
+            }
+            counters.takeovers += 1
+        }
+        containers[key]!.owner = collector
+        if let last, sample.time <= last.time {
+            counters.samplesStale += 1
+            return nil
+        }
+        let startedAt = state.identity.startedAt
+        let restarted = last != nil && startedAt != 0 && state.live.startedAt != 0 && startedAt != state.live.startedAt
+        let baseline = last ?? zeroBaseline(startedAt: startedAt, sampleTime: sample.time)
+        let interval = StatsInterval.between(baseline, sample, restarted: restarted)
+        let period = configuration.period(ofMs: sample.time)
+        let target = effective(period)
+        let late = isLate(period)
+        withPeriod(target, key) { p in
+            if late { p.addCounters(interval) } else {
+                p.addGauges(interval)
+                p.addCounters(interval)
+            }
+        }
+        if late { counters.lateGaugeSamples += 1 }
+        counters.samplesApplied += 1
+        counters.valuesApplied += sample.valueCount
+        containers[key]!.note(period: target) { w in
+            w.stats = sample
+            w.startedAt = startedAt
+        }
+        return target
+    }
+
+    /// A container first seen within `takeoverAfter` of its start: its counters began at zero at start, so the first
+    /// sample's values are all new. Otherwise nil (no deltas until a second sample).
+    private func zeroBaseline(startedAt: Int64, sampleTime: Int64) -> StatsSample? {
+        guard startedAt > 0 else { return nil }
+        let startedMs = startedAt / 1_000_000
+        guard startedMs < sampleTime, sampleTime - startedMs <= configuration.takeoverAfterMs else { return nil }
+        return StatsSample(time: startedMs, blockIO: StatsSample.BlockIO(readBytes: 0, writeBytes: 0, readOps: 0, writeOps: 0))
+    }
+
+    private mutating func applyLogs(_ bucket: LogBucket, to key: ContainerKey) -> Int64? {
+        guard bucket.second > containers[key]!.live[bucket.stream] else {
+            counters.bucketsDuplicate += 1
+            return nil
+        }
+        let period = configuration.period(ofMs: bucket.second &* 1000)
+        let target = effective(period)
+        if isLate(period) { counters.lateBuckets += 1 }
+        withPeriod(target, key) { $0.add(bucket) }
+        containers[key]!.note(period: target) { $0[bucket.stream] = max($0[bucket.stream], bucket.second) }
+        counters.bucketsApplied += 1
+        counters.logLinesApplied &+= bucket.lines
+        return target
+    }
+
+    private mutating func applyEvent(_ event: LifecycleEvent, to key: ContainerKey) -> Int64? {
+        guard event.timeNano > containers[key]!.live.event else {
+            counters.eventsDuplicate += 1
+            return nil
+        }
+        let period = configuration.period(ofMs: event.timeNano / 1_000_000)
+        let target = effective(period)
+        if isLate(period) { counters.lateEvents += 1 }
+        withPeriod(target, key) { $0.events.append(event) }
+        containers[key]!.note(period: target) { $0.event = max($0.event, event.timeNano) }
+        counters.eventsApplied += 1
+        return target
+    }
+
+    // MARK: periods
+
+    /// Closes every period whose end + grace has passed (none during the startup grace). Returns how many closed;
+    /// they are in ``pending``, oldest first.
+    @discardableResult
+    public mutating func closeDuePeriods(now: Int64) -> Int {
+        guard now - startedAtMs >= configuration.startupGraceMs else { return 0 }
+        let p = configuration.periodMs
+        // The latest period whose end + grace has passed.
+        let latestDue = configuration.period(ofMs: now - configuration.graceMs) - p
+        if let closed = closedThrough, latestDue <= closed { return 0 }
+        var n = 0
+        for start in open.keys.sorted() where start <= latestDue {
+            let data = open.removeValue(forKey: start)!
+            pending.append(ClosedPeriod(start: start, containers: Array(data.values)))
+            n += 1
+        }
+        closedThrough = max(closedThrough ?? latestDue, latestDue)
+        if n == 0 { advanceLedgers() }
+        return n
+    }
+
+    /// Closes every open period now, also the current one (graceful shutdown: flush what the hub holds). Data for
+    /// them that arrives after a restart is late: its counters go to the next open period, so nothing is lost.
+    public mutating func closeAll() {
+        for start in open.keys.sorted() {
+            pending.append(ClosedPeriod(start: start, containers: Array(open.removeValue(forKey: start)!.values)))
+            closedThrough = max(closedThrough ?? start, start)
+        }
+    }
+
+    /// The oldest closed period has been submitted completely (accepted, rejected as invalid, or too old).
+    public mutating func delivered(periodStart: Int64) {
+        guard let head = pending.first, head.start == periodStart else { return }
+        pending.removeFirst()
+        counters.periodsDelivered += 1
+        if let through = deliveredThrough {
+            for key in containers.keys { containers[key]!.delivered(through: through) }
+        }
+        advanceLedgers()
+    }
+
+    private mutating func advanceLedgers() {
+        let through = deliveredThrough
+        for key in ledgers.keys {
+            ledgers[key]!.advance(deliveredThrough: through)
+            collectors[key]?.ackedThrough = ledgers[key]!.ackedThrough
+        }
+    }
+
+    /// Records the outcome of a submission in the counters.
+    public mutating func record(accepted: Int, invalid: Int, tooOld: Int, requests: [Int: Int], annotations: Int = 0) {
+        counters.measurementsAccepted += accepted
+        counters.measurementsInvalid += invalid
+        counters.measurementsTooOld += tooOld
+        counters.librato.merge(requests, uniquingKeysWith: +)
+        counters.annotationsSent += annotations
+    }
+
+    // MARK: acks and housekeeping
+
+    /// The acknowledgement for every known collector epoch.
+    public func acks() -> [(LedgerKey, Ack)] {
+        let flags: Ack.Flags = isBackpressured ? [.backpressure] : []
+        return ledgers.map { key, ledger in
+            (
+                key,
+                Ack(
+                    epoch: key.epoch, ackedThrough: ledger.ackedThrough, nextExpected: ledger.nextExpected, flags: flags,
+                    retransmitAfterMs: UInt64(configuration.retransmitAfterMs))
+            )
+        }
+    }
+
+    /// Forgets collectors and containers not heard from for `retainMs` (containers only when nothing of theirs is
+    /// waiting for delivery).
+    public mutating func retire(now: Int64) {
+        let horizon = now - configuration.retainMs
+        for (key, info) in collectors where info.lastSeenMs < horizon {
+            collectors[key] = nil
+            ledgers[key] = nil
+        }
+        for (key, state) in containers where state.lastActivityMs < horizon && state.pending.isEmpty {
+            containers[key] = nil
+            slots[state.slot] = nil
+        }
+    }
+
+    // MARK: state file
+
+    /// What must survive a restart: delivered-through, each ledger's ack, each container's delivered watermarks.
+    public func stateFile() -> HubStateFile {
+        HubStateFile(
+            deliveredThrough: deliveredThrough,
+            ledgers: ledgers.map { HubStateFile.Ledger(key: $0.key, ackedThrough: $0.value.ackedThrough) }
+                .sorted { ($0.key.collector, $0.key.epoch) < ($1.key.collector, $1.key.epoch) },
+            containers: containers.map { key, state in
+                HubStateFile.Container(key: key, name: state.identity.name, image: state.identity.image, host: state.host, watermarks: state.delivered)
+            }.sorted { ($0.key.engine.engineID, $0.key.id) < ($1.key.engine.engineID, $1.key.id) })
+    }
+
+    private mutating func restore(_ state: HubStateFile, now: Int64) {
+        closedThrough = state.deliveredThrough
+        for l in state.ledgers {
+            ledgers[l.key] = CollectorLedger(startingAfter: l.ackedThrough, window: configuration.reorderWindow)
+        }
+        for c in state.containers {
+            var identity = ContainerIdentity(id: c.key.id, name: c.name, image: c.image, startedAt: c.watermarks.startedAt)
+            identity.labels = [:]
+            let slot = nextSlot
+            nextSlot &+= 1
+            var s = ContainerState(identity: identity, host: c.host, slot: slot, now: now)
+            s.live = c.watermarks
+            s.delivered = c.watermarks
+            containers[c.key] = s
+            slots[slot] = c.key
+        }
+    }
+}
+
+extension StatsSample {
+    /// Number of individual values in the sample (what "samples/s" counts in benchmarks).
+    public var valueCount: Int {
+        (cpu != nil ? 8 : 0) + (memory != nil ? (memory!.oomKills != nil ? 6 : 5) : 0) + (pids != nil ? 1 : 0)
+            + (blockIO != nil ? 4 : 0) + networks.count * 8
+    }
+}

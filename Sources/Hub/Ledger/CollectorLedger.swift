@@ -1,0 +1,151 @@
+import DequeModule
+import WireFormat
+
+/// One collector epoch.
+public struct LedgerKey: Hashable, Sendable, Codable {
+    public var collector: CollectorID
+    public var epoch: UInt64
+
+    public init(collector: CollectorID, epoch: UInt64) {
+        self.collector = collector
+        self.epoch = epoch
+    }
+}
+
+extension CollectorID: Codable {
+    public init(from decoder: any Decoder) throws {
+        let text = try decoder.singleValueContainer().decode(String.self)
+        guard let id = CollectorID(hex: text) else {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "not a collector id: \(text)"))
+        }
+        self = id
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.singleValueContainer()
+        try c.encode(description)
+    }
+}
+
+/// The hub's view of one collector epoch's sequence numbers: which frames are applied, which wait above a gap,
+/// which are done (their data delivered), and what to acknowledge. Pure: no I/O, no clock.
+///
+/// - Frames are applied strictly in sequence order; a frame above a gap waits in a bounded reorder buffer.
+/// - A frame at or below ``appliedThrough`` (or already buffered) is a duplicate.
+/// - A frame is *done* when the latest period its data landed in has been delivered; ``ackedThrough`` is the highest
+///   sequence below which every frame is done.
+/// - Abandoned ranges (frames the collector dropped, or that an earlier hub acknowledged) count as applied and done.
+public struct CollectorLedger: Sendable {
+    public private(set) var appliedThrough: UInt64
+    public private(set) var ackedThrough: UInt64
+    /// Frames received above a gap, by sequence.
+    private(set) var buffered: [UInt64: OpenedFrame] = [:]
+    /// Ranges announced as abandoned that lie above ``appliedThrough``, sorted, with whether they were dropped (lost)
+    /// or acknowledged by an earlier hub (done).
+    private(set) var abandonedAhead: [(range: ClosedRange<UInt64>, dropped: Bool)] = []
+    /// Applied frames not yet done: (sequence, latest period their data landed in).
+    private(set) var inFlight: Deque<(sequence: UInt64, period: Int64)> = []
+    public let window: Int
+    public private(set) var lostFrames: UInt64 = 0
+
+    public init(startingAfter acked: UInt64, window: Int) {
+        appliedThrough = acked
+        ackedThrough = acked
+        self.window = window
+    }
+
+    public var nextExpected: UInt64 { appliedThrough &+ 1 }
+    public var bufferedCount: Int { buffered.count }
+
+    public enum Offer: Equatable, Sendable {
+        case duplicate
+        /// Held above a gap.
+        case buffered
+        /// Too far above the gap; dropped (the collector will retransmit it).
+        case beyondWindow
+        /// Ready: apply these frames in this order (the offered one and any it unblocked).
+        case apply
+    }
+
+    /// What the collector says it knows to be acknowledged (the header's `ackedThrough`): frames at or below it can
+    /// never be retransmitted, so the ledger moves past them. Only matters after the hub lost its state.
+    public mutating func collectorAcked(through acked: UInt64) {
+        guard acked > appliedThrough else { return }
+        appliedThrough = acked
+        ackedThrough = max(ackedThrough, acked)
+        while let f = inFlight.first, f.sequence <= acked { inFlight.removeFirst() }
+        buffered = buffered.filter { $0.key > acked }
+    }
+
+    /// Records abandoned ranges (announced in any frame, even one that must wait itself). Idempotent: parts at or below
+    /// ``appliedThrough`` or already announced are ignored, and a frame that arrives although announced abandoned is
+    /// still applied (and not counted as lost).
+    public mutating func abandon(_ range: AbandonedRange) {
+        guard range.last > appliedThrough else { return }
+        var pieces = [max(range.first, appliedThrough + 1)...range.last]
+        for known in abandonedAhead {
+            pieces = pieces.flatMap { piece -> [ClosedRange<UInt64>] in
+                guard piece.overlaps(known.range) else { return [piece] }
+                var rest: [ClosedRange<UInt64>] = []
+                if piece.lowerBound < known.range.lowerBound { rest.append(piece.lowerBound...(known.range.lowerBound - 1)) }
+                if piece.upperBound > known.range.upperBound { rest.append((known.range.upperBound + 1)...piece.upperBound) }
+                return rest
+            }
+        }
+        for piece in pieces { abandonedAhead.append((piece, range.reason == .dropped)) }
+        abandonedAhead.sort { $0.range.lowerBound < $1.range.lowerBound }
+    }
+
+    /// Offers a received frame. `.apply` means the caller should now call ``next()`` until it returns nil and apply
+    /// those frames in order.
+    public mutating func offer(_ frame: OpenedFrame) -> Offer {
+        skipAbandoned()
+        let seq = frame.header.sequence
+        if seq <= appliedThrough || buffered[seq] != nil { return .duplicate }
+        if seq > appliedThrough + UInt64(window) + 1 { return .beyondWindow }
+        buffered[seq] = frame
+        skipAbandoned()
+        return buffered[appliedThrough + 1] != nil ? .apply : .buffered
+    }
+
+    /// The next frame to apply, if the one after ``appliedThrough`` is here. The caller must then report its
+    /// period with ``applied(_:period:)``.
+    public mutating func next() -> OpenedFrame? {
+        skipAbandoned()
+        guard let frame = buffered.removeValue(forKey: appliedThrough + 1) else { return nil }
+        appliedThrough += 1
+        return frame
+    }
+
+    /// `sequence` was applied and its data landed in periods up to `period` (nil: no data, done at once).
+    public mutating func applied(_ sequence: UInt64, period: Int64?) {
+        inFlight.append((sequence, period ?? .min))
+    }
+
+    /// Moves ``appliedThrough`` over abandoned sequences that did not arrive; stops at one that did (it is applied).
+    private mutating func skipAbandoned() {
+        while let first = abandonedAhead.first {
+            if first.range.upperBound <= appliedThrough {
+                abandonedAhead.removeFirst()
+                continue
+            }
+            let n = appliedThrough + 1
+            guard first.range.contains(n), buffered[n] == nil else { return }
+            // Skip up to the end of the range or just before the next frame that did arrive.
+            let arrived = buffered.keys.filter { $0 > n && $0 <= first.range.upperBound }.min()
+            let end = arrived.map { $0 - 1 } ?? first.range.upperBound
+            if first.dropped { lostFrames += end - n + 1 }
+            appliedThrough = end
+        }
+    }
+
+    /// Periods up to `deliveredThrough` are delivered: advance ``ackedThrough``. Returns whether it moved.
+    @discardableResult
+    public mutating func advance(deliveredThrough: Int64?) -> Bool {
+        let before = ackedThrough
+        let delivered = deliveredThrough ?? .min
+        while let f = inFlight.first, f.period == .min || f.period <= delivered { inFlight.removeFirst() }
+        ackedThrough = inFlight.first.map { $0.sequence - 1 } ?? appliedThrough
+        return ackedThrough != before
+    }
+}

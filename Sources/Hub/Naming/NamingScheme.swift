@@ -1,0 +1,59 @@
+import ContainerMetrics
+public import Librato
+
+/// `LIBRATO_NAMING`: how periods become Librato metric names and sources/tags.
+public enum NamingMode: String, Sendable, CaseIterable {
+    /// `docker.container.cpu.percent`-style names, source `CLUSTER:HOST:CONTAINER` or tags cluster/host/container/
+    /// image/service, plus per-cluster and per-host roll-ups (docs/metrics.md).
+    case standard = "default"
+    /// The original octoblu/docker-librato's five gauges and `CLUSTER:image:name` sources, so that existing
+    /// dashboards keep working (with the comma bug fixed).
+    case seed
+}
+
+/// Turns a closed period into measurements and annotations. Pure.
+public struct NamingScheme: Sendable {
+    public var mode: NamingMode
+    /// The period in seconds (also sent as the metric `period` attribute, which Librato stores at creation).
+    public var periodSeconds: Int
+    /// Display attributes (units) are sent with the tagged API only, where measurements document them; the legacy
+    /// API's placement of attributes in a POST is unconfirmed (librato-api.md §2.5).
+    public var sendsAttributes: Bool
+
+    public init(mode: NamingMode, periodSeconds: Int, api: LibratoAPI = .legacy) {
+        self.mode = mode
+        self.periodSeconds = periodSeconds
+        self.sendsAttributes = api == .tagged
+    }
+
+    public func measurements(for period: ClosedPeriod) -> [Measurement] {
+        let time = Int(period.start / 1000)
+        switch mode {
+        case .seed:
+            return period.containers.flatMap { SeedNames.measurements(for: $0, time: time) }
+        case .standard:
+            var out: [Measurement] = []
+            out.reserveCapacity(period.containers.count * 40)
+            for c in period.containers {
+                ContainerNames.append(c, time: time, period: periodSeconds, attributes: sendsAttributes, to: &out)
+            }
+            Rollups.append(period.containers, time: time, period: periodSeconds, to: &out)
+            return out
+        }
+    }
+
+    public func annotations(for period: ClosedPeriod) -> [Annotation] {
+        EventAnnotations.annotations(for: period.containers)
+    }
+}
+
+extension Measurement.Value {
+    /// A complex gauge from a running summary; a plain value when it holds one sample (as librato-node does).
+    init(_ g: GaugeStat) {
+        if g.count == 1 {
+            self = .single(g.sum)
+        } else {
+            self = .summary(Summary(count: g.count, sum: g.sum, min: g.min, max: g.max, sumSquares: g.sumSquares, last: g.last))
+        }
+    }
+}

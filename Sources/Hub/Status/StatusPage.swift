@@ -1,0 +1,97 @@
+import WireFormat
+
+/// The human status page and its JSON twin. No secrets are ever part of a ``HubStatus``.
+enum StatusPage {
+    static func escape(_ s: String) -> String {
+        var out = ""
+        for c in s {
+            switch c {
+            case "&": out += "&amp;"
+            case "<": out += "&lt;"
+            case ">": out += "&gt;"
+            case "\"": out += "&quot;"
+            default: out.append(c)
+            }
+        }
+        return out
+    }
+
+    static func ago(_ ms: Int64) -> String {
+        let s = ms / 1000
+        if s < 120 { return "\(s) s ago" }
+        if s < 7200 { return "\(s / 60) min ago" }
+        return "\(s / 3600) h ago"
+    }
+
+    static func html(_ s: HubStatus) -> String {
+        var rows = ""
+        for c in s.collectors {
+            let spool = Int(c.heartbeat["spool_frames"] ?? 0)
+            let containers = Int(c.heartbeat["containers"] ?? 0)
+            rows += "<tr><td>\(escape(c.cluster))</td><td>\(escape(c.host))</td><td><code>\(c.id)</code></td><td>\(c.epoch)</td>"
+            rows += "<td>\(ago(s.nowMs - c.lastSeenMs))</td><td>\(String(format1: c.frameRate))</td><td>\(containers)</td>"
+            rows += "<td>\(spool)</td><td>\(c.ackedThrough)</td><td>\(c.lostFrames)</td></tr>\n"
+        }
+        let k = s.counters
+        let submit = s.lastSubmit.map {
+            "period \($0.periodStart / 1000): \($0.accepted)/\($0.measurements) accepted, \($0.invalid) invalid, \($0.tooOld) too old, "
+                + "\($0.requests) requests in \($0.durationMs) ms, \(ago(s.nowMs - $0.atMs))"
+        } ?? "none yet"
+        let rejects = RejectReason.allCases.map { "\($0.rawValue) \(s.rejects[$0] ?? 0)" }.joined(separator: ", ")
+        let statuses = k.librato.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", ")
+        return """
+            <!doctype html><html><head><meta charset="utf-8"><title>docker-librato hub</title>
+            <meta http-equiv="refresh" content="10">
+            <style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}</style>
+            </head><body><h1>docker-librato hub</h1>
+            <p>Up \(ago(s.nowMs - s.startedAtMs).replacingAgo()), period \(s.periodMs / 1000) s, \(s.liveContainers) containers,
+            \(s.pendingPeriods) periods waiting for Librato\(s.backpressure ? " — <b>back-pressure: new frames refused</b>" : "").</p>
+            <h2>Collectors</h2>
+            <table><tr><th>cluster</th><th>host</th><th>collector</th><th>epoch</th><th>last seen</th><th>frames/s</th><th>containers</th><th>spool</th><th>acked</th><th>lost</th></tr>
+            \(rows)</table>
+            <h2>Librato</h2><p>Last submission: \(submit)</p>
+            <p>Measurements: \(k.measurementsAccepted) accepted, \(k.measurementsInvalid) invalid, \(k.measurementsTooOld) too old.
+            Responses: \(statuses.isEmpty ? "none" : statuses). Annotations: \(k.annotationsSent).</p>
+            <h2>Frames</h2><p>\(k.framesApplied) applied, \(k.framesDuplicate) duplicate, \(k.framesLost) lost in collector spools,
+            \(k.framesRefusedBackpressure) refused under back-pressure. Rejected: \(rejects).</p>
+            <p><a href="/metrics">/metrics</a> · <a href="/status.json">/status.json</a> · <a href="/healthz">/healthz</a></p>
+            </body></html>
+            """
+    }
+
+    static func json(_ s: HubStatus) -> String {
+        func q(_ v: String) -> String {
+            var out = "\""
+            for u in v.unicodeScalars {
+                switch u {
+                case "\"": out += "\\\""
+                case "\\": out += "\\\\"
+                case "\n": out += "\\n"
+                default:
+                    if u.value < 0x20 { out += "\\u" + String(repeating: "0", count: 4 - String(u.value, radix: 16).count) + String(u.value, radix: 16) } else {
+                        out.unicodeScalars.append(u)
+                    }
+                }
+            }
+            return out + "\""
+        }
+        let collectors = s.collectors.map { c in
+            "{\"id\":\(q(c.id.description)),\"epoch\":\(c.epoch),\"cluster\":\(q(c.cluster)),\"host\":\(q(c.host)),\"engine\":\(q(c.engineID)),"
+                + "\"last_seen_ms\":\(c.lastSeenMs),\"frames\":\(c.frames),\"acked_through\":\(c.ackedThrough),\"next_expected\":\(c.nextExpected),"
+                + "\"lost_frames\":\(c.lostFrames),\"spool_frames\":\(Int(c.heartbeat["spool_frames"] ?? 0))}"
+        }.joined(separator: ",")
+        let k = s.counters
+        return "{\"now_ms\":\(s.nowMs),\"containers\":\(s.liveContainers),\"pending_periods\":\(s.pendingPeriods),\"backpressure\":\(s.backpressure),"
+            + "\"delivered_through\":\(s.deliveredThrough.map(String.init) ?? "null"),\"frames_applied\":\(k.framesApplied),"
+            + "\"frames_duplicate\":\(k.framesDuplicate),\"measurements_accepted\":\(k.measurementsAccepted),\"collectors\":[\(collectors)]}\n"
+    }
+}
+
+extension String {
+    init(format1 value: Double) {
+        let scaled = (value * 10).rounded() / 10
+        self = "\(scaled)"
+    }
+
+    func replacingAgo() -> String { hasSuffix(" ago") ? String(dropLast(4)) : self }
+}

@@ -1,0 +1,170 @@
+import ContainerMetrics
+import Testing
+import WireFormat
+
+@testable import Hub
+
+@Suite("hub core: aggregation, dedupe, ownership, late data, delivery")
+struct HubCoreTests {
+    let config = HubConfiguration(periodMs: 60_000, graceMs: 4_000, startupGraceMs: 0, takeoverAfterMs: 25_000)
+
+    @Test func statsBecomeGaugesAndCounterDeltasPerPeriod() {
+        var hub = HubCore(configuration: config, now: 0)
+        var a = FakeCollector()
+        // Samples every 10 s from t=60 s to t=110 s: period [60, 120).
+        for t in stride(from: Int64(60_000), through: 110_000, by: 10_000) {
+            hub.ingest(a.frame { $0.stats(web, sample(at: t)) }, now: t)
+        }
+        let periods = hub.deliverAll(now: 124_000)
+        #expect(periods.map(\.start) == [60_000])
+        let w = container("web-1", in: periods)[0]
+        // First sample has no baseline (container started long before): 5 intervals of CPU.
+        #expect(w[.cpuPercent].count == 5)
+        #expect(abs(w[.cpuPercent].mean - 50) < 0.001)
+        #expect(w[.memoryUsed].count == 6)
+        #expect(w[.memoryUsed].mean == Double(100 << 20))
+        #expect(w[.netRxBytes] == Double(50 * 1000), "\(String(describing: w[.netRxBytes]?.bitPattern))")
+        #expect(w[.blkioWriteBytes] == Double(50 * 20))
+    }
+
+    @Test func aSecondCollectorOnTheSameEngineNeitherDoublesNorGaps() {
+        var hub = HubCore(configuration: config, now: 0)
+        var a = FakeCollector()
+        var b = FakeCollector()
+        // Both sample the same container; A owns it, B's samples are ignored while A reports.
+        for t in stride(from: Int64(60_000), through: 90_000, by: 10_000) {
+            hub.ingest(a.frame { $0.stats(web, sample(at: t)) }, now: t)
+            hub.ingest(b.frame { $0.stats(web, sample(at: t + 3_000)) }, now: t + 3_000)
+        }
+        // A dies after t=90 s; B takes over once A has been silent for > 25 s (B's sample at 123 s).
+        for t in stride(from: Int64(103_000), through: 173_000, by: 10_000) {
+            hub.ingest(b.frame { $0.stats(web, sample(at: t)) }, now: t)
+        }
+        #expect(hub.counters.takeovers == 1)
+        let periods = hub.deliverAll(now: 184_000)
+        let w = container("web-1", in: periods)
+        // Network bytes from t=60 s (first sample, no baseline) to t=173 s: exactly 113 s × 1000 B/s.
+        let rx = w.compactMap { $0[.netRxBytes] }.reduce(0, +)
+        #expect(rx == 113 * 1000)
+    }
+
+    @Test func logBucketsAreCountedOnceAcrossCollectorsAndRetransmissions() {
+        var hub = HubCore(configuration: config, now: 0)
+        var a = FakeCollector()
+        var b = FakeCollector()
+        for s in Int64(60)..<70 {
+            hub.ingest(a.frame { $0.log(web, .stdout, second: s, lines: 3) }, now: s * 1000)
+            hub.ingest(b.frame { $0.log(web, .stdout, second: s, lines: 3) }, now: s * 1000 + 1)
+        }
+        // A retransmission of an already applied frame is a duplicate by sequence.
+        hub.ingest(a.frame(sequence: 3) { $0.log(web, .stdout, second: 62, lines: 3) }, now: 70_000)
+        #expect(hub.counters.bucketsDuplicate == 10)
+        #expect(hub.counters.framesDuplicate == 1)
+        let periods = hub.deliverAll(now: 124_000)
+        #expect(container("web-1", in: periods).compactMap { $0[.stdoutLines] }.reduce(0, +) == 30)
+    }
+
+    @Test func lateDataKeepsCountersExactAndDropsGauges() {
+        var hub = HubCore(configuration: config, now: 0)
+        var a = FakeCollector()
+        hub.ingest(a.frame { $0.stats(web, sample(at: 60_000)) }, now: 60_000)
+        _ = hub.deliverAll(now: 124_000)  // period 60 s closed and delivered
+        // A partitioned collector delivers period-60 data late: its log lines must still be counted once.
+        var late = FakeCollector()
+        late.engine = "ENGINE-B"
+        hub.ingest(late.frame { $0.log(db, .stderr, second: 70, lines: 5); $0.stats(db, sample(at: 70_000)) }, now: 125_000)
+        #expect(hub.counters.lateBuckets == 1)
+        #expect(hub.counters.lateGaugeSamples == 1)
+        let next = hub.deliverAll(now: 184_000)
+        #expect(next.map(\.start) == [120_000])
+        let d = container("db", in: next)[0]
+        #expect(d[.stderrLines] == 5)
+        #expect(d[.cpuPercent].isEmpty)
+    }
+
+    @Test func acksFollowDeliveryNotReceipt() {
+        var hub = HubCore(configuration: config, now: 0)
+        var a = FakeCollector()
+        hub.ingest(a.frame { $0.log(web, .stdout, second: 61, lines: 1) }, now: 61_000)
+        hub.ingest(a.frame { $0.heartbeats = [Heartbeat(time: 61_500, values: ["spool_frames": 2])] }, now: 61_500)
+        let key = LedgerKey(collector: a.id, epoch: a.epoch)
+        #expect(hub.acks().first { $0.0 == key }?.1.ackedThrough == 0)
+        #expect(hub.acks().first { $0.0 == key }?.1.nextExpected == 3)
+        hub.closeDuePeriods(now: 124_000)
+        #expect(hub.acks().first { $0.0 == key }?.1.ackedThrough == 0)  // closed, not yet delivered
+        hub.delivered(periodStart: 60_000)
+        #expect(hub.acks().first { $0.0 == key }?.1.ackedThrough == 2)
+        #expect(hub.collectors[key]?.heartbeat["spool_frames"] == 2)
+    }
+
+    @Test func aRestartedHubRebuildsUndeliveredPeriodsWithoutDoubleCounting() throws {
+        var hub = HubCore(configuration: config, now: 0)
+        var a = FakeCollector()
+        var sent: [OpenedFrame] = []
+        for s in Int64(60)..<180 {
+            let f = a.frame { b in
+                b.log(web, .stdout, second: s, lines: 2)
+                if s % 10 == 0 { b.stats(web, sample(at: s * 1000)) }
+            }
+            sent.append(f)
+            hub.ingest(f, now: s * 1000)
+            if s == 124 { _ = hub.deliverAll(now: 124_000) }  // period 60 delivered
+        }
+        let state = hub.stateFile()
+        let acked = hub.acks()[0].1.ackedThrough
+        #expect(acked == 60)  // frames of seconds 60...119 (seq 1...60) are done; period 120 is not delivered yet
+        // The hub dies; a new one starts from the state file and the collector retransmits everything unacked.
+        var restarted = HubCore(configuration: config, now: 200_000, restoring: try roundTrip(state))
+        a.acked = acked
+        for f in sent { restarted.ingest(f, now: 200_000) }
+        #expect(restarted.counters.framesDuplicate == 60)
+        let periods = restarted.deliverAll(now: 200_000)
+        let lines = container("web-1", in: periods).compactMap { $0[.stdoutLines] }.reduce(0, +)
+        // Seconds 120...179 were never delivered: 60 seconds × 2 lines, once.
+        #expect(lines == 120)
+        // Stats deltas continue from the delivered baseline (sample at 120 s was in period 120, not delivered).
+        let rx = container("web-1", in: periods).compactMap { $0[.netRxBytes] }.reduce(0, +)
+        #expect(rx == Double((170 - 110) * 1000))
+    }
+
+    @Test func backpressureRefusesFramesWhilePeriodsPileUp() {
+        var hub = HubCore(configuration: HubConfiguration(periodMs: 1_000, graceMs: 0, startupGraceMs: 0, maxPendingPeriods: 2), now: 0)
+        var a = FakeCollector()
+        for s in Int64(1)...3 { hub.ingest(a.frame { $0.log(web, .stdout, second: s, lines: 1) }, now: s * 1000) }
+        hub.closeDuePeriods(now: 4_000)
+        #expect(hub.isBackpressured)
+        #expect(hub.ingest(a.frame { $0.log(web, .stdout, second: 4, lines: 1) }, now: 4_000) == .refused)
+        #expect(hub.acks()[0].1.flags.contains(.backpressure))
+        hub.delivered(periodStart: 1_000)
+        #expect(hub.isBackpressured)
+        hub.delivered(periodStart: 2_000)
+        #expect(!hub.isBackpressured)
+    }
+
+    @Test func seriesBeyondTheBoundAreCountedNotStored() {
+        var hub = HubCore(configuration: HubConfiguration(startupGraceMs: 0, maxContainers: 1), now: 0)
+        var a = FakeCollector()
+        hub.ingest(a.frame { $0.log(web, .stdout, second: 1, lines: 1); $0.log(db, .stdout, second: 1, lines: 1) }, now: 1_000)
+        #expect(hub.liveContainers == 1)
+        #expect(hub.counters.seriesOverflow == 1)
+    }
+
+    @Test func aContainerRestartNeverProducesNegativeDeltas() {
+        var hub = HubCore(configuration: config, now: 0)
+        var a = FakeCollector()
+        hub.ingest(a.frame { $0.stats(web, sample(at: 60_000, rxPerSec: 1000)) }, now: 60_000)
+        var restarted = web
+        restarted.startedAt = 65_000_000_000
+        // After the restart the counters start again from zero: 5 s of traffic at 1000 B/s.
+        var s = sample(at: 70_000)
+        s.networks = [.init(interface: "eth0", rxBytes: 5_000)]
+        hub.ingest(a.frame { $0.stats(restarted, s) }, now: 70_000)
+        let w = container("web-1", in: hub.deliverAll(now: 124_000))[0]
+        #expect(w[.netRxBytes] == 5_000)
+    }
+
+    func roundTrip(_ state: HubStateFile) throws -> HubStateFile {
+        let store = HubStateStore(directory: nil)
+        return try store.decode(store.encode(state))
+    }
+}

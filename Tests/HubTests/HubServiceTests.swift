@@ -1,0 +1,170 @@
+import ContainerMetrics
+import DockerLibratoTesting
+import Glibc
+import Librato
+import Logging
+import Nanomsg
+import ServiceLifecycle
+import Testing
+import WireFormat
+
+@testable import Hub
+
+/// The hub as a whole, in-process: real nanomsg sockets, sealed frames, the strict fake Librato.
+@Suite("hub service: frames in, Librato requests and acks out")
+struct HubServiceTests {
+    static let key = try! ClusterKey(text: String(repeating: "5a", count: 32))
+
+    struct Running {
+        let service: HubService
+        let group: ServiceGroup
+        let task: Task<Void, any Error>
+        let fake: FakeLibrato
+        let sink: LibratoClient
+        let listen: String
+        let ackListen: String
+        let http: Int
+
+        /// SIGTERM, as swift-service-lifecycle delivers it: a graceful shutdown of the group.
+        func stop() async throws {
+            await group.triggerGracefulShutdown()
+            _ = try? await task.value
+            try await sink.shutdown()
+            try await fake.shutdown()
+        }
+    }
+
+    func start(naming: NamingMode = .standard, api: LibratoAPI = .legacy, stateDir: String? = nil, periodMs: Int64 = 2_000) async throws -> Running {
+        let fake = try await FakeLibrato.start()
+        let config = LibratoConfiguration(baseURL: fake.baseURL, api: api, retry: RetryPolicy(initialBackoff: .milliseconds(20), maxBackoff: .milliseconds(200)))
+        let sink = LibratoClient(configuration: config, credentials: LibratoCredentials(email: fake.configuration.email, token: fake.configuration.token), logger: Logger(label: "test"))
+        let http = FreePort.next()
+        let settings = HubSettings(
+            listen: FreePort.tcpAddress(), ackListen: FreePort.tcpAddress(), httpListen: "127.0.0.1:\(http)", clusterKey: Self.key,
+            stateDirectory: stateDir, hostName: "hub-test", naming: naming, api: api, shutdownFlushTimeout: .seconds(10),
+            configuration: HubConfiguration(periodMs: periodMs, graceMs: 300, startupGraceMs: 4_000))
+        let service = try HubService(settings: settings, sink: sink, logger: Logger(label: "hub"))
+        let group = ServiceGroup(
+            configuration: .init(services: [.init(service: service, successTerminationBehavior: .gracefullyShutdownGroup)], logger: Logger(label: "group")))
+        let task = Task { try await group.run() }
+        return Running(service: service, group: group, task: task, fake: fake, sink: sink, listen: settings.listen, ackListen: settings.ackListen, http: http)
+    }
+
+    func nowMs() -> Int64 { HubClock.nowMs() }
+
+    @Test func framesBecomeMeasurementsAndAcksFollowDelivery() async throws {
+        let hub = try await start()
+        let push = try NanoSocket(.push)
+        try push.connect(hub.listen)
+        let sub = try NanoSocket(.sub)
+        let collector = CollectorID.random()
+        try sub.subscribe(collector.bytes)
+        try sub.connect(hub.ackListen)
+        defer {
+            push.close()
+            sub.close()
+        }
+        let sealer = FrameSealer(key: Self.key)
+        let t0 = nowMs()
+        for (i, t) in [t0 - 3_000, t0 - 2_000, t0 - 1_000].enumerated() {
+            var batch = Batch()
+            batch.stats(web, sample(at: t))
+            batch.log(web, .stdout, second: t / 1000, lines: 7)
+            let header = FrameHeader(
+                collectorID: collector, epoch: 9, sequence: UInt64(i + 1), sendTime: t, engineID: "E1", cluster: "prod", host: "node-1")
+            try await push.send(sealer.seal(header, batch), timeout: .seconds(5))
+        }
+        // The three buckets may fall into two periods; wait for both.
+        @Sendable func lines(_ s: FakeLibratoSnapshot) -> Double {
+            s.accepted.filter { $0.name == "docker.container.logs.stdout.lines" && $0.source == "prod:node-1:web-1" }.compactMap(\.value).reduce(0, +)
+        }
+        let snapshot = try await hub.fake.waitFor(timeout: .seconds(20)) { lines($0) >= 21 }
+        #expect(lines(snapshot) == 21)
+        #expect(snapshot.duplicates.isEmpty)
+        #expect(snapshot.accepted.contains { $0.name == "docker.container.memory.used" && $0.source == "prod:node-1:web-1" }, "\(Set(snapshot.accepted.map { $0.name + " " + ($0.source ?? "") }).sorted())")
+        #expect(snapshot.accepted.contains { $0.name == "docker.cluster.containers.running" && $0.source == "prod" })
+        #expect(snapshot.accepted.contains { $0.name == "docker_librato.hub.frames.applied" })
+        #expect(snapshot.requests.allSatisfy { $0.header("User-Agent")?.hasPrefix("docker-librato/") == true })
+        // Every point is period-aligned.
+        #expect(snapshot.accepted.allSatisfy { $0.time % 2 == 0 })
+        // The ack for sequence 3 arrives once its periods are delivered.
+        var opener = FrameOpener(key: Self.key)
+        var acked: UInt64 = 0
+        while acked < 3 {
+            let message = try await sub.receive()
+            #expect(Array(message.prefix(16)) == collector.bytes)
+            let frame = try opener.open(Array(message.dropFirst(16)))
+            acked = frame.batch.acks.first?.ackedThrough ?? 0
+            #expect(frame.header.kind == .control)
+        }
+        try await hub.stop()
+    }
+
+    @Test func hostileAndForeignFramesAreCountedNotFatal() async throws {
+        let hub = try await start()
+        let push = try NanoSocket(.push)
+        try push.connect(hub.listen)
+        defer { push.close() }
+        try await push.send(Array("GET / HTTP/1.1\r\n".utf8), timeout: .seconds(5))
+        let wrongKey = FrameSealer(key: try ClusterKey(text: String(repeating: "77", count: 32)))
+        let header = FrameHeader(collectorID: .random(), epoch: 1, sequence: 1, sendTime: nowMs(), engineID: "E", cluster: "c", host: "h")
+        try await push.send(wrongKey.seal(header, Batch()), timeout: .seconds(5))
+        var future = FrameSealer(key: Self.key).seal(header, Batch())
+        future[2] = 9
+        try await push.send(future, timeout: .seconds(5))
+        try await Eventually.wait(for: "three rejects") {
+            let s = await hub.service.engine.status()
+            return s.rejects.values.reduce(0, +) == 3
+        }
+        let s = await hub.service.engine.status()
+        #expect(s.rejects[.badVersion] == 2)  // foreign bytes and version 9
+        #expect(s.rejects[.badSeal] == 1)
+        // Still alive: a good frame is applied.
+        var batch = Batch()
+        batch.log(web, .stderr, second: nowMs() / 1000, lines: 1)
+        try await push.send(FrameSealer(key: Self.key).seal(header, batch), timeout: .seconds(5))
+        try await Eventually.wait(for: "frame applied") { await hub.service.engine.status().counters.framesApplied == 1 }
+        try await hub.stop()
+    }
+
+    @Test func statusEndpointsAnswerAndNeverShowTheToken() async throws {
+        let hub = try await start()
+        let push = try NanoSocket(.push)
+        try push.connect(hub.listen)
+        defer { push.close() }
+        var batch = Batch()
+        batch.log(web, .stdout, second: nowMs() / 1000, lines: 3)
+        let header = FrameHeader(collectorID: .random(), epoch: 1, sequence: 1, sendTime: nowMs(), engineID: "E", cluster: "c", host: "h")
+        try await push.send(FrameSealer(key: Self.key).seal(header, batch), timeout: .seconds(5))
+        try await Eventually.wait(for: "frame applied") { await hub.service.engine.status().counters.framesApplied == 1 }
+        for path in ["/healthz", "/metrics", "/", "/status.json"] {
+            let r = try await TestProcess.run("/usr/bin/curl", ["-sS", "-f", "http://127.0.0.1:\(hub.http)\(path)"])
+            #expect(r.status == 0, "\(path): \(r.stderr)")
+            #expect(!r.stdout.contains(hub.fake.configuration.token))
+            if path == "/metrics" {
+                #expect(r.stdout.contains("docker_librato_hub_frames_total{outcome=\"applied\"} 1"))
+            }
+            if path == "/" { #expect(r.stdout.contains("<td>h</td>")) }
+        }
+        try await hub.stop()
+    }
+
+    @Test func sigtermFlushesOpenPeriods() async throws {
+        // A long period that would not close for a minute: shutdown must submit it anyway.
+        let hub = try await start(periodMs: 60_000)
+        let push = try NanoSocket(.push)
+        try push.connect(hub.listen)
+        defer { push.close() }
+        var batch = Batch()
+        batch.log(web, .stdout, second: nowMs() / 1000, lines: 4)
+        let header = FrameHeader(collectorID: .random(), epoch: 1, sequence: 1, sendTime: nowMs(), engineID: "E", cluster: "c", host: "h")
+        try await push.send(FrameSealer(key: Self.key).seal(header, batch), timeout: .seconds(5))
+        try await Eventually.wait(for: "frame applied") { await hub.service.engine.status().counters.framesApplied == 1 }
+        await hub.group.triggerGracefulShutdown()
+        _ = try? await hub.task.value
+        let s = hub.fake.snapshot
+        #expect(s.accepted.filter { $0.name == "docker.container.logs.stdout.lines" }.compactMap(\.value) == [4])
+        try await hub.sink.shutdown()
+        try await hub.fake.shutdown()
+    }
+}
