@@ -33,7 +33,7 @@ public final class CollectorPipeline: Sendable {
     /// Where batches go (the delivery side).
     public let sink: any RecordSink
     /// Self-metrics the pipeline updates (containers, samples, log lines and buckets, events, docker errors and
-    /// reconnects, queue depth).
+    /// reconnects, record queue depth).
     public let metrics: CollectorMetrics
     /// Startup summary (stats source, network counters, own container), dockerd loss and reconnection.
     public let logger: Logger

@@ -17,7 +17,7 @@ import WireFormat
         let metrics = CollectorMetrics()
         let queue = RecordQueue(capacity: 3, metrics: metrics)
         queue.push((1...3).map(record))
-        #expect(metrics.get(.queueDepth) == 3)
+        #expect(metrics.get(.recordQueueDepth) == 3)
         let released = Mutex(false)
         let waiter = Task {
             await queue.waitForSpace()
@@ -30,7 +30,7 @@ import WireFormat
         queue.consumed(first)
         await waiter.value
         #expect(released.withLock { $0 })
-        #expect(metrics.get(.queueDepth) == 2)
+        #expect(metrics.get(.recordQueueDepth) == 2)
     }
 
     @Test func cancellationAndFinishReleaseWaiters() async throws {
@@ -115,7 +115,7 @@ final class SlowFlakySink: RecordSink {
             defer { container.remove() }
             let maxDepth = Mutex(0)
             try await Eventually.wait(for: "all lines through the slow sink", timeout: .seconds(90)) {
-                let depth = metrics.get(.queueDepth)
+                let depth = metrics.get(.recordQueueDepth)
                 maxDepth.withLock { $0 = max($0, depth) }
                 return sink.inner.lines(container.id, .stdout) >= UInt64(n) && sink.inner.lines(container.id, .stderr) >= UInt64(n)
             }

@@ -6,7 +6,8 @@ import Synchronization
 /// change (that is what keeps a stream's buckets in second order). The bound is applied before reading: a reader
 /// awaits ``waitForSpace()`` before taking its next entry, so while the sink is slow the readers stop pulling from
 /// dockerd (which buffers in the container's log file) instead of growing memory; the depth may exceed the capacity
-/// only by what one entry or one tick produced. The depth is published as `queue_depth`.
+/// only by what one entry or one tick produced. The depth is published as `record_queue_depth` (`queue_depth` is
+/// the delivery side's unsent frames).
 final class RecordQueue: Sendable {
     enum Item: Sendable {
         case record(CollectorRecord)
@@ -47,7 +48,7 @@ final class RecordQueue: Sendable {
             $0.depth += n
             return $0.depth
         }
-        metrics.set(.queueDepth, depth)
+        metrics.set(.recordQueueDepth, depth)
     }
 
     func push(_ record: CollectorRecord) { push(CollectionOfOne(record)) }
@@ -76,7 +77,7 @@ final class RecordQueue: Sendable {
             }
             return s.depth
         }
-        if case .record = item { metrics.set(.queueDepth, depth) }
+        if case .record = item { metrics.set(.recordQueueDepth, depth) }
         for c in resume { c.resume() }
     }
 
