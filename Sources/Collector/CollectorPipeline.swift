@@ -42,6 +42,12 @@ public final class CollectorPipeline: Sendable {
     let own: OwnContainer
     let queueCapacity: Int
     let reconnectBackoff: Backoff
+    private let following = Mutex(false)
+
+    /// Whether the pipeline is connected to dockerd and following its containers: true once the first listing is
+    /// done (containers created from then on are followed from their creation), false while it reconnects and
+    /// after ``run()`` returned. For health checks, and for tests that must not race the first listing.
+    public var isFollowing: Bool { following.withLock { $0 } }
 
     /// - Parameters:
     ///   - ownContainer: the collector's own container, excluded; nil detects it (``OwnContainer/detect(procRoots:hostname:)``).
@@ -115,7 +121,8 @@ public final class CollectorPipeline: Sendable {
                 labelTags: configuration.labelTags,
                 collectLogs: configuration.collectLogs,
                 collectorStartNs: startNs,
-                backoff: reconnectBackoff
+                backoff: reconnectBackoff,
+                following: { [self] value in self.following.withLock { $0 = value } }
             ),
             registry: registry,
             checkpoints: checkpoints,
@@ -154,6 +161,7 @@ public final class CollectorPipeline: Sendable {
             }
             group.cancelAll()
         }
+        following.withLock { $0 = false }
         spawner.finish()
         queue.finish()
         await builder.value

@@ -94,7 +94,7 @@ final class SlowFlakySink: RecordSink {
         try await DockerTestHelper.withClient { client in
             var configuration = Live.configuration(namePrefix: "dl-test-\(tag)-")
             configuration.frameMaxBytes = 256
-            let pipeline = RunningPipeline(
+            let pipeline = try await RunningPipeline.start(
                 try CollectorPipeline(
                     configuration: configuration,
                     client: client,
@@ -114,10 +114,22 @@ final class SlowFlakySink: RecordSink {
             )
             defer { container.remove() }
             let maxDepth = Mutex(0)
-            try await Eventually.wait(for: "all lines through the slow sink", timeout: .seconds(90)) {
-                let depth = metrics.get(.recordQueueDepth)
-                maxDepth.withLock { $0 = max($0, depth) }
-                return sink.inner.lines(container.id, .stdout) >= UInt64(n) && sink.inner.lines(container.id, .stderr) >= UInt64(n)
+            do {
+                try await Eventually.wait(for: "all lines through the slow sink", timeout: .seconds(90)) {
+                    let depth = metrics.get(.recordQueueDepth)
+                    maxDepth.withLock { $0 = max($0, depth) }
+                    return sink.inner.lines(container.id, .stdout) >= UInt64(n) && sink.inner.lines(container.id, .stderr) >= UInt64(n)
+                }
+            } catch {
+                let docker = try DockerTestHelper.docker(["logs", container.id]).split(separator: "\n").count
+                Issue.record(
+                    """
+                    \(error): counted \(sink.inner.lines(container.id, .stdout))/\(sink.inner.lines(container.id, .stderr)), \
+                    queue \(metrics.get(.recordQueueDepth)), exited \(try container.hasExited()), docker logs stdout lines \(docker), \
+                    metrics \(metrics.snapshot().filter { $0.value != 0 })
+                    """
+                )
+                throw error
             }
             try await pipeline.stop()
             #expect(sink.inner.lines(container.id, .stdout) == UInt64(n))

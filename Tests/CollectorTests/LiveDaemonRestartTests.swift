@@ -21,7 +21,7 @@ import WireFormat
             var running: RunningPipeline?
             do {
                 let configuration = Live.configuration(namePrefix: "dl-test-\(tag)-", endpoint: .unix(path: daemon.socket))
-                let pipeline = RunningPipeline(
+                let pipeline = try await RunningPipeline.start(
                     try CollectorPipeline(
                         configuration: configuration,
                         client: client,
@@ -96,7 +96,7 @@ import WireFormat
             var running: RunningPipeline?
             do {
                 let configuration = Live.configuration(namePrefix: "dl-test-\(tag)-", endpoint: .unix(path: daemon.socket))
-                let pipeline = RunningPipeline(
+                let pipeline = try await RunningPipeline.start(
                     try CollectorPipeline(
                         configuration: configuration,
                         client: client,

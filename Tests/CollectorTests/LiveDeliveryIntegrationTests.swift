@@ -17,7 +17,7 @@ import WireFormat
             let configuration = Live.configuration(namePrefix: "dl-test-\(tag)-", stateDirectory: state.path + "/state")
             let info = try await client.info()
             let deliverer = try FrameDeliverer(configuration: configuration, engineID: info.engineID, host: info.name, metrics: metrics)
-            let pipeline = RunningPipeline(
+            let pipeline = try await RunningPipeline.start(
                 try CollectorPipeline(configuration: configuration, client: client, sink: deliverer, metrics: metrics, logger: Live.logger)
             )
             let container = try TestContainer.run(tag, command: ["sh", "-c", "echo one; echo two >&2; exit 0"])

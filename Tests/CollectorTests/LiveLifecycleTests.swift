@@ -13,7 +13,7 @@ import WireFormat
         let sink = CollectingSink()
         let metrics = CollectorMetrics()
         try await DockerTestHelper.withClient { client in
-            let pipeline = RunningPipeline(
+            let pipeline = try await RunningPipeline.start(
                 try CollectorPipeline(
                     configuration: Live.configuration(namePrefix: "dl-test-\(tag)-"),
                     client: client,
@@ -100,7 +100,7 @@ import WireFormat
             )
             defer { existing.remove() }
             try await Eventually.wait(for: "the first line written") { try DockerTestHelper.docker(["logs", existing.id]) == "before" }
-            let pipeline = RunningPipeline(
+            let pipeline = try await RunningPipeline.start(
                 try CollectorPipeline(configuration: configuration, client: client, sink: sink, metrics: CollectorMetrics(), logger: Live.logger)
             )
             let included = try TestContainer.run(tag, options: ["--label", "dl.metrics=on"], command: ["sh", "-c", "echo in; exit 0"])
@@ -145,7 +145,7 @@ import WireFormat
         try await DockerTestHelper.withClient { client in
             let me = try TestContainer.create(tag, command: ["sh", "-c", "echo me; exit 0"])
             defer { me.remove() }
-            let pipeline = RunningPipeline(
+            let pipeline = try await RunningPipeline.start(
                 try CollectorPipeline(
                     configuration: Live.configuration(namePrefix: "dl-test-\(tag)-"),
                     client: client,
@@ -176,7 +176,7 @@ import WireFormat
         try await DockerTestHelper.withClient { client in
             var configuration = Live.configuration(namePrefix: "dl-test-\(tag)-")
             configuration.statsSource = source
-            let pipeline = RunningPipeline(
+            let pipeline = try await RunningPipeline.start(
                 try CollectorPipeline(configuration: configuration, client: client, sink: sink, metrics: metrics, logger: Live.logger)
             )
             let busy = try TestContainer.run(tag, command: ["sh", "-c", "while true; do :; done"])

@@ -12,7 +12,7 @@ import WireFormat
         let tag = Live.uniqueTag("logs")
         let sink = CollectingSink()
         try await DockerTestHelper.withClient { client in
-            let pipeline = RunningPipeline(
+            let pipeline = try await RunningPipeline.start(
                 try CollectorPipeline(
                     configuration: Live.configuration(namePrefix: "dl-test-\(tag)-"),
                     client: client,
@@ -77,7 +77,7 @@ import WireFormat
         let tag = Live.uniqueTag("tty")
         let sink = CollectingSink()
         try await DockerTestHelper.withClient { client in
-            let pipeline = RunningPipeline(
+            let pipeline = try await RunningPipeline.start(
                 try CollectorPipeline(
                     configuration: Live.configuration(namePrefix: "dl-test-\(tag)-"),
                     client: client,
@@ -123,7 +123,7 @@ import WireFormat
         let second = CollectingSink()
         try await DockerTestHelper.withClient { client in
             let configuration = Live.configuration(namePrefix: "dl-test-\(tag)-", stateDirectory: state.path + "/state")
-            let pipeline1 = RunningPipeline(
+            let pipeline1 = try await RunningPipeline.start(
                 try CollectorPipeline(configuration: configuration, client: client, sink: first, metrics: CollectorMetrics(), logger: Live.logger)
             )
             let n = 300
@@ -154,7 +154,7 @@ import WireFormat
             try DockerTestHelper.docker(["exec", stopper.id, "touch", "/tmp/go"])
             try await stopper.waitForExit()
 
-            let pipeline2 = RunningPipeline(
+            let pipeline2 = try await RunningPipeline.start(
                 try CollectorPipeline(configuration: configuration, client: client, sink: second, metrics: CollectorMetrics(), logger: Live.logger)
             )
             try await container.waitForExit()

@@ -46,19 +46,31 @@ final class CollectingSink: RecordSink {
     }
 }
 
-/// A pipeline running in a task; ``stop()`` cancels it and waits until it returned.
-struct RunningPipeline {
+/// A pipeline running in a task. ``start(_:)`` returns once it follows the engine (its first listing is done), so
+/// containers a test creates afterwards are followed from their creation. ``stop()`` cancels it and waits until it
+/// returned; a test that fails before stopping it still cancels it when the value goes away.
+final class RunningPipeline: Sendable {
     let pipeline: CollectorPipeline
     let task: Task<Void, any Error>
 
-    init(_ pipeline: CollectorPipeline) {
+    private init(_ pipeline: CollectorPipeline) {
         self.pipeline = pipeline
         task = Task { try await pipeline.run() }
+    }
+
+    static func start(_ pipeline: CollectorPipeline) async throws -> RunningPipeline {
+        let running = RunningPipeline(pipeline)
+        try await Eventually.wait(for: "the pipeline to follow the engine", timeout: .seconds(60)) { pipeline.isFollowing }
+        return running
     }
 
     func stop() async throws {
         task.cancel()
         try await task.value
+    }
+
+    deinit {
+        task.cancel()
     }
 }
 

@@ -26,6 +26,8 @@ actor ContainerTracker {
         /// When the collector started, Unix ns.
         var collectorStartNs: Int64
         var backoff: Backoff
+        /// Told whether the tracker is connected and following (after a listing) or trying to reconnect.
+        var following: @Sendable (Bool) -> Void = { _ in }
     }
 
     enum FirstSeen {
@@ -86,15 +88,18 @@ actor ContainerTracker {
                 connected = true
                 failing = false
                 backoff.reset()
+                settings.following(true)
                 for try await event in events {
                     try await handle(event)
                 }
                 if Task.isCancelled { return }
+                settings.following(false)
                 logger.warning("dockerd closed the events stream; reconnecting", metadata: ["endpoint": "\(client.endpoint)"])
             } catch is CancellationError {
                 return
             } catch {
                 if Task.isCancelled { return }
+                settings.following(false)
                 metrics.add(.dockerErrors)
                 let delay = backoff.nominalDelay
                 if !failing {

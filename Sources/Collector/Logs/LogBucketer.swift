@@ -60,6 +60,9 @@ public struct LogBucketer: Sendable {
     /// The timestamp of the earliest line still waiting for parts (a re-read must start there).
     public var earliestPendingTimestamp: Int64? { pending.values.map(\.timestampNs).min() }
 
+    /// Per stream, the timestamp of the line waiting for parts.
+    public var pendingTimestamps: [LogBucket.Stream: Int64] { pending.mapValues(\.timestampNs) }
+
     /// Adds one entry; returns the buckets it closed.
     public mutating func add(_ entry: LogEntry) -> [LogBucket] {
         var closed: [LogBucket] = []

@@ -44,6 +44,9 @@ final class LogFollower: Sendable {
         var lastReceived: ContinuousClock.Instant?
         var waitingForSpace = false
         var session = Session.idle
+        /// After re-reading from a line that was split when the stream broke off: entries up to `upTo` were read
+        /// already, except the parts of the broken lines (per stream, from their first part's timestamp).
+        var rereading: (upTo: Int64, brokenLines: [LogBucket.Stream: Int64])?
     }
 
     /// An entry arriving this long after the previous one means the backlog was read: the reader is live.
@@ -108,8 +111,10 @@ final class LogFollower: Sendable {
         var emptySessions = 0
         while !Task.isCancelled {
             let (since, tty) = state.withLock { s -> (Int64, Bool) in
-                if let pending = s.bucketer.earliestPendingTimestamp {
-                    // The stream broke off inside a split line: read it again from its first part.
+                if let pending = s.bucketer.earliestPendingTimestamp, let last = s.lastTimestampNs {
+                    // The stream broke off inside a split line: read it again from its first part, skipping what
+                    // the other stream delivered meanwhile.
+                    s.rereading = (last, s.bucketer.pendingTimestamps)
                     s.bucketer.discardPendingParts()
                     return (pending, s.tty)
                 }
@@ -125,6 +130,13 @@ final class LogFollower: Sendable {
                     let now = ContinuousClock.now
                     state.withLock { s in
                         s.lastReceived = now
+                        if let (upTo, broken) = s.rereading {
+                            if entry.timestampNs > upTo {
+                                s.rereading = nil
+                            } else if entry.timestampNs < broken[entry.stream] ?? .max {
+                                return  // read before the stream broke off
+                            }
+                        }
                         s.lastTimestampNs = max(s.lastTimestampNs ?? .min, entry.timestampNs)
                         emit(s.bucketer.add(entry), s.identity)
                     }
