@@ -92,6 +92,46 @@ import Testing
         #expect(second == [LogBucket(stream: .stdout, second: Self.s + 6, lines: 2, bytes: 11)])
     }
 
+    @Test func resumesRightAfterTheLastEntry() {
+        var b = LogBucketer(closeDelay: .seconds(1))
+        #expect(b.resumeSinceNs() == nil, "nothing read: start from the origin")
+        _ = b.add(line("a\n", at: ts(0, 1)))
+        _ = b.add(line("e\n", .stderr, at: ts(0, 2)))
+        #expect(b.resumeSinceNs() == ts(0, 2) + 1)
+    }
+
+    /// The stream broke off inside a split stdout line while stderr went on: the re-read starts at the split line's
+    /// first part and skips the stderr lines already counted; the split line is counted once, whole.
+    @Test func rereadsABrokenSplitLineOnce() {
+        var b = LogBucketer(closeDelay: .seconds(1))
+        let part = [UInt8](repeating: UInt8(ascii: "x"), count: 16_384)
+        let first = [
+            line("before\n", at: ts(0, 100)),
+            LogEntry(stream: .stdout, timestampNs: ts(0, 200), message: part),
+            line("err 1\n", .stderr, at: ts(0, 300)),
+        ]
+        var buckets: [LogBucket] = []
+        for e in first { buckets += b.add(e) }
+        let since = b.resumeSinceNs()
+        #expect(since == ts(0, 200))
+        // What Docker sends from `since`: the split line again (all its parts), the stderr line again, then more.
+        let reread = [
+            LogEntry(stream: .stdout, timestampNs: ts(0, 200), message: part),
+            line("err 1\n", .stderr, at: ts(0, 300)),
+            LogEntry(stream: .stdout, timestampNs: ts(0, 200), message: Array("end\n".utf8)),
+            line("err 2\n", .stderr, at: ts(0, 400)),
+            line("after\n", at: ts(1, 0)),
+        ]
+        for e in reread { buckets += b.add(e) }
+        buckets += b.flush()
+        let out = buckets.filter { $0.stream == .stdout }
+        let err = buckets.filter { $0.stream == .stderr }
+        #expect(out.reduce(0) { $0 + $1.lines } == 3)
+        #expect(out.reduce(0) { $0 + $1.bytes } == UInt64(7 + 16_384 + 4 + 6))
+        #expect(err.reduce(0) { $0 + $1.lines } == 2)
+        #expect(b.resumeSinceNs() == ts(1, 0) + 1)
+    }
+
     @Test func l2metTokensWithUnitsAreAggregatedPerBucket() {
         var b = LogBucketer(closeDelay: .seconds(1))
         _ = b.add(line("at=info measure#db.latency=12ms count#jobs=1 sample#queue=3\n", at: ts(0, 1)))

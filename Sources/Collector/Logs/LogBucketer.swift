@@ -57,14 +57,38 @@ public struct LogBucketer: Sendable {
     /// Whether a line of some stream is waiting for its next part.
     public var hasPendingPart: Bool { !pending.isEmpty }
 
-    /// The timestamp of the earliest line still waiting for parts (a re-read must start there).
+    /// The timestamp of the earliest line still waiting for parts.
     public var earliestPendingTimestamp: Int64? { pending.values.map(\.timestampNs).min() }
 
-    /// Per stream, the timestamp of the line waiting for parts.
-    public var pendingTimestamps: [LogBucket.Stream: Int64] { pending.mapValues(\.timestampNs) }
+    /// The latest timestamp of all entries added (skipped ones included).
+    public private(set) var lastTimestampNs: Int64?
+
+    /// While re-reading from a line that was split when its stream broke off: entries up to `upTo` were added
+    /// already, except the parts of the broken lines (per stream, from their first part's timestamp).
+    private var rereading: (upTo: Int64, brokenLines: [LogBucket.Stream: Int64])?
+
+    /// Where a new request must start (`since`, Unix ns) to continue exactly after what was added; nil before any
+    /// entry (start from the origin then). When a split line was cut off by the end of the stream (dockerd went
+    /// away), that is its first part: its parts are read again, and what other streams delivered meanwhile is
+    /// skipped by ``add(_:)``.
+    public mutating func resumeSinceNs() -> Int64? {
+        guard let last = lastTimestampNs else { return nil }
+        guard let first = earliestPendingTimestamp else { return last + 1 }
+        rereading = (last, pending.mapValues(\.timestampNs))
+        pending.removeAll()
+        return first
+    }
 
     /// Adds one entry; returns the buckets it closed.
     public mutating func add(_ entry: LogEntry) -> [LogBucket] {
+        if let (upTo, broken) = rereading {
+            if entry.timestampNs > upTo {
+                rereading = nil
+            } else if entry.timestampNs < broken[entry.stream] ?? .max {
+                return []  // added before the stream broke off
+            }
+        }
+        lastTimestampNs = max(lastTimestampNs ?? .min, entry.timestampNs)
         var closed: [LogBucket] = []
         let stream = entry.stream
         if var line = pending[stream] {
@@ -116,11 +140,6 @@ public struct LogBucketer: Sendable {
             if open[stream] != nil { emit(stream, into: &closed) }
         }
         return closed
-    }
-
-    /// Forgets lines waiting for parts (the stream broke off; they will be read again from their first part).
-    public mutating func discardPendingParts() {
-        pending.removeAll()
     }
 
     // MARK: internals

@@ -39,14 +39,9 @@ final class LogFollower: Sendable {
         var bucketer: LogBucketer
         /// `since` of the first session (Unix ns, 0 = from creation).
         var originNs: Int64
-        /// Timestamp of the last entry read.
-        var lastTimestampNs: Int64?
         var lastReceived: ContinuousClock.Instant?
         var waitingForSpace = false
         var session = Session.idle
-        /// After re-reading from a line that was split when the stream broke off: entries up to `upTo` were read
-        /// already, except the parts of the broken lines (per stream, from their first part's timestamp).
-        var rereading: (upTo: Int64, brokenLines: [LogBucket.Stream: Int64])?
     }
 
     /// An entry arriving this long after the previous one means the backlog was read: the reader is live.
@@ -94,7 +89,7 @@ final class LogFollower: Sendable {
         state.withLock { s in
             guard !s.waitingForSpace else { return }
             let live = s.lastReceived.map { now - $0 >= Self.idleAfter } ?? true
-            let recent = s.lastTimestampNs.map { $0 >= nowNs - context.closeDelay.nanoseconds } ?? false
+            let recent = s.bucketer.lastTimestampNs.map { $0 >= nowNs - context.closeDelay.nanoseconds } ?? false
             guard live || recent else { return }
             emit(s.bucketer.closeDue(nowNs: nowNs), s.identity)
         }
@@ -110,16 +105,8 @@ final class LogFollower: Sendable {
     private func run() async {
         var emptySessions = 0
         while !Task.isCancelled {
-            let (since, tty) = state.withLock { s -> (Int64, Bool) in
-                if let pending = s.bucketer.earliestPendingTimestamp, let last = s.lastTimestampNs {
-                    // The stream broke off inside a split line: read it again from its first part, skipping what
-                    // the other stream delivered meanwhile.
-                    s.rereading = (last, s.bucketer.pendingTimestamps)
-                    s.bucketer.discardPendingParts()
-                    return (pending, s.tty)
-                }
-                return (s.lastTimestampNs.map { $0 + 1 } ?? s.originNs, s.tty)
-            }
+            // Right after the last entry read (Docker's `since` has nanosecond precision), or from the origin.
+            let (since, tty) = state.withLock { s in (s.bucketer.resumeSinceNs() ?? s.originNs, s.tty) }
             var entries = 0
             var failure: DockerError?
             do {
@@ -130,14 +117,6 @@ final class LogFollower: Sendable {
                     let now = ContinuousClock.now
                     state.withLock { s in
                         s.lastReceived = now
-                        if let (upTo, broken) = s.rereading {
-                            if entry.timestampNs > upTo {
-                                s.rereading = nil
-                            } else if entry.timestampNs < broken[entry.stream] ?? .max {
-                                return  // read before the stream broke off
-                            }
-                        }
-                        s.lastTimestampNs = max(s.lastTimestampNs ?? .min, entry.timestampNs)
                         emit(s.bucketer.add(entry), s.identity)
                     }
                 }
