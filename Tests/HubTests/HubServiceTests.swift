@@ -137,6 +137,9 @@ struct HubServiceTests {
         let header = FrameHeader(collectorID: .random(), epoch: 1, sequence: 1, sendTime: nowMs(), engineID: "E", cluster: "c", host: "h")
         try await push.send(FrameSealer(key: Self.key).seal(header, batch), timeout: .seconds(5))
         try await Eventually.wait(for: "frame applied") { await hub.service.engine.status().counters.framesApplied == 1 }
+        try await Eventually.wait(for: "the status server to answer") {
+            (try await TestProcess.run("/usr/bin/curl", ["-sS", "-f", "http://127.0.0.1:\(hub.http)/healthz"])).status == 0
+        }
         for path in ["/healthz", "/metrics", "/", "/status.json"] {
             let r = try await TestProcess.run("/usr/bin/curl", ["-sS", "-f", "http://127.0.0.1:\(hub.http)\(path)"])
             #expect(r.status == 0, "\(path): \(r.stderr)")
