@@ -165,6 +165,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "FaultMatrixTests",
+            dependencies: ["DockerLibratoTesting", "Librato", "WireFormat"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "DockerEngineTests",
             dependencies: ["DockerEngine", "ContainerMetrics", "DockerLibratoTesting", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: swiftSettings

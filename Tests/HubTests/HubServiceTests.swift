@@ -171,3 +171,31 @@ struct HubServiceTests {
         try await hub.fake.shutdown()
     }
 }
+
+@Suite("hub state file")
+struct HubStateStoreTests {
+    @Test func missingStateDirectoriesAreCreatedAndStateSurvives() throws {
+        let dir = "/tmp/dl-state-\(UInt32.random(in: 0...UInt32.max))/nested/hub"
+        let store = HubStateStore(directory: dir)
+        #expect(try store.load() == nil)
+        var core = HubCore(configuration: HubConfiguration(startupGraceMs: 0), now: 0)
+        var a = FakeCollector()
+        core.ingest(a.frame { $0.log(web, .stdout, second: 61, lines: 2) }, now: 61_000)
+        _ = core.deliverAll(now: 130_000)
+        try store.save(core.stateFile())
+        let loaded = try #require(try store.load())
+        #expect(loaded == core.stateFile())
+        #expect(loaded.deliveredThrough == 60_000)
+        #expect(loaded.ledgers.first?.ackedThrough == 1)
+        #expect(loaded.containers.first?.watermarks.stdout == 61)
+    }
+
+    @Test func anUnusableStateDirectoryIsAClearError() {
+        let store = HubStateStore(directory: "/proc/not-here/state")
+        #expect {
+            try store.load()
+        } throws: { error in
+            "\(error)".contains("mkdir (STATE_DIR)")
+        }
+    }
+}
