@@ -24,12 +24,16 @@ public struct AbandonedRange: Equatable, Sendable {
     public var first: UInt64
     public var last: UInt64
     public var reason: Reason
+    /// For dropped frames: the log lines each sequence `first…last` carried, so that the hub can count exactly the
+    /// lines of the frames it never received. Empty when unknown (e.g. frames restored from disk after a restart).
+    public var logLines: [UInt64]
 
-    public init(epoch: UInt64, first: UInt64, last: UInt64, reason: Reason = .dropped) {
+    public init(epoch: UInt64, first: UInt64, last: UInt64, reason: Reason = .dropped, logLines: [UInt64] = []) {
         self.epoch = epoch
         self.first = first
         self.last = last
         self.reason = reason
+        self.logLines = logLines
     }
 
     public var count: UInt64 { last >= first ? last - first + 1 : 0 }

@@ -85,6 +85,8 @@ extension Batch {
                 w.varint(a.first)
                 w.varint(a.last)
                 w.u8(a.reason.rawValue)
+                w.varint(a.logLines.count)
+                for n in a.logLines { w.varint(n) }
             }
         }
         for a in acks {
@@ -152,7 +154,15 @@ extension Batch {
                 guard let reason = AbandonedRange.Reason(rawValue: try p.u8("abandoned reason")) else {
                     throw .invalidValue(field: "abandoned reason", offset: reasonOffset)
                 }
-                batch.abandoned.append(AbandonedRange(epoch: epoch, first: first, last: last, reason: reason))
+                var lines: [UInt64] = []
+                if !p.isAtEnd {
+                    let countOffset = p.position
+                    let n = try p.count("abandoned log lines")
+                    guard n == 0 || UInt64(n) == last - first + 1 else { throw .invalidValue(field: "abandoned log lines count", offset: countOffset) }
+                    lines.reserveCapacity(n)
+                    for _ in 0..<n { lines.append(try p.varint("abandoned log lines")) }
+                }
+                batch.abandoned.append(AbandonedRange(epoch: epoch, first: first, last: last, reason: reason, logLines: lines))
             case .ack:
                 batch.acks.append(
                     Ack(

@@ -99,6 +99,15 @@ struct AbandonTests {
         #expect(l.lostFrames == 2)  // 1 and 3
     }
 
+    @Test func lostLogLinesCountOnlyFramesThatNeverArrived() {
+        var l = CollectorLedger(startingAfter: 0, window: 8)
+        #expect(l.offer(c.frame(sequence: 2) { _ in }) == .buffered)
+        l.abandon(AbandonedRange(epoch: 1, first: 1, last: 3, reason: .dropped, logLines: [10, 20, 30]))
+        #expect(l.offer(c.frame(sequence: 4) { _ in }) == .apply)
+        while l.next() != nil {}
+        #expect(l.lostLogLines == 40)  // frames 1 and 3; frame 2 arrived
+    }
+
     @Test func aRestartedCollectorsReservedBlockDoesNotTripTheWindow() {
         // The collector restarted at 1025; 21…1024 were never used (acknowledged), announced in frame 1025.
         var l = CollectorLedger(startingAfter: 20, window: 256)

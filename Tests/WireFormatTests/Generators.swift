@@ -133,7 +133,8 @@ struct Gen {
         for _ in 0..<(rng.next() % 3) {
             let first = u64()
             let last = UInt64.max - first < 100 ? first : first + rng.next() % 100
-            b.abandoned.append(AbandonedRange(epoch: u64(), first: first, last: last, reason: bool() ? .dropped : .acknowledged))
+            let lines = bool() ? (first...last).map { _ in u64() } : []
+            b.abandoned.append(AbandonedRange(epoch: u64(), first: first, last: last, reason: bool() ? .dropped : .acknowledged, logLines: lines))
         }
         for _ in 0..<(rng.next() % 2) {
             b.acks.append(Ack(epoch: u64(), ackedThrough: u64(), nextExpected: u64(), flags: Ack.Flags(rawValue: u64()), retransmitAfterMs: u64()))

@@ -84,8 +84,8 @@ public actor FrameDeliverer: RecordSink, Service {
     /// Set by ``simulateCrash()``: stop without writing anything, as `kill -9` would.
     var crashed = false
     var link: HubLink?
-    /// Log lines carried by each spooled frame of this run, so that a drop can say exactly how many lines were lost
-    /// (`spool_dropped_log_lines`). Frames restored from disk after a restart are not in it.
+    /// Log lines carried by each spooled frame of this run, reported with dropped ranges so that the hub can count
+    /// exactly the lines of frames it never got. Frames restored from disk after a restart are not in it.
     var linesBySequence: [UInt64: UInt64] = [:]
     let doorbell: AsyncStream<Void>
     let ring: AsyncStream<Void>.Continuation
@@ -186,7 +186,7 @@ public actor FrameDeliverer: RecordSink, Service {
             let part = work.removeFirst()
             let plan = machine.planFrame()
             var full = part
-            full.abandoned += plan.abandoned
+            full.abandoned += plan.abandoned.map(withLogLines)
             let header = FrameHeader(
                 kind: .data,
                 collectorID: collectorID,
@@ -233,6 +233,14 @@ public actor FrameDeliverer: RecordSink, Service {
         publishMetrics()
     }
 
+    /// A dropped range with the log lines of each of its frames (kept until the hub acknowledges past them).
+    func withLogLines(_ range: AbandonedRange) -> AbandonedRange {
+        guard range.reason == .dropped, range.last - range.first < 4096 else { return range }
+        var r = range
+        r.logLines = (range.first...range.last).map { linesBySequence[$0] ?? 0 }
+        return r
+    }
+
     // MARK: performing actions
 
     func perform(_ actions: [SpoolStateMachine.Action]) {
@@ -241,9 +249,7 @@ public actor FrameDeliverer: RecordSink, Service {
             switch action {
             case .dropped(let range):
                 var lostLines: UInt64 = 0
-                for sequence in range.first...range.last {
-                    lostLines &+= linesBySequence.removeValue(forKey: sequence) ?? 0
-                }
+                for sequence in range.first...range.last { lostLines &+= linesBySequence[sequence] ?? 0 }
                 metrics.add(.spoolDroppedLogLines, Int(lostLines))
                 logger.warning(
                     "spool full: dropped the oldest frames; the hub is told and counts them as lost",

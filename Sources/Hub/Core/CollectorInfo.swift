@@ -14,6 +14,7 @@ public struct CollectorInfo: Sendable, Equatable {
     /// The latest heartbeat's values (spool depth, containers, …).
     public var heartbeat: [String: Double] = [:]
     public var lostFrames: UInt64 = 0
+    public var lostLogLines: UInt64 = 0
     public var ackedThrough: UInt64 = 0
     public var nextExpected: UInt64 = 1
     /// Frames per second over the last minute (exponentially smoothed).

@@ -50,9 +50,9 @@ public struct HubCore: Sendable {
         return closedThrough
     }
 
-    /// True while the hub holds as many undelivered periods as it may: new data frames are refused (collectors keep
-    /// them and retransmit later).
-    public var isBackpressured: Bool { pending.count >= configuration.maxPendingPeriods }
+    /// True while the hub holds as many undelivered periods (closed and open) as it may: new data frames are refused
+    /// (collectors keep them and retransmit later). Open periods count, so closed ones never exceed the bound.
+    public var isBackpressured: Bool { pending.count + open.count >= configuration.maxPendingPeriods }
 
     public var liveContainers: Int { containers.count }
 
@@ -107,7 +107,9 @@ public struct HubCore: Sendable {
         }
         ledger.advance(deliveredThrough: deliveredThrough)
         counters.framesLost += ledger.lostFrames - (collectors[key]?.lostFrames ?? 0)
+        counters.logLinesLost += ledger.lostLogLines - (collectors[key]?.lostLogLines ?? 0)
         collectors[key]!.lostFrames = ledger.lostFrames
+        collectors[key]!.lostLogLines = ledger.lostLogLines
         collectors[key]!.ackedThrough = ledger.ackedThrough
         collectors[key]!.nextExpected = ledger.nextExpected
         ledgers[key] = ledger

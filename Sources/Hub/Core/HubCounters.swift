@@ -11,6 +11,8 @@ public struct HubCounters: Sendable, Equatable {
     public var framesRefusedBackpressure = 0
     /// Frames the collectors reported dropped from their spools (lost).
     public var framesLost: UInt64 = 0
+    /// Log lines in those frames, as the collectors reported them.
+    public var logLinesLost: UInt64 = 0
     /// Stats samples applied, and individual values in them.
     public var samplesApplied = 0
     public var valuesApplied = 0

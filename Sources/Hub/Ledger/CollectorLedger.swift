@@ -47,6 +47,10 @@ public struct CollectorLedger: Sendable {
     private(set) var inFlight: Deque<(sequence: UInt64, period: Int64)> = []
     public let window: Int
     public private(set) var lostFrames: UInt64 = 0
+    /// Log lines of the lost frames, as the collector reported them with the dropped ranges.
+    public private(set) var lostLogLines: UInt64 = 0
+    /// Log lines per announced-dropped sequence above ``appliedThrough``.
+    private var droppedLines: [UInt64: UInt64] = [:]
 
     public init(startingAfter acked: UInt64, window: Int) {
         appliedThrough = acked
@@ -93,6 +97,12 @@ public struct CollectorLedger: Sendable {
             }
         }
         for piece in pieces { abandonedAhead.append((piece, range.reason == .dropped)) }
+        if range.reason == .dropped, UInt64(range.logLines.count) == range.last - range.first + 1 {
+            for (i, n) in range.logLines.enumerated() where n > 0 {
+                let seq = range.first + UInt64(i)
+                if seq > appliedThrough { droppedLines[seq] = n }
+            }
+        }
         abandonedAhead.sort { $0.range.lowerBound < $1.range.lowerBound }
     }
 
@@ -114,6 +124,7 @@ public struct CollectorLedger: Sendable {
         skipAbandoned()
         guard let frame = buffered.removeValue(forKey: appliedThrough + 1) else { return nil }
         appliedThrough += 1
+        droppedLines[appliedThrough] = nil  // it arrived after all: its lines are not lost
         return frame
     }
 
@@ -134,7 +145,12 @@ public struct CollectorLedger: Sendable {
             // Skip up to the end of the range or just before the next frame that did arrive.
             let arrived = buffered.keys.filter { $0 > n && $0 <= first.range.upperBound }.min()
             let end = arrived.map { $0 - 1 } ?? first.range.upperBound
-            if first.dropped { lostFrames += end - n + 1 }
+            if first.dropped {
+                lostFrames += end - n + 1
+                if !droppedLines.isEmpty {
+                    for seq in n...end { lostLogLines += droppedLines.removeValue(forKey: seq) ?? 0 }
+                }
+            }
             appliedThrough = end
         }
     }

@@ -91,10 +91,18 @@ public actor HubEngine {
 
     // MARK: periods
 
-    /// Closes due periods and returns the oldest undelivered one, unless it is already being submitted.
-    public func nextToSubmit(closingAll: Bool = false) -> ClosedPeriod? {
-        if closingAll { core.closeAll() } else { core.closeDuePeriods(now: clock()) }
+    /// Closes the periods that are due and forgets what is stale. Runs on its own timer, independent of
+    /// submissions: while Librato is down, closed periods pile up in ``HubCore/pending`` (bounded by back-pressure)
+    /// instead of staying open without bound.
+    public func tick() {
+        core.closeDuePeriods(now: clock())
         core.retire(now: clock())
+    }
+
+    /// The oldest undelivered period, unless it is already being submitted (`closingAll`: close the open ones first,
+    /// for shutdown).
+    public func nextToSubmit(closingAll: Bool = false) -> ClosedPeriod? {
+        if closingAll { core.closeAll() }
         guard inFlight == nil, let head = core.pending.first else { return nil }
         inFlight = head.start
         return head
@@ -172,6 +180,7 @@ public actor HubEngine {
             m("frames.duplicate", Double(c.framesDuplicate - p.framesDuplicate)),
             m("frames.rejected", Double(rejected)),
             m("frames.lost", Double(c.framesLost - p.framesLost)),
+            m("log_lines.lost", Double(c.logLinesLost - p.logLinesLost)),
             m("samples", Double(c.samplesApplied - p.samplesApplied)),
             m("log_lines", Double(c.logLinesApplied - p.logLinesApplied)),
             m("late", Double(c.lateGaugeSamples - p.lateGaugeSamples + c.lateBuckets - p.lateBuckets + c.lateEvents - p.lateEvents)),

@@ -59,6 +59,12 @@ public final class HubService: Service {
             group.addTask { await self.ingestLoop() }
             group.addTask { await self.ackLoop() }
             group.addTask {
+                while !Task.isCancelled {
+                    await self.engine.tick()
+                    try? await Task.sleep(for: .milliseconds(200))
+                }
+            }
+            group.addTask {
                 for await batch in annotations {
                     var sent = 0
                     for a in batch where await self.sink.annotate(a).isCreated { sent += 1 }

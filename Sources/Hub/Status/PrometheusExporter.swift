@@ -19,6 +19,7 @@ final class PrometheusExporter: Sendable {
             counter("docker_librato_hub_frames_rejected_total", ["reason": reason.rawValue], Double(n), "Frames that failed to open, by reason")
         }
         counter("docker_librato_hub_frames_lost_total", [:], Double(c.framesLost), "Frames collectors reported dropped from full spools")
+        counter("docker_librato_hub_log_lines_lost_total", [:], Double(c.logLinesLost), "Log lines in frames lost from full collector spools")
         counter("docker_librato_hub_samples_total", [:], Double(c.samplesApplied), "Stats samples applied")
         counter("docker_librato_hub_values_total", [:], Double(c.valuesApplied), "Individual stats values applied")
         counter("docker_librato_hub_samples_ignored_total", ["reason": "not_owner"], Double(c.samplesNotOwner), "Stats samples ignored")

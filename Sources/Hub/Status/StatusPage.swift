@@ -78,10 +78,11 @@ enum StatusPage {
         let collectors = s.collectors.map { c in
             "{\"id\":\(q(c.id.description)),\"epoch\":\(c.epoch),\"cluster\":\(q(c.cluster)),\"host\":\(q(c.host)),\"engine\":\(q(c.engineID)),"
                 + "\"last_seen_ms\":\(c.lastSeenMs),\"frames\":\(c.frames),\"acked_through\":\(c.ackedThrough),\"next_expected\":\(c.nextExpected),"
-                + "\"lost_frames\":\(c.lostFrames),\"spool_frames\":\(Int(c.heartbeat["spool_frames"] ?? 0))}"
+                + "\"lost_frames\":\(c.lostFrames),\"lost_log_lines\":\(c.lostLogLines),\"spool_frames\":\(Int(c.heartbeat["spool_frames"] ?? 0))}"
         }.joined(separator: ",")
         let k = s.counters
         return "{\"now_ms\":\(s.nowMs),\"containers\":\(s.liveContainers),\"pending_periods\":\(s.pendingPeriods),\"backpressure\":\(s.backpressure),"
+            + "\"frames_lost\":\(k.framesLost),\"log_lines_lost\":\(k.logLinesLost),\"frames_refused\":\(k.framesRefusedBackpressure),"
             + "\"delivered_through\":\(s.deliveredThrough.map(String.init) ?? "null"),\"frames_applied\":\(k.framesApplied),"
             + "\"frames_duplicate\":\(k.framesDuplicate),\"measurements_accepted\":\(k.measurementsAccepted),\"collectors\":[\(collectors)]}\n"
     }
