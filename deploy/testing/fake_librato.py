@@ -148,7 +148,7 @@ class Handler(BaseHTTPRequestHandler):
 
 
 def measurements(entry):
-    """Yields (name, source, tags) for every measurement in a recorded request."""
+    """Yields (name, source, tags, time) for every measurement in a recorded request."""
     body = entry.get("body") or {}
     if entry["path"].startswith("/v1/metrics"):
         for kind in ("gauges", "counters"):
@@ -156,17 +156,18 @@ def measurements(entry):
             if isinstance(items, dict):
                 items = [dict(v, name=k) for k, v in items.items()]
             for m in items:
-                yield m.get("name"), m.get("source", body.get("source")), {}
+                yield m.get("name"), m.get("source", body.get("source")), {}, m.get("measure_time", body.get("measure_time"))
     elif entry["path"].startswith("/v1/measurements"):
         for m in body.get("measurements", []):
             tags = dict(body.get("tags") or {})
             tags.update(m.get("tags") or {})
-            yield m.get("name"), None, tags
+            yield m.get("name"), None, tags, m.get("time", body.get("time"))
 
 
 def summarize(path):
     requests, statuses, problems = 0, {}, []
     series, clusters, hosts, containers, names = set(), {}, set(), set(), set()
+    points, duplicates = set(), 0
     try:
         lines = open(path).read().splitlines()
     except FileNotFoundError:
@@ -178,8 +179,12 @@ def summarize(path):
         problems.extend(entry.get("problems") or [])
         if entry.get("status") not in (200, 202):
             continue
-        for name, source, tags in measurements(entry):
+        for name, source, tags, time in measurements(entry):
             names.add(name)
+            point = (name, source, json.dumps(tags, sort_keys=True), time)
+            if time is not None and point in points:
+                duplicates += 1  # the same series and time accepted twice
+            points.add(point)
             if source is not None:
                 series.add((name, source))
                 parts = source.split(":")
@@ -201,6 +206,8 @@ def summarize(path):
         "statuses": statuses,
         "problems": problems[:20],
         "series": len(series),
+        "points": len(points),
+        "duplicates": duplicates,
         "names": sorted(n for n in names if n),
         "measurements_by_cluster": clusters,
         "hosts": sorted(hosts),
@@ -243,7 +250,7 @@ def main():
             print(json.dumps(s, indent=1))
         else:
             print(f"requests: {s['requests']} {s['statuses']}")
-            print(f"series: {s['series']}, metric names: {len(s['names'])}")
+            print(f"series: {s['series']}, points: {s['points']}, duplicates: {s['duplicates']}, metric names: {len(s['names'])}")
             print(f"measurements by cluster: {s['measurements_by_cluster']}")
             print(f"hosts: {', '.join(s['hosts']) or '-'}")
             print(f"containers: {', '.join(s['containers']) or '-'}")
