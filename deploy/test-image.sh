@@ -117,7 +117,7 @@ for args in "--help" "hub --help" "collector --help" "standalone --help" "keygen
     *) grep -q "USAGE" <<<"$out" || die "docker run $IMAGE $args printed no usage" ;;
     esac
 done
-[ "$("$DOCKER" run --rm --network none --entrypoint id "$IMAGE" -u)" = 10001 ] || die "the image's default user is not 10001"
+[ "$("$DOCKER" run --rm --network none --entrypoint id "$IMAGE" -un 10001)" = librato ] || die "the image has no user 10001"
 "$DOCKER" image inspect -f '{{json .Config.Healthcheck}}' "$IMAGE" | grep -q healthcheck || die "the image has no HEALTHCHECK"
 
 if [ $QUICK -eq 1 ]; then exit 0; fi
@@ -158,6 +158,14 @@ log "waiting for the hub and the collector to turn healthy"
 wait_for 90 health "$hub" || die "the hub did not turn healthy: $("$DOCKER" inspect -f '{{json .State.Health}}' "$hub" | tail -c 600)"
 wait_for 90 health "$collector1" || die "the collector did not turn healthy: $("$DOCKER" inspect -f '{{json .State.Health}}' "$collector1" | tail -c 600)"
 log "hub and collector healthy"
+# Both run unprivileged: uid 10001; the collector with the Docker socket's group as its supplementary group.
+sock_gid=$(stat -c %g /var/run/docker.sock)
+for c in "$hub" "$collector1"; do
+    uid=$("$DOCKER" exec "$c" awk '/^Uid:/ {print $2}' /proc/1/status)
+    [ "$uid" = 10001 ] || die "$c runs as uid $uid, not 10001"
+done
+"$DOCKER" exec "$collector1" awk '/^Groups:/' /proc/1/status | grep -qw "$sock_gid" ||
+    die "the collector is not in the Docker socket's group ($sock_gid)"
 
 summary() { python3 "$REPO_ROOT/deploy/testing/fake_librato.py" summary --record "$WORK/librato.jsonl" --json; }
 have_all_containers() {
