@@ -14,6 +14,8 @@ let package = Package(
     products: [
         .executable(name: "docker-librato", targets: ["DockerLibratoCLI"]),
         .library(name: "DockerLibratoTesting", targets: ["DockerLibratoTesting"]),
+        // The role libraries, for the benchmarks package (Benchmarks/) and embedders.
+        .library(name: "DockerLibratoKit", targets: ["ContainerMetrics", "WireFormat", "Nanomsg", "Hub", "Collector", "Librato", "DockerEngine"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -158,11 +160,20 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ],
+            exclude: ["Fixtures"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "DockerEngineTests",
             dependencies: ["DockerEngine", "ContainerMetrics", "DockerLibratoTesting", .product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "CollectorDeliveryTests",
+            dependencies: [
+                "Collector", "WireFormat", "Nanomsg", "ContainerMetrics", "DockerLibratoTesting",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -24,22 +24,8 @@ if [ ${#need_pkgs[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_pkgs[@]}" >/dev/null
 fi
 
-# The Debian docker.io package ships its own client; prefer it (it matches the daemon's API version).
-DOCKER=/usr/bin/docker
-[ -x "$DOCKER" ] || DOCKER=$(command -v docker)
-SOCK=/var/run/docker.sock
-
-docker_answers() { "$DOCKER" -H "unix://$SOCK" version >/dev/null 2>&1; }
-
-if ! docker_answers; then
-  echo "test-env: starting dockerd (log: /var/log/dockerd-test.log)"
-  $SUDO mkdir -p /var/lib/docker
-  # vfs works on any filesystem; no bridge/iptables: test containers use --network none or host.
-  $SUDO sh -c "nohup dockerd --host unix://$SOCK --storage-driver=vfs --iptables=false --bridge=none \
-      >/var/log/dockerd-test.log 2>&1 &"
-  for _ in $(seq 1 120); do docker_answers && break; sleep 0.5; done
-  docker_answers || { echo "test-env: dockerd did not come up"; tail -50 /var/log/dockerd-test.log; exit 1; }
-fi
+. "$(dirname "$0")/docker-daemon.sh"
+ensure_dockerd
 
 if ! "$DOCKER" image inspect local/busybox:latest >/dev/null 2>&1; then
   echo "test-env: importing local/busybox:latest from busybox-static"

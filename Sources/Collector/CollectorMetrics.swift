@@ -22,6 +22,10 @@ public final class CollectorMetrics: Sendable {
         case spoolDiskBytes = "spool_disk_bytes"
         case spoolDroppedFrames = "spool_dropped_frames"
         case queueDepth = "queue_depth"
+        /// Batches whose frame would have exceeded the hub's size limit and were split.
+        case framesSplit = "frames_split"
+        /// Records refused because even alone their frame would exceed the hub's size limit.
+        case recordsOversize = "records_oversize"
     }
 
     private let values = Mutex([Int](repeating: 0, count: Name.allCases.count))

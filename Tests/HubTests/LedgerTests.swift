@@ -82,3 +82,31 @@ struct LedgerTests {
         #expect(l.offer(c.frame(sequence: 11) { _ in }) == .apply)
     }
 }
+
+@Suite("collector ledger: abandoned ranges are idempotent")
+struct AbandonTests {
+    var c = FakeCollector()
+
+    @Test func aFrameAnnouncedDroppedButReceivedIsAppliedNotLost() {
+        var l = CollectorLedger(startingAfter: 0, window: 8)
+        #expect(l.offer(c.frame(sequence: 2) { _ in }) == .buffered)
+        l.abandon(AbandonedRange(epoch: 1, first: 1, last: 3, reason: .dropped))
+        l.abandon(AbandonedRange(epoch: 1, first: 1, last: 3, reason: .dropped))  // reported twice
+        #expect(l.offer(c.frame(sequence: 4) { _ in }) == .apply)
+        var applied: [UInt64] = []
+        while let f = l.next() { applied.append(f.header.sequence) }
+        #expect(applied == [2, 4])
+        #expect(l.lostFrames == 2)  // 1 and 3
+    }
+
+    @Test func aRestartedCollectorsReservedBlockDoesNotTripTheWindow() {
+        // The collector restarted at 1025; 21…1024 were never used (acknowledged), announced in frame 1025.
+        var l = CollectorLedger(startingAfter: 20, window: 256)
+        var f = c.frame(sequence: 1025) { _ in }
+        f.batch.abandoned = [AbandonedRange(epoch: 1, first: 21, last: 1024, reason: .acknowledged)]
+        l.abandon(f.batch.abandoned[0])
+        #expect(l.offer(f) == .apply)
+        #expect(l.next()?.header.sequence == 1025)
+        #expect(l.lostFrames == 0)
+    }
+}

@@ -6,7 +6,7 @@ public struct ContainerPeriod: Sendable {
     public var cluster: String
     public var host: String
     public var engineID: String
-    public private(set) var gauges: [GaugeStat]
+    public internal(set) var gauges: [GaugeStat]
     public private(set) var counters: [Double]
     /// Which counters received at least one delta (a counter never reported is not posted as zero).
     public private(set) var countersSeen: UInt64 = 0

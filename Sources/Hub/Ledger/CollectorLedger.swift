@@ -40,8 +40,9 @@ public struct CollectorLedger: Sendable {
     public private(set) var ackedThrough: UInt64
     /// Frames received above a gap, by sequence.
     private(set) var buffered: [UInt64: OpenedFrame] = [:]
-    /// Ranges announced as abandoned that lie above ``appliedThrough``.
-    private(set) var abandonedAhead: [ClosedRange<UInt64>] = []
+    /// Ranges announced as abandoned that lie above ``appliedThrough``, sorted, with whether they were dropped (lost)
+    /// or acknowledged by an earlier hub (done).
+    private(set) var abandonedAhead: [(range: ClosedRange<UInt64>, dropped: Bool)] = []
     /// Applied frames not yet done: (sequence, latest period their data landed in).
     private(set) var inFlight: Deque<(sequence: UInt64, period: Int64)> = []
     public let window: Int
@@ -76,18 +77,29 @@ public struct CollectorLedger: Sendable {
         buffered = buffered.filter { $0.key > acked }
     }
 
-    /// Records abandoned ranges (announced in any frame, even one that must wait itself).
+    /// Records abandoned ranges (announced in any frame, even one that must wait itself). Idempotent: parts at or below
+    /// ``appliedThrough`` or already announced are ignored, and a frame that arrives although announced abandoned is
+    /// still applied (and not counted as lost).
     public mutating func abandon(_ range: AbandonedRange) {
         guard range.last > appliedThrough else { return }
-        let first = max(range.first, appliedThrough + 1)
-        if range.reason == .dropped { lostFrames += range.last - first + 1 }
-        abandonedAhead.append(first...range.last)
-        abandonedAhead.sort { $0.lowerBound < $1.lowerBound }
+        var pieces = [max(range.first, appliedThrough + 1)...range.last]
+        for known in abandonedAhead {
+            pieces = pieces.flatMap { piece -> [ClosedRange<UInt64>] in
+                guard piece.overlaps(known.range) else { return [piece] }
+                var rest: [ClosedRange<UInt64>] = []
+                if piece.lowerBound < known.range.lowerBound { rest.append(piece.lowerBound...(known.range.lowerBound - 1)) }
+                if piece.upperBound > known.range.upperBound { rest.append((known.range.upperBound + 1)...piece.upperBound) }
+                return rest
+            }
+        }
+        for piece in pieces { abandonedAhead.append((piece, range.reason == .dropped)) }
+        abandonedAhead.sort { $0.range.lowerBound < $1.range.lowerBound }
     }
 
     /// Offers a received frame. `.apply` means the caller should now call ``next()`` until it returns nil and apply
     /// those frames in order.
     public mutating func offer(_ frame: OpenedFrame) -> Offer {
+        skipAbandoned()
         let seq = frame.header.sequence
         if seq <= appliedThrough || buffered[seq] != nil { return .duplicate }
         if seq > appliedThrough + UInt64(window) + 1 { return .beyondWindow }
@@ -110,13 +122,20 @@ public struct CollectorLedger: Sendable {
         inFlight.append((sequence, period ?? .min))
     }
 
+    /// Moves ``appliedThrough`` over abandoned sequences that did not arrive; stops at one that did (it is applied).
     private mutating func skipAbandoned() {
-        while let r = abandonedAhead.first, r.lowerBound <= appliedThrough + 1 {
-            abandonedAhead.removeFirst()
-            if r.upperBound > appliedThrough {
-                appliedThrough = r.upperBound
-                buffered = buffered.filter { $0.key > appliedThrough }
+        while let first = abandonedAhead.first {
+            if first.range.upperBound <= appliedThrough {
+                abandonedAhead.removeFirst()
+                continue
             }
+            let n = appliedThrough + 1
+            guard first.range.contains(n), buffered[n] == nil else { return }
+            // Skip up to the end of the range or just before the next frame that did arrive.
+            let arrived = buffered.keys.filter { $0 > n && $0 <= first.range.upperBound }.min()
+            let end = arrived.map { $0 - 1 } ?? first.range.upperBound
+            if first.dropped { lostFrames += end - n + 1 }
+            appliedThrough = end
         }
     }
 

@@ -1,0 +1,20 @@
+// swift-tools-version:6.1
+// Benchmarks live in their own package so the product's build and CI stay lean (Hummingbird does the same).
+// Run: swift run -c release --package-path Benchmarks hub-bench
+import PackageDescription
+
+let package = Package(
+    name: "docker-librato-benchmarks",
+    platforms: [.macOS(.v15)],
+    dependencies: [.package(name: "docker-librato", path: "..")],
+    targets: [
+        .executableTarget(
+            name: "HubBench",
+            dependencies: [
+                .product(name: "DockerLibratoKit", package: "docker-librato"),
+                .product(name: "DockerLibratoTesting", package: "docker-librato"),
+            ],
+            path: "Sources/HubBench"
+        )
+    ]
+)

@@ -1,0 +1,172 @@
+import Logging
+import Nanomsg
+import ServiceLifecycle
+import WireFormat
+
+extension FrameDeliverer {
+    /// Connects to the hub and runs the ack, send and tick loops until the task is cancelled or a graceful shutdown
+    /// begins; then shuts down (see the type's documentation). Call it once. Throws when the sockets cannot be set up.
+    public func run() async throws {
+        if configuration.hubAckAddress == configuration.hubAddress {
+            logger.warning(
+                "HUB_ACK_ADDRESS equals HUB_ADDRESS: acks cannot arrive on the data port; set HUB_ACK_ADDRESS to the hub's PUB address",
+                metadata: ["hub_address": "\(configuration.hubAddress)"]
+            )
+        }
+        let link = try HubLink(
+            dataAddress: configuration.hubAddress,
+            ackAddress: configuration.hubAckAddress,
+            collectorID: collectorID,
+            clusterKey: configuration.clusterKey,
+            options: options.link,
+            logger: logger
+        )
+        self.link = link
+        logger.info(
+            "delivering to the hub",
+            metadata: [
+                "hub_address": "\(configuration.hubAddress)", "hub_ack_address": "\(configuration.hubAckAddress)",
+                "collector_id": "\(collectorID)", "epoch": "\(epoch)", "spooled_frames": "\(machine.spoolFrames)",
+            ]
+        )
+        publishMetrics()
+        // Restored frames wait to be sent; restored reports go out with the first frame built (at the latest when
+        // the hub's first ack asks for one).
+        if machine.spoolFrames > 0 { ring.yield() }
+        await cancelWhenGracefulShutdown {
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { await self.ackLoop(link) }
+                group.addTask { await self.sendLoop(link) }
+                group.addTask { await self.tickLoop() }
+                await group.waitForAll()
+            }
+        }
+        await shutdown(link)
+    }
+
+    // MARK: loops
+
+    private nonisolated func ackLoop(_ link: HubLink) async {
+        do {
+            for try await ack in link.acks {
+                await received(ack)
+            }
+        } catch is CancellationError {
+        } catch {
+            if !Task.isCancelled { logger.error("ack socket failed", metadata: ["error": "\(error)"]) }
+        }
+    }
+
+    func received(_ ack: Ack) {
+        guard !crashed else { return }
+        let actions = machine.ackReceived(ack, now: .now)
+        perform(actions)
+        publishMetrics()
+    }
+
+    private enum PumpResult {
+        case idle, blocked, more
+    }
+
+    private func sendLoop(_ link: HubLink) async {
+        var bell = doorbell.makeAsyncIterator()
+        while !Task.isCancelled {
+            switch pump(link) {
+            case .idle:
+                guard await bell.next() != nil else { return }
+            case .more:
+                await Task.yield()
+            case .blocked:
+                do {
+                    _ = try await link.waitUntilSendable(timeout: .seconds(1))
+                } catch {
+                    // Cancelled, or the socket closed.
+                    return
+                }
+            }
+        }
+    }
+
+    /// Sends what the state machine says, until the socket would block, nothing is left, or a burst is done (so that
+    /// `submit` and acks get the actor in between).
+    private func pump(_ link: HubLink) -> PumpResult {
+        guard !crashed else { return .idle }
+        defer { publishMetrics() }
+        var burst = 0
+        while let transmission = machine.nextTransmission() {
+            if burst == 64 { return .more }
+            let bytes: [UInt8]
+            if let inMemory = transmission.bytes {
+                bytes = inMemory
+            } else {
+                do {
+                    bytes = try disk!.read(sequence: transmission.sequence)
+                } catch {
+                    logger.error("cannot read a spooled frame back; dropping it", metadata: ["error": "\(error)"])
+                    perform(machine.frameUnreadable(sequence: transmission.sequence))
+                    continue
+                }
+            }
+            do {
+                guard try link.trySend(bytes) else { return .blocked }
+            } catch {
+                if !link.push.isClosed { logger.error("cannot send a frame", metadata: ["error": "\(error)"]) }
+                return .blocked
+            }
+            machine.transmitted(transmission, now: .now)
+            burst += 1
+        }
+        return .idle
+    }
+
+    private func tickLoop() async {
+        while true {
+            do {
+                try await Task.sleep(for: options.tickInterval)
+            } catch {
+                return
+            }
+            if !crashed { perform(machine.tick(now: .now)) }
+        }
+    }
+
+    // MARK: shutdown
+
+    /// Stops accepting, lets frames already handed to nanomsg leave, fsyncs the spool, writes the state file and
+    /// closes the sockets. After ``simulateCrash()`` it only closes the sockets.
+    func shutdown(_ link: HubLink) async {
+        accepting = false
+        ring.finish()
+        if !crashed {
+            _ = pump(link)
+            // nanomsg has no linger: a frame being written when the socket closes is cut off. The spool still has it,
+            // so this is only to spare the hub a torn message; it runs outside the cancelled task.
+            let grace = options.shutdownGrace
+            await Task { try? await Task.sleep(for: grace) }.value
+            do {
+                try disk?.sync()
+                disk?.close()
+                if let directory = stateDirectory { try machine.state().write(directory: directory) }
+            } catch {
+                logger.error("cannot persist the spool on shutdown", metadata: ["error": "\(error)"])
+            }
+            logger.info(
+                "delivery stopped",
+                metadata: [
+                    "spooled_frames": "\(machine.spoolFrames)", "next_sequence": "\(machine.nextSequence)",
+                    "acked_through": "\(machine.ackedThrough)",
+                ]
+            )
+        }
+        await link.close()
+        self.link = nil
+    }
+
+    /// Stops as `kill -9` would: nothing more is written (no fsync, no state file); the disk keeps what earlier
+    /// writes put there. Cancel ``run()`` afterwards to close the sockets. For tests of restarts.
+    func simulateCrash() {
+        crashed = true
+        accepting = false
+        disk?.abandon()
+    }
+}

@@ -1,0 +1,322 @@
+import ContainerMetrics
+public import Logging
+import Nanomsg
+public import ServiceLifecycle
+public import WireFormat
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The collector's delivery side: turns batches into sealed frames, keeps them in the spool until the hub
+/// acknowledges them, and sends, retransmits and reports over a ``HubLink``. The rules live in
+/// ``SpoolStateMachine``; this actor performs its I/O (state file, disk spool, sockets) and runs three loops:
+/// acks, sending, and a clock tick (heartbeats, fsync pacing).
+///
+/// ``submit(_:)`` never waits for the hub: it returns once the frame is spooled — on disk (in the page cache, safe
+/// from `kill -9`; fsynced within ~100 ms) when a state directory is configured. ``run()`` (a swift-service-lifecycle
+/// `Service`) runs until cancelled or a graceful shutdown: then it stops accepting, lets in-flight sends settle a
+/// moment, fsyncs the spool, writes the state file and closes the sockets.
+public actor FrameDeliverer: RecordSink, Service {
+    /// Settings beyond ``CollectorConfiguration``.
+    public struct Options: Sendable {
+        /// Largest sealed frame (the hub's `NN_RCVMAXSIZE`); bigger batches are split, single records refused.
+        public var maxFrameBytes: Int
+        /// Sequences reserved per state file write.
+        public var sequenceBlock: UInt64
+        /// Size at which a spool segment file is closed for a new one (default: 1/32 of the disk bound, 64 KiB–4 MiB).
+        public var segmentBytes: Int?
+        /// Most frame bytes retransmitted per ack (see ``SpoolStateMachine/Configuration/retransmitBytesPerAck``).
+        public var retransmitBytesPerAck: Int
+        /// How often the clock ticks (heartbeats and fsyncs are due at most this late).
+        public var tickInterval: Duration
+        /// On shutdown, how long frames already handed to nanomsg get to leave (nanomsg has no linger).
+        public var shutdownGrace: Duration
+        /// Socket settings.
+        public var link: HubLink.Options
+
+        /// Defaults suited to production; tests shorten the intervals.
+        public init(
+            maxFrameBytes: Int = 1 << 20,
+            sequenceBlock: UInt64 = 1024,
+            segmentBytes: Int? = nil,
+            retransmitBytesPerAck: Int = 16 << 20,
+            tickInterval: Duration = .milliseconds(50),
+            shutdownGrace: Duration = .milliseconds(200),
+            link: HubLink.Options = HubLink.Options()
+        ) {
+            self.maxFrameBytes = maxFrameBytes
+            self.sequenceBlock = sequenceBlock
+            self.segmentBytes = segmentBytes
+            self.retransmitBytesPerAck = retransmitBytesPerAck
+            self.tickInterval = tickInterval
+            self.shutdownGrace = shutdownGrace
+            self.link = link
+        }
+    }
+
+    /// Why a batch was not accepted.
+    public enum SubmitError: Error, Equatable {
+        /// The deliverer is shutting down (or was stopped).
+        case stopped
+    }
+
+    /// This collector's id (restored from the state directory, or random).
+    public nonisolated let collectorID: CollectorID
+    /// The epoch of every frame this deliverer builds.
+    public nonisolated let epoch: UInt64
+    let configuration: CollectorConfiguration
+    let options: Options
+    let engineID: String
+    let host: String
+    let metrics: CollectorMetrics
+    let logger: Logger
+    let sealer: FrameSealer
+    let stateDirectory: String?
+    let disk: DiskSpool?
+    var machine: SpoolStateMachine
+    var reportedCounters = SpoolStateMachine.Counters()
+    var accepting = true
+    /// Set by ``simulateCrash()``: stop without writing anything, as `kill -9` would.
+    var crashed = false
+    var link: HubLink?
+    let doorbell: AsyncStream<Void>
+    let ring: AsyncStream<Void>.Continuation
+
+    /// Restores (or creates) the collector's identity and spool from `configuration.stateDirectory`; without one,
+    /// starts a random id and epoch with a memory-only spool. `engineID` and `host` go into every frame header.
+    public init(
+        configuration: CollectorConfiguration,
+        engineID: String,
+        host: String,
+        metrics: CollectorMetrics = CollectorMetrics(),
+        logger: Logger = Logger(label: "docker-librato.collector.delivery"),
+        options: Options = Options()
+    ) throws(StateDirectoryError) {
+        self.configuration = configuration
+        self.options = options
+        self.engineID = engineID
+        self.host = host
+        self.metrics = metrics
+        self.logger = logger
+        sealer = FrameSealer(key: configuration.clusterKey)
+        (doorbell, ring) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        var spoolConfiguration = SpoolStateMachine.Configuration(
+            memoryBytes: configuration.spoolMemoryBytes,
+            sequenceBlock: options.sequenceBlock,
+            retransmitBytesPerAck: options.retransmitBytesPerAck,
+            heartbeatInterval: configuration.heartbeatInterval
+        )
+        guard let directory = configuration.stateDirectory else {
+            let machine = SpoolStateMachine(configuration: spoolConfiguration, state: .fresh())
+            logger.info("delivery without a state directory: memory-only spool, new epoch", metadata: Self.identityMetadata(machine))
+            self.stateDirectory = nil
+            self.disk = nil
+            self.machine = machine
+            self.collectorID = machine.collectorID
+            self.epoch = machine.epoch
+            return
+        }
+        spoolConfiguration.diskBytes = configuration.spoolDiskBytes
+        try PosixFile.makeDirectory(directory)
+        let restored = try CollectorState.load(directory: directory)
+        let state = restored ?? .fresh()
+        let segmentBytes = options.segmentBytes ?? min(max(configuration.spoolDiskBytes / 32, 64 << 10), 4 << 20)
+        let spool = try DiskSpool(directory: directory + "/spool", epoch: state.epoch, segmentLimit: segmentBytes)
+        let loaded = try spool.load(settledThrough: max(state.settledThrough, state.ackedThrough), memoryBudget: configuration.spoolMemoryBytes)
+        let machine = SpoolStateMachine(
+            configuration: spoolConfiguration,
+            restoring: state,
+            frames: loaded.frames,
+            highestOnDisk: loaded.highestSequence,
+            tailCorrupted: loaded.tailCorrupted
+        )
+        for damage in loaded.damage {
+            logger.error(
+                "spool segment damaged; truncated to its last good record",
+                metadata: ["path": "\(damage.path)", "kind": "\(damage.kind.rawValue)", "offset": "\(damage.offset)"]
+            )
+        }
+        if loaded.otherEpochFrames > 0 {
+            logger.warning(
+                "removed spooled frames of another epoch (the state file was lost or replaced)",
+                metadata: ["frames": "\(loaded.otherEpochFrames)"]
+            )
+        }
+        var metadata = Self.identityMetadata(machine)
+        metadata["resumed"] = "\(restored != nil)"
+        metadata["spooled_frames"] = "\(machine.spoolFrames)"
+        metadata["pending_abandoned"] = "\(machine.pending.map { "\($0.first)-\($0.last) \($0.reason)" })"
+        logger.info("delivery state restored", metadata: metadata)
+        // The identity is on disk before anything uses it.
+        try machine.state().write(directory: directory)
+        self.stateDirectory = directory
+        self.disk = spool
+        self.machine = machine
+        self.collectorID = machine.collectorID
+        self.epoch = machine.epoch
+    }
+
+    static func identityMetadata(_ machine: SpoolStateMachine) -> Logger.Metadata {
+        ["collector_id": "\(machine.collectorID)", "epoch": "\(machine.epoch)", "next_sequence": "\(machine.nextSequence)"]
+    }
+
+    // MARK: RecordSink
+
+    /// Seals `batch` into a frame (several when it would exceed ``Options/maxFrameBytes``) and spools it. Returns
+    /// once it is spooled; never waits for the hub. Throws ``SubmitError/stopped`` after shutdown began, or a
+    /// ``StateDirectoryError`` when a sequence cannot be reserved in the state file.
+    public func submit(_ batch: Batch) async throws {
+        guard accepting else { throw SubmitError.stopped }
+        if batch.isEmpty && machine.pending.isEmpty { return }
+        try build(batch)
+    }
+
+    /// Builds, seals and spools frames for `batch`, with the pending abandoned ranges added to the first one.
+    func build(_ batch: Batch) throws(StateDirectoryError) {
+        var work = [batch]
+        while !work.isEmpty {
+            let part = work.removeFirst()
+            let plan = machine.planFrame()
+            var full = part
+            full.abandoned += plan.abandoned
+            let header = FrameHeader(
+                kind: .data,
+                collectorID: collectorID,
+                epoch: epoch,
+                sequence: plan.sequence,
+                ackedThrough: plan.ackedThrough,
+                sendTime: Self.wallClockMilliseconds(),
+                engineID: engineID,
+                cluster: configuration.cluster,
+                host: host
+            )
+            let sealed = sealer.seal(header, full)
+            if sealed.count > options.maxFrameBytes {
+                if let (a, b) = BatchSplitter.halves(part) {
+                    metrics.add(.framesSplit)
+                    work.insert(contentsOf: [a, b], at: 0)
+                } else {
+                    metrics.add(.recordsOversize, max(part.recordCount, 1))
+                    logger.error(
+                        "refusing a record whose frame exceeds the hub's limit",
+                        metadata: ["frame_bytes": "\(sealed.count)", "limit": "\(options.maxFrameBytes)"]
+                    )
+                }
+                continue
+            }
+            if let reservation = plan.reservation, let directory = stateDirectory {
+                try machine.state(reservingThrough: reservation).write(directory: directory)
+                machine.reservationPersisted(reservation)
+            }
+            var onDisk = false
+            if let disk {
+                do {
+                    try disk.append(sequence: plan.sequence, frame: sealed)
+                    onDisk = true
+                } catch {
+                    logger.error("cannot append a frame to the disk spool; keeping it in memory", metadata: ["error": "\(error)"])
+                }
+            }
+            let actions = machine.frameSealed(sequence: plan.sequence, bytes: sealed, carrying: plan.abandoned, onDisk: onDisk, now: .now)
+            perform(actions)
+        }
+        publishMetrics()
+    }
+
+    // MARK: performing actions
+
+    func perform(_ actions: [SpoolStateMachine.Action]) {
+        guard !crashed else { return }
+        for action in actions {
+            switch action {
+            case .dropped(let range):
+                logger.warning(
+                    "spool full: dropped the oldest frames; the hub is told and counts them as lost",
+                    metadata: [
+                        "first": "\(range.first)", "last": "\(range.last)", "frames": "\(range.count)", "epoch": "\(range.epoch)",
+                        "spool_frames": "\(machine.spoolFrames)", "spool_bytes": "\(machine.spoolBytes)",
+                    ]
+                )
+            case .releaseDisk(let through):
+                releaseDisk(through: through)
+            case .buildFrame:
+                buildQuietly(Batch())
+            case .buildHeartbeat:
+                buildQuietly(heartbeat())
+            case .syncDisk:
+                do {
+                    try disk?.sync()
+                    machine.diskSynced(now: .now)
+                } catch {
+                    logger.error("cannot fsync the disk spool", metadata: ["error": "\(error)"])
+                }
+            case .transmit:
+                ring.yield()
+            }
+        }
+    }
+
+    /// Builds a frame the deliverer decided on itself (heartbeat, report); a failure is logged, not thrown.
+    private func buildQuietly(_ batch: Batch) {
+        guard accepting else { return }
+        do {
+            try build(batch)
+        } catch {
+            logger.error("cannot build a frame", metadata: ["error": "\(error)"])
+        }
+    }
+
+    private func releaseDisk(through: UInt64) {
+        guard let disk, let directory = stateDirectory else { return }
+        disk.settle(through: through)
+        guard disk.hasRemovableSegments else { return }
+        do {
+            // The state file must say these frames are settled before the only copy of them goes.
+            try machine.state().write(directory: directory)
+            try disk.removeSettledSegments()
+        } catch {
+            logger.error("cannot remove settled spool segments", metadata: ["error": "\(error)"])
+        }
+    }
+
+    private func heartbeat() -> Batch {
+        publishMetrics()
+        var values = metrics.snapshot()
+        values["spool_memory_bytes"] = Double(machine.memoryBytes)
+        values["spool_unsent_frames"] = Double(machine.unsentFrames)
+        values["acks_received"] = Double(machine.counters.acksReceived)
+        return Batch(heartbeats: [Heartbeat(time: Self.wallClockMilliseconds(), values: values)])
+    }
+
+    /// Mirrors the state machine's counters and gauges into ``CollectorMetrics``.
+    func publishMetrics() {
+        let c = machine.counters
+        let r = reportedCounters
+        metrics.add(.framesBuilt, c.built - r.built)
+        metrics.add(.framesSent, c.sent - r.sent)
+        metrics.add(.framesRetransmitted, c.retransmitted - r.retransmitted)
+        metrics.add(.framesAcked, c.acked - r.acked)
+        metrics.add(.spoolDroppedFrames, c.dropped - r.dropped)
+        reportedCounters = c
+        metrics.set(.spoolFrames, machine.spoolFrames)
+        metrics.set(.spoolBytes, machine.spoolBytes)
+        metrics.set(.spoolDiskBytes, machine.diskBytes)
+        metrics.set(.queueDepth, machine.unsentFrames)
+    }
+
+    static func wallClockMilliseconds() -> Int64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
+    }
+
+    // MARK: observation (status page, tests)
+
+    /// The spool state machine as it is now.
+    public var spoolState: SpoolStateMachine { machine }
+}

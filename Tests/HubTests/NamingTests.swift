@@ -1,0 +1,139 @@
+import ContainerMetrics
+import Foundation
+import Librato
+import Testing
+
+@testable import Hub
+
+@Suite("naming: seed mode reproduces the original's payload; default names")
+struct NamingTests {
+    struct CapturedGauge {
+        var name: String
+        var source: String
+        var keys: Set<String>
+        var value: Double?
+        var count: Int?
+        var sum, min, max, sumSquares: Double?
+    }
+
+    static func capture(_ file: String) throws -> [CapturedGauge] {
+        // The project's own JSON parser: exact numbers (JSONSerialization rounds some decimals on Linux).
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/\(file)")
+        let json = try JSONValue.parse(Array(try Data(contentsOf: url)))
+        return json["body"]!["gauges"]!.arrayValue!.map { g in
+            CapturedGauge(
+                name: g["name"]!.stringValue!, source: g["source"]!.stringValue!, keys: Set(g.objectMembers!.map(\.key)),
+                value: g["value"]?.doubleValue, count: g["count"]?.intValue, sum: g["sum"]?.doubleValue, min: g["min"]?.doubleValue,
+                max: g["max"]?.doubleValue, sumSquares: g["sum_squares"]?.doubleValue)
+        }
+    }
+
+    /// Rebuilds the period the original summarised, container by container, from the captured numbers.
+    static func period(from captured: [CapturedGauge]) -> ClosedPeriod {
+        let gaugeFor: [String: ContainerGauge] = [
+            "docker-container-pcpu": .cpuPercent, "docker-container-memory": .memoryRSS, "docker-container-memory_usage": .memoryUsage,
+            "docker-container-memory_limit": .memoryLimit, "docker-container-memory_cached": .memoryCache,
+        ]
+        var containers: [String: ContainerPeriod] = [:]
+        for g in captured {
+            let parts = g.source.split(separator: ":")
+            let name = String(parts[2])
+            var c = containers[name] ?? ContainerPeriod(
+                identity: ContainerIdentity(id: name, name: name, image: String(parts[1])), cluster: String(parts[0]), host: "h", engineID: "e")
+            var stat = GaugeStat()
+            if let v = g.value {
+                stat.add(v)
+            } else {
+                stat.count = g.count!
+                stat.sum = g.sum!
+                stat.min = g.min!
+                stat.max = g.max!
+                stat.sumSquares = g.sumSquares!
+            }
+            c.gauges[gaugeFor[g.name]!.rawValue] = stat
+            containers[name] = c
+        }
+        return ClosedPeriod(start: 1_795_574_220_000, containers: Array(containers.values))
+    }
+
+    @Test(arguments: ["seed-post-single-samples.json", "seed-post-aggregated.json"])
+    func seedPayloadMatchesTheOriginalFieldByField(file: String) throws {
+        let captured = try Self.capture(file)
+        let period = Self.period(from: captured)
+        let measurements = NamingScheme(mode: .seed, periodSeconds: 30).measurements(for: period)
+        let body = PayloadEncoder.body(entries: measurements.map { PayloadEncoder.entry($0, for: .legacy) }, for: .legacy)
+        let ours = try JSONValue.parse(body)["gauges"]!.arrayValue!
+        #expect(ours.count == captured.count)
+        for c in captured {
+            let mine = ours.filter { $0["name"]?.stringValue == c.name && $0["source"]?.stringValue == c.source }
+            #expect(mine.count == 1, "\(c.name) \(c.source)")
+            guard let m = mine.first else { continue }
+            // Same fields as the original, plus measure_time (the period start) so that a replay lands on the same point.
+            let keys = Set(m.objectMembers!.map(\.key))
+            #expect(keys == c.keys.union(["measure_time"]), "\(c.name) \(c.source): \(keys.sorted())")
+            #expect(m["measure_time"]?.intValue == 1_795_574_220)
+            if let v = c.value { #expect(m["value"]?.doubleValue == v) }
+            if let n = c.count {
+                #expect(m["count"]?.intValue == n)
+                #expect(m["sum"]?.doubleValue == c.sum)
+                #expect(m["min"]?.doubleValue == c.min)
+                #expect(m["max"]?.doubleValue == c.max)
+                #expect(m["sum_squares"]?.doubleValue == c.sumSquares)
+            }
+        }
+    }
+
+    @Test func seedSourcesUseTheLastImagePartWithoutDigestOrComma() {
+        #expect(SeedNames.imagePart("busybox") == "busybox")
+        #expect(SeedNames.imagePart("octoblu/meshblu:v2") == "meshblu:v2")
+        #expect(SeedNames.imagePart("registry.example.com:5000/team/app@sha256:abcd") == "app")
+        var c = ContainerPeriod(identity: ContainerIdentity(id: "x", name: "web-1", image: "octoblu/meshblu:v2"), cluster: "c", host: "h", engineID: "e")
+        c.gauges[ContainerGauge.cpuPercent.rawValue].add(1)
+        let m = NamingScheme(mode: .seed, periodSeconds: 60).measurements(for: ClosedPeriod(start: 60_000, containers: [c]))
+        #expect(m.map(\.source) == ["c:meshblu:v2:web-1"])
+        #expect(Sanitiser.source(m[0].source!) == "c:meshblu:v2:web-1")
+    }
+
+    @Test func defaultNamesSourcesTagsAndRollups() {
+        var web = ContainerPeriod(
+            identity: ContainerIdentity(id: "x", name: "web-1", image: "nginx", labels: ["com.docker.compose.service": "web"]), cluster: "prod",
+            host: "node-1", engineID: "e")
+        web.gauges[ContainerGauge.cpuPercent.rawValue].add(10)
+        web.gauges[ContainerGauge.cpuPercent.rawValue].add(30)
+        web.samples = 2
+        web.add(.stdoutLines, 5)
+        web.add(.stdoutBytes, 50)
+        web.events = [LifecycleEvent(timeNano: 61_000_000_000, action: "restart")]
+        web.l2met[L2metKey(kind: .count, name: "jobs.done", unit: "")] = L2metAggregate(L2metToken(kind: .count, name: "jobs.done", value: 3))
+        let m = NamingScheme(mode: .standard, periodSeconds: 60, api: .tagged).measurements(for: ClosedPeriod(start: 60_000, containers: [web]))
+        let cpu = m.first { $0.name == "docker.container.cpu.percent" }!
+        #expect(cpu.source == "prod:node-1:web-1")
+        #expect(cpu.tags == ["cluster": "prod", "host": "node-1", "container": "web-1", "image": "nginx", "compose_service": "web"])
+        #expect(cpu.time == 60)
+        #expect(cpu.value == .summary(Summary(count: 2, sum: 40, min: 10, max: 30, sumSquares: 1000, last: 30)))
+        #expect(cpu.attributes?.displayUnitsShort == "%")
+        #expect(m.first { $0.name == "docker.container.logs.stdout.lines" }?.value == .single(5))
+        #expect(m.first { $0.name == "docker.container.logs.stderr.lines" }?.value == .single(0))
+        #expect(m.first { $0.name == "docker.container.events.restart" }?.value == .single(1))
+        #expect(m.first { $0.name == "jobs.done" }?.value == .single(3))
+        #expect(m.first { $0.name == "docker.cluster.containers.running" && $0.source == "prod" }?.value == .single(1))
+        #expect(m.first { $0.name == "docker.host.cpu.percent" && $0.source == "prod:node-1" }?.value == .single(20))
+        #expect(m.first { $0.name == "docker.cluster.containers.by_service" }?.source == "prod:web")
+        #expect(m.first { $0.name == "docker.cluster.events.restart" }?.value == .single(1))
+        // The legacy API gets no attributes (their place in a POST is unconfirmed).
+        let legacy = NamingScheme(mode: .standard, periodSeconds: 60, api: .legacy).measurements(for: ClosedPeriod(start: 60_000, containers: [web]))
+        #expect(legacy.allSatisfy { $0.attributes == nil })
+    }
+
+    @Test func restartLoopsBecomeOneAnnotation() {
+        var web = ContainerPeriod(identity: ContainerIdentity(id: "x", name: "web-1", image: "nginx"), cluster: "prod", host: "node-1", engineID: "e")
+        for i in 0..<40 {
+            web.events.append(LifecycleEvent(timeNano: Int64(60 + i) * 1_000_000_000, action: "die", exitCode: 1))
+            web.events.append(LifecycleEvent(timeNano: Int64(60 + i) * 1_000_000_000 + 1, action: "start"))
+        }
+        let a = NamingScheme(mode: .standard, periodSeconds: 60).annotations(for: ClosedPeriod(start: 60_000, containers: [web]))
+        #expect(a.count == 2)
+        #expect(a.map(\.title).sorted() == ["web-1: die (exit 1) ×40", "web-1: start ×40"])
+        #expect(a.allSatisfy { $0.stream == "docker-librato.prod" && $0.startTime == 60 && $0.endTime == 99 })
+    }
+}

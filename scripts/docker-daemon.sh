@@ -1,0 +1,18 @@
+# Sourced by setup.sh and test-env.sh: start dockerd on /var/run/docker.sock when none answers.
+# vfs works on any filesystem; no bridge/iptables (containers use --network none or host) — flags that work in
+# unprivileged VMs (see the reference notes); on a normal host an already running dockerd is simply used.
+DOCKER=/usr/bin/docker
+[ -x "$DOCKER" ] || DOCKER=$(command -v docker || echo docker)
+SOCK=/var/run/docker.sock
+
+docker_answers() { "$DOCKER" -H "unix://$SOCK" version >/dev/null 2>&1; }
+
+ensure_dockerd() {
+  if docker_answers; then return 0; fi
+  echo "starting dockerd (log: /var/log/dockerd-docker-librato.log)"
+  $SUDO mkdir -p /var/lib/docker
+  $SUDO sh -c "nohup dockerd --host unix://$SOCK --storage-driver=vfs --iptables=false --bridge=none \
+      >/var/log/dockerd-docker-librato.log 2>&1 &"
+  for _ in $(seq 1 120); do docker_answers && return 0; sleep 0.5; done
+  echo "dockerd did not come up:"; tail -50 /var/log/dockerd-docker-librato.log; return 1
+}

@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Runs the whole test suite: prepares the machine (idempotent; see scripts/test-env.sh), builds, runs swift test.
+# Tests that need dockerd fail loudly when it is missing; they never skip.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/test-env.sh
+swift build --build-tests
+swift test --skip-build "$@"
