@@ -6,6 +6,7 @@
 #   deploy/test-image.sh           # + `docker-compose up` of the real file: hub + collector healthy, 3 containers'
 #                                  # metrics at the stand-in under the cluster, then --scale collector=2 (second
 #                                  # replica in its own state slot, a hot standby: no point posted twice)
+#   deploy/test-image.sh --swarm   # + `docker stack deploy` of the same file on a one-node Swarm (deploy/testing/swarm-test.sh)
 # Options: --binary PATH (skip the swift build), --classic (force the classic builder), --keep (leave the stack up).
 #
 # Nothing is pulled. The runtime base is debootstrap's bookworm minbase slimmed like debian:bookworm-slim (cached in
@@ -18,14 +19,15 @@ set -euo pipefail
 # shellcheck source=testing/lib.sh
 source "$(dirname "$0")/testing/lib.sh"
 
-QUICK=0 KEEP=0 CLASSIC=0 BINARY=""
+QUICK=0 KEEP=0 CLASSIC=0 SWARM=0 BINARY=""
 while [ $# -gt 0 ]; do
     case "$1" in
     --quick) QUICK=1 ;;
     --keep) KEEP=1 ;;
     --classic) CLASSIC=1 ;;
+    --swarm) SWARM=1 ;;
     --binary) BINARY=$2; shift ;;
-    -h | --help) sed -n '2,17p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,18p' "$0"; exit 0 ;;
     *) die "unknown option $1" ;;
     esac
     shift
@@ -208,3 +210,7 @@ status | python3 -c '
 import json, sys
 s = json.load(sys.stdin)
 print(f"    hub: {len(s[\"collectors\"])} collectors, {s[\"containers\"]} containers, frames applied {s[\"frames_applied\"]}, duplicate {s[\"frames_duplicate\"]}")' >&2
+
+if [ $SWARM -eq 1 ]; then
+    bash "$REPO_ROOT/deploy/testing/swarm-test.sh" "$IMAGE" || die "the Swarm test failed"
+fi
