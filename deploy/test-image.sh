@@ -66,7 +66,16 @@ cleanup() {
 }
 trap cleanup EXIT
 
-for tool in "$DOCKER" "$COMPOSE" python3 strip ldd; do command -v "$tool" >/dev/null || die "$tool is not installed"; done
+# The Debian packages these tests need beyond scripts/test-env.sh's (idempotent, like it).
+missing=()
+command -v debootstrap >/dev/null || missing+=(debootstrap)
+command -v "$COMPOSE" >/dev/null || missing+=(docker-compose)
+command -v nsenter >/dev/null || missing+=(util-linux)
+if [ ${#missing[@]} -gt 0 ] && [ "$(id -u)" -eq 0 ]; then
+    log "installing ${missing[*]}"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+for tool in "$DOCKER" "$COMPOSE" python3 strip ldd debootstrap; do command -v "$tool" >/dev/null || die "$tool is not installed"; done
 "$DOCKER" version >/dev/null 2>&1 || die "no Docker daemon answers (scripts/test-env.sh starts one)"
 
 # --- 1. compose files -------------------------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ COMPOSE=${COMPOSE:-docker-compose}
 REPO_ROOT=${REPO_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 CACHE_DIR=${DOCKER_LIBRATO_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/docker-librato}
 # The locally made stand-in for debian:bookworm-slim (not tagged as it, so nobody mistakes it for the real one).
-BASE_IMAGE=${BASE_IMAGE:-docker-librato-test/bookworm-slim:local}
+BASE_IMAGE=${BASE_IMAGE:-docker-librato-test/bookworm-slim:2}
 DIST_BINARY="$REPO_ROOT/deploy/dist/docker-librato"
 
 log() { printf '%s %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
@@ -48,6 +48,16 @@ path-exclude /usr/share/linda/*
 path-exclude /usr/share/locale/*
 path-include /usr/share/locale/locale.alias
 EOF
+    # debuerreotype's apt configuration of the official images: no package caches or translations kept.
+    cat >"$root/etc/apt/apt.conf.d/docker-clean" <<'EOF'
+DPkg::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; };
+APT::Update::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; };
+Dir::Cache::pkgcache "";
+Dir::Cache::srcpkgcache "";
+EOF
+    echo 'Apt::AutoRemove::SuggestsImportant "false";' >"$root/etc/apt/apt.conf.d/docker-autoremove-suggests"
+    printf 'Acquire::GzipIndexes "true";\nAcquire::CompressionTypes::Order:: "gz";\n' >"$root/etc/apt/apt.conf.d/docker-gzip-indexes"
+    echo 'Acquire::Languages "none";' >"$root/etc/apt/apt.conf.d/docker-no-languages"
     rm -f "$root/etc/apt/sources.list"
     cat >"$root/etc/apt/sources.list.d/debian.sources" <<EOF
 Types: deb
@@ -69,7 +79,7 @@ EOF
 # image's apt sources. The tarball is cached (CACHE_DIR): debootstrap takes minutes, an import seconds.
 ensure_base_image() {
     if "$DOCKER" image inspect "$BASE_IMAGE" >/dev/null 2>&1; then return 0; fi
-    local tarball="$CACHE_DIR/bookworm-minbase-slim.tar"
+    local tarball="$CACHE_DIR/bookworm-minbase-slim-2.tar" # -N: bump when slim_rootfs changes
     if [ ! -s "$tarball" ]; then
         command -v debootstrap >/dev/null || die "debootstrap is not installed (apt-get install debootstrap)"
         local root mirror
