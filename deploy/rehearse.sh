@@ -49,7 +49,7 @@ cleanup() {
     local rc=$?
     set +e
     trap - EXIT INT TERM
-    [ $rc -ne 0 ] && [ -d "$WORK" ] && for f in "$WORK"/*.log; do
+    [ $rc -ne 0 ] && [ -d "$WORK" ] && for f in "$WORK"/hub.log "$WORK"/collector-*.log "$WORK"/librato.jsonl.log; do
         [ -s "$f" ] && { echo "--- $(basename "$f") (last lines)" >&2; tail -8 "$f" >&2; }
     done
     for pid in "${PIDS[@]}"; do stop_pid "$pid" 25; done # collectors, hub, stand-in
