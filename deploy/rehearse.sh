@@ -75,7 +75,7 @@ if [ -z "$BINARY" ]; then
     BINARY=$DIST_BINARY
 fi
 [ -x "$BINARY" ] || die "no binary at $BINARY"
-"$BINARY" collector --help >/dev/null 2>&1 || die "$BINARY has no collector role yet"
+"$BINARY" collector --help 2>&1 | grep -q "USAGE: docker-librato collector" || die "$BINARY has no collector role yet"
 
 rootfs="$WORK/busybox-rootfs"
 mkdir -p "$rootfs/bin" "$rootfs/tmp" "$rootfs/etc"

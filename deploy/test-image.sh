@@ -125,7 +125,9 @@ for args in "--help" "hub --help" "collector --help" "standalone --help" "keygen
     out=$("$DOCKER" run --rm --network none "$IMAGE" $args 2>&1) || { echo "$out" | tail -5 >&2; die "docker run $IMAGE $args failed"; }
     case "$args" in
     keygen) [[ "$out" =~ ^[0-9a-f]{64}$ ]] || die "keygen printed '$out'" ;;
-    *) grep -q "USAGE" <<<"$out" || die "docker run $IMAGE $args printed no usage" ;;
+    --help) grep -q "USAGE: docker-librato <subcommand>" <<<"$out" || die "docker run $IMAGE --help printed no usage" ;;
+    # ArgumentParser answers an unknown subcommand's --help with the top-level help: insist on the subcommand's.
+    *) grep -q "USAGE: docker-librato ${args%% *}" <<<"$out" || die "the image has no '${args%% *}' role (docker run $IMAGE $args)" ;;
     esac
 done
 [ "$("$DOCKER" run --rm --network none --entrypoint id "$IMAGE" -un 10001)" = librato ] || die "the image has no user 10001"
