@@ -169,6 +169,14 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "CollectorTests",
+            dependencies: [
+                "Collector", "ContainerMetrics", "DockerEngine", "WireFormat", "DockerLibratoTesting",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "CollectorDeliveryTests",
             dependencies: [
                 "Collector", "WireFormat", "Nanomsg", "ContainerMetrics", "DockerLibratoTesting",

@@ -22,6 +22,8 @@ public final class CollectorMetrics: Sendable {
         case spoolDiskBytes = "spool_disk_bytes"
         case spoolDroppedFrames = "spool_dropped_frames"
         case queueDepth = "queue_depth"
+        /// Records waiting between the data side's readers (logs, stats, events) and its batch builder.
+        case recordQueueDepth = "record_queue_depth"
         /// Batches whose frame would have exceeded the hub's size limit and were split.
         case framesSplit = "frames_split"
         /// Records refused because even alone their frame would exceed the hub's size limit.

@@ -1,0 +1,54 @@
+import ContainerMetrics
+import Synchronization
+
+/// The containers the collector follows, shared by the tracker (the only writer), the stats poller and the
+/// pipeline's ticker.
+final class ContainerRegistry: Sendable {
+    struct Entry: Sendable {
+        var identity: ContainerIdentity
+        var target: StatsTarget
+        var running: Bool
+        var follower: LogFollower?
+    }
+
+    private let entries = Mutex<[String: Entry]>([:])
+    private let metrics: CollectorMetrics
+
+    init(metrics: CollectorMetrics) {
+        self.metrics = metrics
+    }
+
+    subscript(id: String) -> Entry? {
+        entries.withLock { $0[id] }
+    }
+
+    func set(_ entry: Entry) {
+        let count = entries.withLock {
+            $0[entry.identity.id] = entry
+            return $0.count
+        }
+        metrics.set(.containers, count)
+    }
+
+    func update(_ id: String, _ body: (inout Entry) -> Void) {
+        entries.withLock { if $0[id] != nil { body(&$0[id]!) } }
+    }
+
+    @discardableResult
+    func remove(_ id: String) -> Entry? {
+        let (entry, count) = entries.withLock { ($0.removeValue(forKey: id), $0.count) }
+        metrics.set(.containers, count)
+        return entry
+    }
+
+    var ids: Set<String> { entries.withLock { Set($0.keys) } }
+
+    /// Identity and stats target of every running container.
+    var running: [(ContainerIdentity, StatsTarget)] {
+        entries.withLock { $0.values.filter(\.running).map { ($0.identity, $0.target) } }
+    }
+
+    var followers: [LogFollower] {
+        entries.withLock { $0.values.compactMap(\.follower) }
+    }
+}
