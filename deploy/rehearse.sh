@@ -75,7 +75,7 @@ if [ -z "$BINARY" ]; then
     BINARY=$DIST_BINARY
 fi
 [ -x "$BINARY" ] || die "no binary at $BINARY"
-"$BINARY" collector --help 2>&1 | grep -q "USAGE: docker-librato collector" || die "$BINARY has no collector role yet"
+"$BINARY" collector --help 2>&1 | grep "USAGE: docker-librato collector" >/dev/null || die "$BINARY has no collector role yet"
 
 rootfs="$WORK/busybox-rootfs"
 mkdir -p "$rootfs/bin" "$rootfs/tmp" "$rootfs/etc"
@@ -90,7 +90,10 @@ log "starting $HOSTS dockerd instances under $WORK"
 for h in $(seq 1 "$HOSTS"); do
     d="$WORK/h$h"
     mkdir -p "$d/data" "$d/exec" "$d/state"
-    setsid dockerd --host "unix://$d/docker.sock" --data-root "$d/data" --exec-root "$d/exec" \
+    # Its own identity key: dockerd 20.10 derives the engine ID (/info ID, which the hub uses to tell engines apart)
+    # from /etc/docker/key.json, shared by every daemon of the machine unless moved.
+    printf '{"deprecated-key-path": "%s/key.json"}\n' "$d" >"$d/daemon.json"
+    setsid dockerd --config-file "$d/daemon.json" --host "unix://$d/docker.sock" --data-root "$d/data" --exec-root "$d/exec" \
         --pidfile "$d/docker.pid" --storage-driver=vfs --iptables=false --bridge=none --ip-masq=false \
         >"$WORK/dockerd-h$h.log" 2>&1 </dev/null &
 done
@@ -107,7 +110,7 @@ log "$HOSTS hosts up, $PER_HOST containers each"
 
 # --- Librato stand-in, hub, collectors --------------------------------------------------------------------------------
 "$BINARY" keygen >"$WORK/cluster.key"
-printf 'rehearsal-token\n' >"$WORK/librato.token"
+printf 'deploy-test-token\n' >"$WORK/librato.token" # what start_fake_librato expects
 fake_pid=$(start_fake_librato "$WORK/librato.jsonl" "$WORK/fake.port" 127.0.0.1:0)
 PIDS+=("$fake_pid")
 wait_for 20 test -s "$WORK/fake.port" || die "the Librato stand-in did not start"
