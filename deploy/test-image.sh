@@ -38,7 +38,7 @@ PROJECT=dldeploytest
 CLUSTER=deploytest$$
 WORK=$(mktemp -d /tmp/docker-librato-deploy-test.XXXXXX)
 FAKE_PID=""
-WORKLOAD_LABEL=docker-librato-deploy-test=$$
+WORKLOAD_LABEL=docker-librato-deploy-test.run=$$ # for cleanup; the collector follows label docker-librato-deploy-test
 COMPOSE_FILES=(-f "$REPO_ROOT/docker-compose.yml" -f "$REPO_ROOT/deploy/testing/compose.test.yml")
 started=$SECONDS
 
@@ -195,8 +195,9 @@ summary | python3 -c '
 import json, sys
 s = json.load(sys.stdin)
 bad = {k: v for k, v in s["statuses"].items() if k not in ("200", "202", "201")}
-if bad or s["problems"]:
-    sys.exit(f"the stand-in refused requests: {bad} {s[\"problems\"]}")' || die "the hub sent requests the stand-in refused"
+problems = s["problems"]
+if bad or problems:
+    sys.exit(f"the stand-in refused requests: {bad} {problems}")' || die "the hub sent requests the stand-in refused"
 
 # --- 5. a second collector on the same host: its own state slot, a hot standby ------------------------------------------
 log "docker-compose up --scale collector=2"
@@ -215,12 +216,44 @@ wait_for 60 more_requests || die "no more requests after scaling"
 dups=$(summary | python3 -c 'import json, sys; print(json.load(sys.stdin)["duplicates"])')
 [ "$dups" -eq 0 ] || die "$dups points were posted twice with two collectors on one engine"
 
+# Hot standby: stop the collector that owns the stats; the other takes over within HUB_TAKEOVER_AFTER (6 s here),
+# so CPU gauges for the workload keep arriving for periods after the stop.
+cpu_until() { # latest measure_time of web1's CPU gauge at the stand-in
+    python3 - "$WORK/librato.jsonl" "dl-deploy-test-$$-web1" <<'EOF'
+import json, sys
+latest = 0
+for line in open(sys.argv[1]):
+    e = json.loads(line)
+    body = e.get("body") or {}
+    if e.get("status") != 200 or not isinstance(body, dict):
+        continue
+    for g in body.get("gauges", []):
+        src = g.get("source", body.get("source", ""))
+        if g.get("name") == "docker.container.cpu.percent" and src.endswith(":" + sys.argv[2]):
+            latest = max(latest, g.get("measure_time", body.get("measure_time", 0)))
+print(latest)
+EOF
+}
+first=$(head -1 <<<"$collectors")
+stopped_at=$(date +%s)
+log "stopping one collector (${first:0:12}); the standby must take over"
+"$DOCKER" stop "$first" >/dev/null
+taken_over() { [ "$(cpu_until)" -gt "$((stopped_at + 6))" ]; }
+wait_for 90 taken_over || die "no CPU gauge for web1 after the collector stopped (latest $(cpu_until), stopped $stopped_at)"
+dups=$(summary | python3 -c 'import json, sys; print(json.load(sys.stdin)["duplicates"])')
+[ "$dups" -eq 0 ] || die "$dups points were posted twice across the takeover"
+log "the standby took over: web1's CPU gauge continues (latest period $(cpu_until), collector stopped at $stopped_at)"
+
 log "summary:"
 python3 "$REPO_ROOT/deploy/testing/fake_librato.py" summary --record "$WORK/librato.jsonl" | sed 's/^/    /' >&2
 status | python3 -c '
 import json, sys
 s = json.load(sys.stdin)
-print(f"    hub: {len(s[\"collectors\"])} collectors, {s[\"containers\"]} containers, frames applied {s[\"frames_applied\"]}, duplicate {s[\"frames_duplicate\"]}")' >&2
+n, c, a, d = len(s["collectors"]), s["containers"], s["frames_applied"], s["frames_duplicate"]
+print(f"    hub: {n} collectors, {c} containers, frames applied {a}, duplicate {d}")
+for col in s["collectors"]:
+    h, e, f = col["host"], col["engine"], col["frames"]
+    print(f"    collector {h} engine {e[:14]} frames {f}")' >&2
 
 if [ $SWARM -eq 1 ]; then
     bash "$REPO_ROOT/deploy/testing/swarm-test.sh" "$IMAGE" || die "the Swarm test failed"
