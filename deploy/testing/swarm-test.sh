@@ -25,6 +25,8 @@ cleanup() {
     if [ $rc -ne 0 ] && [ -S "$W/docker.sock" ]; then
         "${D[@]}" service ps --no-trunc "${STACK}_hub" "${STACK}_collector" 2>&1 | tail -6 >&2
         "${D[@]}" service logs --tail 20 "${STACK}_collector" 2>&1 | tail -20 >&2
+        "${D[@]}" service logs --raw --tail 15 "${STACK}_hub" 2>&1 | cut -c1-600 >&2
+        [ -n "${SWARM_DEBUG:-}" ] && sleep "$SWARM_DEBUG"
     fi
     if [ -S "$W/docker.sock" ]; then
         "${D[@]}" stack rm "$STACK" >/dev/null 2>&1
@@ -50,7 +52,8 @@ ip netns add "$NETNS"
 nsenter --net="/run/netns/$NETNS" sh -c \
     'ip link set lo up && ip link add dlswarm0 type bridge && ip addr add 10.99.0.1/24 dev dlswarm0 && ip link set dlswarm0 up'
 # nsenter, not `ip netns exec`: the latter remounts /sys, which hides the cgroup hierarchy dockerd needs.
-nsenter --net="/run/netns/$NETNS" setsid dockerd --host "unix://$W/docker.sock" --data-root "$W/data" \
+printf '{"deprecated-key-path": "%s/key.json"}\n' "$W" >"$W/daemon.json" # an engine ID of its own
+nsenter --net="/run/netns/$NETNS" setsid dockerd --config-file "$W/daemon.json" --host "unix://$W/docker.sock" --data-root "$W/data" \
     --exec-root "$W/exec" --pidfile "$W/docker.pid" --storage-driver=vfs >"$W/dockerd.log" 2>&1 </dev/null &
 wait_for 60 "${D[@]}" version || { tail -20 "$W/dockerd.log" >&2; die "the private dockerd did not start"; }
 "${D[@]}" swarm init --advertise-addr 10.99.0.1 >/dev/null
@@ -60,7 +63,10 @@ log "copying $IMAGE into it"
 "${D[@]}" run --rm --network none "$IMAGE" keygen >"$W/cluster.key"
 echo unused >"$W/librato_token" # Swarm refuses empty secrets; LIBRATO_TOKEN_FILE stays unset (dry run)
 log "docker stack deploy -c docker-compose.yml $STACK (dry run: no Librato credential)"
-(cd "$REPO_ROOT" && env DOCKER_LIBRATO_IMAGE="$IMAGE" CLUSTER_NAME="$CLUSTER" CLUSTER_KEY_SECRET="$W/cluster.key" \
+# DOCKER_SOCKET: the node's own daemon is this private one, not the machine's /var/run/docker.sock.
+# HUB_ADDRESS tasks.hub: this kernel has no IPVS (ip_vs), so Swarm's virtual IP for `hub` accepts no connection;
+# tasks.hub resolves to the hub task's own address on the overlay network.
+(cd "$REPO_ROOT" && env DOCKER_SOCKET="$W/docker.sock" HUB_ADDRESS=tcp://tasks.hub:5555 DOCKER_LIBRATO_IMAGE="$IMAGE" CLUSTER_NAME="$CLUSTER" CLUSTER_KEY_SECRET="$W/cluster.key" \
     LIBRATO_TOKEN_SECRET="$W/librato_token" LIBRATO_PERIOD=5000 STATS_INTERVAL=1 HEALTHCHECK_INTERVAL=2s \
     "${D[@]}" stack deploy --resolve-image never -c docker-compose.yml "$STACK" >"$W/deploy.log" 2>&1) ||
     { cat "$W/deploy.log" >&2; die "docker stack deploy failed"; }
@@ -86,4 +92,5 @@ log "hub and collector tasks healthy"
 in_dry_run() { "${D[@]}" service logs --raw "${STACK}_hub" 2>&1 | grep -q "swarm-web"; }
 wait_for 120 in_dry_run || { "${D[@]}" service logs --tail 30 "${STACK}_hub" >&2; die "no request for swarm-web in the hub's dry run"; }
 log "the hub's dry run shows swarm-web's metrics under cluster $CLUSTER:"
-"${D[@]}" service logs --raw "${STACK}_hub" 2>&1 | grep -m1 -o ".\{0,80\}$CLUSTER[^\"]*swarm-web.\{0,40\}" | sed 's/^/    /' >&2 || true
+"${D[@]}" service logs --raw "${STACK}_hub" 2>&1 | grep -o "\"name\":\"[^\"]*\",\"source\":\"$CLUSTER:[^\"]*:swarm-web\"" |
+    sort -u | head -5 | sed 's/^/    /' >&2 || true
