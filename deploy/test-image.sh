@@ -255,6 +255,21 @@ for col in s["collectors"]:
     h, e, f = col["host"], col["engine"], col["frames"]
     print(f"    collector {h} engine {e[:14]} frames {f}")' >&2
 
+# --- 6. the drop-in path: the image without a command is `standalone` with the original's variables --------------------
+log "drop-in: docker run -v docker.sock … -e CLUSTER_NAME -e LIBRATO_NAMING=seed IMAGE (standalone, dry run)"
+dropin="dl-deploy-test-$$-standalone"
+"$DOCKER" run -d --name "$dropin" --label "$WORKLOAD_LABEL" --network none --health-interval 2s \
+    -v /var/run/docker.sock:/var/run/docker.sock:ro -v /sys/fs/cgroup:/sys/fs/cgroup:ro -v /proc:/host/proc:ro \
+    -e PROC_ROOT=/host/proc -e CLUSTER_NAME="$CLUSTER-seed" -e LIBRATO_NAMING=seed -e LIBRATO_PERIOD=5000 \
+    -e STATS_INTERVAL=1 -e INCLUDE_LABELS=docker-librato-deploy-test "$IMAGE" >/dev/null
+seed_gauges() { "$DOCKER" logs "$dropin" 2>&1 | grep -o "\"name\":\"docker-container-[a-z_]*\",\"source\":\"$CLUSTER-seed:[^\"]*web1\"" | sort -u; }
+five_gauges() { [ "$(seed_gauges | wc -l)" -ge 5 ]; }
+wait_for 90 five_gauges || { "$DOCKER" logs --tail 20 "$dropin" >&2; die "standalone printed no seed-named gauges for web1"; }
+wait_for 60 health "$dropin" || die "standalone did not turn healthy"
+seed_gauges | sed 's/^/    /' >&2
+
 if [ $SWARM -eq 1 ]; then
-    bash "$REPO_ROOT/deploy/testing/swarm-test.sh" "$IMAGE" || die "the Swarm test failed"
+    # A clean environment: the compose run's variables (credential, filters, host name) must not reach the stack.
+    env -i PATH="$PATH" HOME="$HOME" DOCKER="$DOCKER" bash "$REPO_ROOT/deploy/testing/swarm-test.sh" "$IMAGE" ||
+        die "the Swarm test failed"
 fi
