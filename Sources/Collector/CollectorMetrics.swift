@@ -21,6 +21,8 @@ public final class CollectorMetrics: Sendable {
         case spoolBytes = "spool_bytes"
         case spoolDiskBytes = "spool_disk_bytes"
         case spoolDroppedFrames = "spool_dropped_frames"
+        /// Log lines inside frames the spool dropped (exact for frames built since the collector started).
+        case spoolDroppedLogLines = "spool_dropped_log_lines"
         case queueDepth = "queue_depth"
         /// Records waiting between the data side's readers (logs, stats, events) and its batch builder.
         case recordQueueDepth = "record_queue_depth"

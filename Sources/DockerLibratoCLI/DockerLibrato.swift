@@ -21,6 +21,6 @@ struct DockerLibrato: AsyncParsableCommand {
             Documentation: README.md, docs/ARCHITECTURE.md, docs/metrics.md, deploy/README.md.
             """,
         version: version,
-        subcommands: [HubCommand.self, KeygenCommand.self, StatusCommand.self, HealthcheckCommand.self]
+        subcommands: [StandaloneCommand.self, HubCommand.self, CollectorCommand.self, KeygenCommand.self, StatusCommand.self, HealthcheckCommand.self]
     )
 }

@@ -16,7 +16,7 @@ import WireFormat
         defer { bystander.remove() }
         let sink = CollectingSink()
         let metrics = CollectorMetrics()
-        try await SecondDockerd.with(liveRestore: true) { daemon in
+        try await ExtraDockerd.with(liveRestore: true) { daemon in
             let client = try DockerClient(endpoint: .unix(path: daemon.socket))
             var running: RunningPipeline?
             do {
@@ -91,7 +91,7 @@ import WireFormat
         let tag = Live.uniqueTag("dkill2")
         let sink = CollectingSink()
         let metrics = CollectorMetrics()
-        try await SecondDockerd.with(liveRestore: false) { daemon in
+        try await ExtraDockerd.with(liveRestore: false) { daemon in
             let client = try DockerClient(endpoint: .unix(path: daemon.socket))
             var running: RunningPipeline?
             do {

@@ -64,6 +64,19 @@ struct HubCoreTests {
         #expect(container("web-1", in: periods).compactMap { $0[.stdoutLines] }.reduce(0, +) == 30)
     }
 
+    @Test func aCopyDroppedAsDuplicateIsNotAcknowledgedBeforeTheTakenCopyIsDelivered() {
+        var hub = HubCore(configuration: config, now: 0)
+        var a = FakeCollector()
+        var b = FakeCollector()
+        hub.ingest(b.frame { $0.log(web, .stdout, second: 61, lines: 3) }, now: 61_000)  // taken
+        hub.ingest(a.frame { $0.log(web, .stdout, second: 61, lines: 3) }, now: 61_001)  // duplicate
+        let ackA = { hub.acks().first { $0.0.collector == a.id }!.1.ackedThrough }
+        // If B died now with its frame unacknowledged, A's copy must still be retransmittable.
+        #expect(ackA() == 0)
+        _ = hub.deliverAll(now: 124_000)
+        #expect(ackA() == 1)
+    }
+
     @Test func lateDataKeepsCountersExactAndDropsGauges() {
         var hub = HubCore(configuration: config, now: 0)
         var a = FakeCollector()

@@ -137,6 +137,9 @@ struct HubServiceTests {
         let header = FrameHeader(collectorID: .random(), epoch: 1, sequence: 1, sendTime: nowMs(), engineID: "E", cluster: "c", host: "h")
         try await push.send(FrameSealer(key: Self.key).seal(header, batch), timeout: .seconds(5))
         try await Eventually.wait(for: "frame applied") { await hub.service.engine.status().counters.framesApplied == 1 }
+        try await Eventually.wait(for: "the status server to answer") {
+            (try await TestProcess.run("/usr/bin/curl", ["-sS", "-f", "http://127.0.0.1:\(hub.http)/healthz"])).status == 0
+        }
         for path in ["/healthz", "/metrics", "/", "/status.json"] {
             let r = try await TestProcess.run("/usr/bin/curl", ["-sS", "-f", "http://127.0.0.1:\(hub.http)\(path)"])
             #expect(r.status == 0, "\(path): \(r.stderr)")
@@ -166,5 +169,33 @@ struct HubServiceTests {
         #expect(s.accepted.filter { $0.name == "docker.container.logs.stdout.lines" }.compactMap(\.value) == [4])
         try await hub.sink.shutdown()
         try await hub.fake.shutdown()
+    }
+}
+
+@Suite("hub state file")
+struct HubStateStoreTests {
+    @Test func missingStateDirectoriesAreCreatedAndStateSurvives() throws {
+        let dir = "/tmp/dl-state-\(UInt32.random(in: 0...UInt32.max))/nested/hub"
+        let store = HubStateStore(directory: dir)
+        #expect(try store.load() == nil)
+        var core = HubCore(configuration: HubConfiguration(startupGraceMs: 0), now: 0)
+        var a = FakeCollector()
+        core.ingest(a.frame { $0.log(web, .stdout, second: 61, lines: 2) }, now: 61_000)
+        _ = core.deliverAll(now: 130_000)
+        try store.save(core.stateFile())
+        let loaded = try #require(try store.load())
+        #expect(loaded == core.stateFile())
+        #expect(loaded.deliveredThrough == 60_000)
+        #expect(loaded.ledgers.first?.ackedThrough == 1)
+        #expect(loaded.containers.first?.watermarks.stdout == 61)
+    }
+
+    @Test func anUnusableStateDirectoryIsAClearError() {
+        let store = HubStateStore(directory: "/proc/not-here/state")
+        #expect {
+            try store.load()
+        } throws: { error in
+            "\(error)".contains("mkdir (STATE_DIR)")
+        }
     }
 }

@@ -84,6 +84,9 @@ public actor FrameDeliverer: RecordSink, Service {
     /// Set by ``simulateCrash()``: stop without writing anything, as `kill -9` would.
     var crashed = false
     var link: HubLink?
+    /// Log lines carried by each spooled frame of this run, so that a drop can say exactly how many lines were lost
+    /// (`spool_dropped_log_lines`). Frames restored from disk after a restart are not in it.
+    var linesBySequence: [UInt64: UInt64] = [:]
     let doorbell: AsyncStream<Void>
     let ring: AsyncStream<Void>.Continuation
 
@@ -222,6 +225,8 @@ public actor FrameDeliverer: RecordSink, Service {
                     logger.error("cannot append a frame to the disk spool; keeping it in memory", metadata: ["error": "\(error)"])
                 }
             }
+            let lines = part.logs.reduce(UInt64(0)) { $0 &+ $1.value.lines }
+            if lines > 0 { linesBySequence[plan.sequence] = lines }
             let actions = machine.frameSealed(sequence: plan.sequence, bytes: sealed, carrying: plan.abandoned, onDisk: onDisk, now: .now)
             perform(actions)
         }
@@ -235,10 +240,16 @@ public actor FrameDeliverer: RecordSink, Service {
         for action in actions {
             switch action {
             case .dropped(let range):
+                var lostLines: UInt64 = 0
+                for sequence in range.first...range.last {
+                    lostLines &+= linesBySequence.removeValue(forKey: sequence) ?? 0
+                }
+                metrics.add(.spoolDroppedLogLines, Int(lostLines))
                 logger.warning(
                     "spool full: dropped the oldest frames; the hub is told and counts them as lost",
                     metadata: [
                         "first": "\(range.first)", "last": "\(range.last)", "frames": "\(range.count)", "epoch": "\(range.epoch)",
+                        "log_lines": "\(lostLines)",
                         "spool_frames": "\(machine.spoolFrames)", "spool_bytes": "\(machine.spoolBytes)",
                     ]
                 )
@@ -302,6 +313,10 @@ public actor FrameDeliverer: RecordSink, Service {
         metrics.add(.framesRetransmitted, c.retransmitted - r.retransmitted)
         metrics.add(.framesAcked, c.acked - r.acked)
         metrics.add(.spoolDroppedFrames, c.dropped - r.dropped)
+        if c.acked != r.acked {
+            let acked = machine.ackedThrough
+            linesBySequence = linesBySequence.filter { $0.key > acked }
+        }
         reportedCounters = c
         metrics.set(.spoolFrames, machine.spoolFrames)
         metrics.set(.spoolBytes, machine.spoolBytes)

@@ -35,6 +35,9 @@ struct LibratoOptions: ParsableArguments {
     )
     var dryRunOutput: String?
 
+    @Option(name: .customLong("librato-timeout"), help: "Seconds before a Librato request is abandoned and retried. [env: LIBRATO_TIMEOUT] (default: 20)")
+    var timeout: String?
+
     func periodMs(_ s: Settings) throws -> Int64 {
         Int64(try s.int(period, "LIBRATO_PERIOD", default: 60_000, range: 1_000...3_600_000, unit: " of milliseconds"))
     }
@@ -50,7 +53,8 @@ struct LibratoOptions: ParsableArguments {
         if let tokenFile { env["LIBRATO_TOKEN_FILE"] = tokenFile }
         if let apiURL { env["LIBRATO_API_URL"] = apiURL }
         if let api { env["LIBRATO_API"] = api }
-        let configuration = try LibratoConfiguration.fromEnvironment(env)
+        var configuration = try LibratoConfiguration.fromEnvironment(env)
+        configuration.requestTimeout = try s.seconds(timeout, "LIBRATO_TIMEOUT", default: 20, minimum: 0.1)
         let credentials = try LibratoCredentials.fromEnvironment(env, logger: logger)
         let output: DryRunSink.Output = s.string(dryRunOutput, "DRY_RUN_OUTPUT").map { .file(path: $0) } ?? .standardOutput
         return (makeMetricsSink(configuration: configuration, credentials: credentials, dryRunOutput: output, logger: logger), configuration.api)

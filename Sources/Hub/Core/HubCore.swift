@@ -190,20 +190,25 @@ public struct HubCore: Sendable {
         body(&open[period]![state.slot]!)
     }
 
+    /// A record dropped because another collector's copy was taken: the frame carrying it stays unacknowledged until
+    /// the period the taken copy landed in is delivered. Otherwise a collector that dies with the taken copy still
+    /// unacknowledged would take it with it, while the copy that survives was already acknowledged and freed.
+    private func heldFor(_ ms: Int64) -> Int64 { effective(configuration.period(ofMs: ms)) }
+
     private mutating func applyStats(_ sample: StatsSample, to key: ContainerKey, from collector: CollectorID) -> Int64? {
         let state = containers[key]!
         let last = state.live.stats
         if let owner = state.owner, owner != collector {
             guard let last, sample.time - last.time > configuration.takeoverAfterMs else {
                 counters.samplesNotOwner += 1
-                return nil
+                return heldFor(sample.time)
             }
             counters.takeovers += 1
         }
         containers[key]!.owner = collector
         if let last, sample.time <= last.time {
             counters.samplesStale += 1
-            return nil
+            return heldFor(sample.time)
         }
         let startedAt = state.identity.startedAt
         let restarted = last != nil && startedAt != 0 && state.live.startedAt != 0 && startedAt != state.live.startedAt
@@ -240,7 +245,7 @@ public struct HubCore: Sendable {
     private mutating func applyLogs(_ bucket: LogBucket, to key: ContainerKey) -> Int64? {
         guard bucket.second > containers[key]!.live[bucket.stream] else {
             counters.bucketsDuplicate += 1
-            return nil
+            return heldFor(bucket.second &* 1000)
         }
         let period = configuration.period(ofMs: bucket.second &* 1000)
         let target = effective(period)
@@ -255,7 +260,7 @@ public struct HubCore: Sendable {
     private mutating func applyEvent(_ event: LifecycleEvent, to key: ContainerKey) -> Int64? {
         guard event.timeNano > containers[key]!.live.event else {
             counters.eventsDuplicate += 1
-            return nil
+            return heldFor(event.timeNano / 1_000_000)
         }
         let period = configuration.period(ofMs: event.timeNano / 1_000_000)
         let target = effective(period)

@@ -21,7 +21,11 @@ public final class HubService: Service {
     private let shuttingDown = Mutex(false)
 
     /// Binds the hub's sockets (so that address errors surface here, before `run`).
-    public init(settings: HubSettings, sink: any MetricsSink, logger: Logger, clock: @escaping @Sendable () -> Int64 = HubClock.nowMs) throws {
+    /// - Parameter quietAboutMissingKey: standalone uses an in-process ipc socket, where no key is needed.
+    public init(
+        settings: HubSettings, sink: any MetricsSink, logger: Logger, clock: @escaping @Sendable () -> Int64 = HubClock.nowMs,
+        quietAboutMissingKey: Bool = false
+    ) throws {
         self.settings = settings
         self.sink = sink
         self.logger = logger
@@ -36,7 +40,7 @@ public final class HubService: Service {
         pub = try NanoSocket(.pub)
         try pub.setSendBuffer(1 << 20)
         try pub.bind(settings.ackListen)
-        if settings.clusterKey.isNull {
+        if settings.clusterKey.isNull && !quietAboutMissingKey {
             logger.warning(
                 "running WITHOUT a cluster key: anyone who can reach the hub's ports can inject data; set CLUSTER_KEY_FILE on the hub and the collectors")
         }

@@ -27,8 +27,21 @@ public struct HubStateStore: Sendable {
         try JSONDecoder().decode(HubStateFile.self, from: Data(bytes))
     }
 
+    /// Creates the state directory (and its parents) when missing.
+    public func prepare() throws {
+        guard let directory else { return }
+        var path = directory.hasPrefix("/") ? "" : "."
+        for part in directory.split(separator: "/", omittingEmptySubsequences: true) {
+            path += "/" + part
+            if mkdir(path, 0o755) != 0 && errno != EEXIST {
+                throw HubStateError.io(path: path, operation: "mkdir (STATE_DIR)", errno: errno)
+            }
+        }
+    }
+
     /// The saved state, or nil when there is none (first start, or no state directory).
     public func load() throws -> HubStateFile? {
+        try prepare()
         guard let path else { return nil }
         let fd = open(path, O_RDONLY)
         if fd < 0 {

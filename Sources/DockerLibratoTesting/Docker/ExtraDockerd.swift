@@ -1,4 +1,3 @@
-import DockerLibratoTesting
 import Foundation
 
 /// A second dockerd of our own (socket, data root, exec root and pid file under one temporary directory), for the
@@ -6,21 +5,21 @@ import Foundation
 /// scripts/test-env.sh, optionally with `--live-restore` (containers survive the daemon being killed; without it
 /// the restarted daemon kills them and restarts those with a restart policy); the local test image is copied into
 /// it with `docker save | docker load`.
-final class SecondDockerd: @unchecked Sendable {
-    let root: String
-    let liveRestore: Bool
-    private(set) var process: TestProcess?
+public final class ExtraDockerd: @unchecked Sendable {
+    public let root: String
+    public let liveRestore: Bool
+    public private(set) var process: TestProcess?
 
-    var socket: String { root + "/docker.sock" }
-    var pidFile: String { root + "/docker.pid" }
-    var logFile: String { root + "/dockerd.log" }
+    public var socket: String { root + "/docker.sock" }
+    public var pidFile: String { root + "/docker.pid" }
+    public var logFile: String { root + "/dockerd.log" }
 
     /// The end of the daemon's log, for failure messages.
-    var logTail: String {
+    public var logTail: String {
         String(((try? String(contentsOfFile: logFile, encoding: .utf8)) ?? "").suffix(3000))
     }
 
-    init(liveRestore: Bool) throws {
+    public init(liveRestore: Bool) throws {
         self.liveRestore = liveRestore
         // Short: containerd's socket lives under the exec root and unix socket paths are limited to 107 bytes.
         root = "/tmp/dlcol-\(String(UInt32.random(in: 0...UInt32.max), radix: 36))"
@@ -28,8 +27,8 @@ final class SecondDockerd: @unchecked Sendable {
     }
 
     /// Runs `body` with a started daemon holding the test image, and always shuts it down afterwards.
-    static func with<T>(liveRestore: Bool, _ body: (SecondDockerd) async throws -> T) async throws -> T {
-        let daemon = try SecondDockerd(liveRestore: liveRestore)
+    public static func with<T>(liveRestore: Bool, _ body: (ExtraDockerd) async throws -> T) async throws -> T {
+        let daemon = try ExtraDockerd(liveRestore: liveRestore)
         do {
             try await daemon.start()
             try await daemon.shell(
@@ -50,7 +49,7 @@ final class SecondDockerd: @unchecked Sendable {
     }
 
     /// Starts dockerd and waits until it answers.
-    func start() async throws {
+    public func start() async throws {
         // A daemon killed with SIGKILL leaves its pid file behind, and a new one refuses to start while it exists;
         // it also waits for the containerd named in containerd.pid, which may linger (or be an unreaped zombie).
         try? FileManager.default.removeItem(atPath: pidFile)
@@ -82,7 +81,7 @@ final class SecondDockerd: @unchecked Sendable {
     }
 
     /// SIGKILL, as a crash would; waits until the process is gone.
-    func kill9() async throws {
+    public func kill9() async throws {
         guard let process else { return }
         let pid = process.pid
         process.signal(SIGKILL)
@@ -90,7 +89,7 @@ final class SecondDockerd: @unchecked Sendable {
         try await Eventually.wait(for: "dockerd \(pid) to die", timeout: .seconds(30)) { Self.isDead(pid) }
     }
 
-    static func isDead(_ pid: Int32) -> Bool {
+    public static func isDead(_ pid: Int32) -> Bool {
         guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8) else { return true }
         guard let close = stat.lastIndex(of: ")") else { return true }
         let state = stat[stat.index(after: close)...].split(separator: " ").first
@@ -99,13 +98,13 @@ final class SecondDockerd: @unchecked Sendable {
 
     /// `docker -H <socket> …`; throws on a non-zero exit.
     @discardableResult
-    func docker(_ arguments: [String]) async throws -> String {
+    public func docker(_ arguments: [String]) async throws -> String {
         let (status, out, err) = try await TestProcess.run(DockerTestHelper.dockerCLI, ["-H", "unix://\(socket)"] + arguments, timeout: .seconds(60))
         guard status == 0 else { throw CommandFailed(command: ["docker"] + arguments, status: status, stderr: err) }
         return out.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
-    func shell(_ command: String) async throws {
+    public func shell(_ command: String) async throws {
         let (status, _, err) = try await TestProcess.run("/bin/sh", ["-c", command], timeout: .seconds(120))
         guard status == 0 else { throw CommandFailed(command: ["sh", "-c", command], status: status, stderr: err) }
     }
@@ -113,7 +112,7 @@ final class SecondDockerd: @unchecked Sendable {
     /// Removes its containers (live-restore would keep them running), stops the daemon and whatever it left
     /// (its containerd, shims), unmounts and deletes the directory. Only processes of this daemon are signalled:
     /// those whose command line names its root.
-    func shutdown() async {
+    public func shutdown() async {
         if process?.isRunning == true {
             if let ids = try? await docker(["ps", "-aq"]), !ids.isEmpty {
                 _ = try? await docker(["rm", "-f"] + ids.split(separator: "\n").map(String.init))
@@ -182,9 +181,9 @@ final class SecondDockerd: @unchecked Sendable {
     }
 }
 
-struct CommandFailed: Error, CustomStringConvertible {
-    var command: [String]
-    var status: Int32
-    var stderr: String
-    var description: String { "\(command.joined(separator: " ")) exited \(status): \(stderr)" }
+public struct CommandFailed: Error, CustomStringConvertible {
+    public var command: [String]
+    public var status: Int32
+    public var stderr: String
+    public var description: String { "\(command.joined(separator: " ")) exited \(status): \(stderr)" }
 }

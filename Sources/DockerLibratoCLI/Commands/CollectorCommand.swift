@@ -1,0 +1,56 @@
+import ArgumentParser
+import Collector
+import Logging
+import ServiceLifecycle
+import UnixSignals
+
+struct CollectorCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "collector",
+        abstract: "Follow every container of the local Docker engine and stream stats, log counters and events to the hub.",
+        discussion: """
+            One per Docker host (two for availability: the hub takes each container's series from one collector at a \
+            time). Connects a nanomsg PUSH to HUB_ADDRESS and a SUB to HUB_ACK_ADDRESS; keeps every frame until the hub \
+            acknowledges that Librato accepted its data — in memory, then under STATE_DIR, then dropping the oldest \
+            (counted and reported). Needs the Docker socket (root or the socket's group; add --privileged on hosts where \
+            SELinux/AppArmor deny it) and, for the cgroup stats source, the host's /sys/fs/cgroup.
+            """
+    )
+
+    @OptionGroup(title: "Containers and stats") var collector: CollectorOptions
+    @OptionGroup(title: "Transport key") var key: KeyOptions
+
+    @Option(name: .customLong("hub-address"), help: "The hub's PULL address. [env: HUB_ADDRESS] (default: tcp://127.0.0.1:5555)")
+    var hubAddress: String?
+
+    @Option(name: .customLong("hub-ack-address"), help: "The hub's PUB address. [env: HUB_ACK_ADDRESS] (default: HUB_ADDRESS with port + 1)")
+    var hubAckAddress: String?
+
+    @Option(name: .customLong("state-dir"), help: "Directory for the collector's id, epoch, spool and log checkpoints; a restarted collector resumes from it. [env: STATE_DIR]")
+    var stateDir: String?
+
+    @Option(name: .customLong("http-listen"), help: "HOST:PORT for /healthz; off by default. [env: HTTP_LISTEN]")
+    var httpListen: String?
+
+    func run() async throws {
+        let s = Settings()
+        try LogfmtHandler.bootstrap(settings: s)
+        let logger = Logger(label: "collector")
+        var c = try collector.configuration(s, stateDirectory: s.string(stateDir, "STATE_DIR"))
+        c.hubAddress = s.string(hubAddress, "HUB_ADDRESS", default: "tcp://127.0.0.1:5555")
+        guard let defaultAck = CollectorConfiguration.ackAddress(for: c.hubAddress) ?? s.string(hubAckAddress, "HUB_ACK_ADDRESS") else {
+            throw ConfigError(variable: "HUB_ADDRESS", value: c.hubAddress, expected: "tcp://HOST:PORT or ipc://PATH")
+        }
+        c.hubAckAddress = s.string(hubAckAddress, "HUB_ACK_ADDRESS", default: defaultAck)
+        c.clusterKey = try key.key(s)
+        let service = CollectorService(configuration: c, logger: logger)
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: service, successTerminationBehavior: .gracefullyShutdownGroup)
+        ]
+        if let listen = s.string(httpListen, "HTTP_LISTEN"), listen.lowercased() != "off" {
+            services.insert(.init(service: HealthServer(listen: listen, metrics: service.metrics, logger: logger)), at: 0)
+        }
+        let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+    }
+}

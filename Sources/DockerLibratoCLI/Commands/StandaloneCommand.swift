@@ -1,0 +1,70 @@
+import ArgumentParser
+import Collector
+import Glibc
+import Hub
+import Librato
+import Logging
+import ServiceLifecycle
+import UnixSignals
+import WireFormat
+
+struct StandaloneCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "standalone",
+        abstract: "Collector and hub in one process: the drop-in replacement for the original octoblu/docker-librato.",
+        discussion: """
+            Takes the original's environment (LIBRATO_EMAIL, LIBRATO_TOKEN, CLUSTER_NAME, LIBRATO_PERIOD in ms, \
+            STATS_INTERVAL): `docker run -v /var/run/docker.sock:/var/run/docker.sock -e LIBRATO_EMAIL -e LIBRATO_TOKEN \
+            -e CLUSTER_NAME image standalone` works as the original did; LIBRATO_NAMING=seed keeps its metric names and \
+            sources. The two halves talk over an ipc:// socket (no cluster key needed) with the same delivery guarantee. \
+            Without a Librato credential it prints the requests it would send.
+            """
+    )
+
+    @OptionGroup(title: "Librato") var librato: LibratoOptions
+    @OptionGroup(title: "Containers and stats") var collector: CollectorOptions
+
+    @Option(name: .customLong("state-dir"), help: "Directory for the hub's state (STATE_DIR/hub) and the collector's spool (STATE_DIR/collector). [env: STATE_DIR]")
+    var stateDir: String?
+
+    @Option(name: .customLong("http-listen"), help: "HOST:PORT for /healthz, /metrics and the status page; `off` disables. [env: HTTP_LISTEN] (default: 127.0.0.1:8080)")
+    var httpListen: String?
+
+    func run() async throws {
+        let s = Settings()
+        try LogfmtHandler.bootstrap(settings: s)
+        let logger = Logger(label: "standalone")
+        let state = s.string(stateDir, "STATE_DIR")
+        let socketDir = state ?? "/tmp"
+        if let state {
+            for sub in ["", "/hub", "/collector"] { mkdir(state + sub, 0o755) }
+        }
+        let ipc = "ipc://\(socketDir)/docker-librato-\(getpid()).ipc"
+        let (sink, api) = try librato.sink(s, logger: Logger(label: "librato"))
+        var collectorConfig = try collector.configuration(s, stateDirectory: state.map { $0 + "/collector" })
+        collectorConfig.hubAddress = ipc
+        collectorConfig.hubAckAddress = ipc + ".ack"
+        collectorConfig.clusterKey = .none
+        var hubConfig = HubConfiguration(periodMs: try librato.periodMs(s))
+        hubConfig.selfCluster = collectorConfig.cluster
+        let http = s.string(httpListen, "HTTP_LISTEN", default: "127.0.0.1:8080")
+        let hub = try HubService(
+            settings: HubSettings(
+                listen: ipc, ackListen: ipc + ".ack", httpListen: http.lowercased() == "off" ? nil : http, clusterKey: .none,
+                stateDirectory: state.map { $0 + "/hub" }, hostName: HostName.current(), naming: try librato.namingMode(s), api: api,
+                configuration: hubConfig),
+            sink: sink, logger: Logger(label: "hub"), quietAboutMissingKey: true)
+        let collectorService = CollectorService(configuration: collectorConfig, logger: Logger(label: "collector"))
+        // Shut down in reverse order: the collector hands over what it holds, then the hub flushes to Librato.
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [
+                    .init(service: hub, successTerminationBehavior: .gracefullyShutdownGroup),
+                    .init(service: collectorService, successTerminationBehavior: .gracefullyShutdownGroup),
+                ], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+        try await sink.shutdown()
+        unlink(String(ipc.dropFirst(6)))
+        unlink(String(ipc.dropFirst(6)) + ".ack")
+    }
+}
