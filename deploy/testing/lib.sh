@@ -105,7 +105,10 @@ ensure_base_image() {
 # needs no shared library beyond what bookworm-slim has plus libnanomsg5.
 build_binary() {
     log "swift build -c release --static-swift-stdlib (incremental)"
-    (cd "$REPO_ROOT" && swift build -c release --static-swift-stdlib --product docker-librato >&2) || die "swift build failed"
+    local buildlog="${TMPDIR:-/tmp}/docker-librato-swift-build.log"
+    (cd "$REPO_ROOT" && swift build -c release --static-swift-stdlib --product docker-librato >"$buildlog" 2>&1) ||
+        { tail -40 "$buildlog" >&2; die "swift build failed (log: $buildlog)"; }
+    log "$(tail -1 "$buildlog")"
     local bin
     bin="$(cd "$REPO_ROOT" && swift build -c release --static-swift-stdlib --show-bin-path)/docker-librato"
     mkdir -p "$(dirname "$DIST_BINARY")"
