@@ -134,6 +134,7 @@ done
 "$DOCKER" image inspect -f '{{json .Config.Healthcheck}}' "$IMAGE" | grep -q healthcheck || die "the image has no HEALTHCHECK"
 
 if [ $QUICK -eq 1 ]; then exit 0; fi
+"$DOCKER" image inspect local/busybox:latest >/dev/null 2>&1 || die "no local/busybox:latest image (scripts/test-env.sh makes it)"
 
 # --- 4. compose up ----------------------------------------------------------------------------------------------------
 log "secrets: cluster key from the image's keygen, a test token"
