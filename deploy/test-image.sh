@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Offline test of the deployment: image, compose file, roles, healthchecks, metrics reaching a Librato stand-in.
 #
+#   deploy/test-image.sh --config  # only `docker-compose config` of the file and overrides (seconds; scripts/test.sh runs it)
 #   deploy/test-image.sh --quick   # compose/stack config validation, static binary + ldd check, runtime image build,
 #                                  # `--help` of every role in the image (cheap enough for CI)
 #   deploy/test-image.sh           # + `docker-compose up` of the real file: hub + collector healthy, 3 containers'
@@ -19,10 +20,11 @@ set -euo pipefail
 # shellcheck source=testing/lib.sh
 source "$(dirname "$0")/testing/lib.sh"
 
-QUICK=0 KEEP=0 CLASSIC=0 SWARM=0 BINARY=""
+QUICK=0 KEEP=0 CLASSIC=0 SWARM=0 CONFIG_ONLY=0 BINARY=""
 while [ $# -gt 0 ]; do
     case "$1" in
     --quick) QUICK=1 ;;
+    --config) QUICK=1 CONFIG_ONLY=1 ;;
     --keep) KEEP=1 ;;
     --classic) CLASSIC=1 ;;
     --swarm) SWARM=1 ;;
@@ -68,14 +70,16 @@ trap cleanup EXIT
 
 # The Debian packages these tests need beyond scripts/test-env.sh's (idempotent, like it).
 missing=()
-command -v debootstrap >/dev/null || missing+=(debootstrap)
+[ $CONFIG_ONLY -eq 1 ] || command -v debootstrap >/dev/null || missing+=(debootstrap)
 command -v "$COMPOSE" >/dev/null || missing+=(docker-compose)
 command -v nsenter >/dev/null || missing+=(util-linux)
 if [ ${#missing[@]} -gt 0 ] && [ "$(id -u)" -eq 0 ]; then
     log "installing ${missing[*]}"
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
-for tool in "$DOCKER" "$COMPOSE" python3 strip ldd debootstrap; do command -v "$tool" >/dev/null || die "$tool is not installed"; done
+tools=("$DOCKER" "$COMPOSE")
+[ $CONFIG_ONLY -eq 1 ] || tools+=(python3 strip ldd debootstrap)
+for tool in "${tools[@]}"; do command -v "$tool" >/dev/null || die "$tool is not installed"; done
 "$DOCKER" version >/dev/null 2>&1 || die "no Docker daemon answers (scripts/test-env.sh starts one)"
 
 # --- 1. compose files -------------------------------------------------------------------------------------------------
@@ -99,6 +103,8 @@ for cli in docker /usr/local/bin/docker "$DOCKER"; do
         break
     fi
 done
+
+[ $CONFIG_ONLY -eq 1 ] && exit 0
 
 # --- 2. binary --------------------------------------------------------------------------------------------------------
 if [ -n "$BINARY" ]; then

@@ -25,6 +25,8 @@ public final class CollectorService: Service {
     }
 
     public func run() async throws {
+        let lock = try configuration.stateDirectory.map { try StateDirectoryLock(directory: $0) }
+        defer { lock?.release() }
         let client = try DockerClient(endpoint: configuration.docker, logger: logger)
         defer { Task { try? await client.shutdown() } }
         guard let info = await waitForDocker(client) else { return }

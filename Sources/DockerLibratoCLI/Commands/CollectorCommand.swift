@@ -38,10 +38,11 @@ struct CollectorCommand: AsyncParsableCommand {
         let logger = Logger(label: "collector")
         var c = try collector.configuration(s, stateDirectory: s.string(stateDir, "STATE_DIR"))
         c.hubAddress = s.string(hubAddress, "HUB_ADDRESS", default: "tcp://127.0.0.1:5555")
-        guard let defaultAck = CollectorConfiguration.ackAddress(for: c.hubAddress) ?? s.string(hubAckAddress, "HUB_ACK_ADDRESS") else {
-            throw ConfigError(variable: "HUB_ADDRESS", value: c.hubAddress, expected: "tcp://HOST:PORT or ipc://PATH")
+        guard let ack = s.string(hubAckAddress, "HUB_ACK_ADDRESS") ?? CollectorConfiguration.ackAddress(for: c.hubAddress) else {
+            throw ConfigError(
+                variable: "HUB_ADDRESS", value: c.hubAddress, expected: "tcp://HOST:PORT or ipc://PATH (or set HUB_ACK_ADDRESS explicitly)")
         }
-        c.hubAckAddress = s.string(hubAckAddress, "HUB_ACK_ADDRESS", default: defaultAck)
+        c.hubAckAddress = ack
         c.clusterKey = try key.key(s)
         let service = CollectorService(configuration: c, logger: logger)
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
