@@ -131,7 +131,7 @@ import WireFormat
                         && sink.lines(later, .stdout) == 1
                 }
                 try await daemon.docker(["rm", "-f", plain, always, later])
-                try await Eventually.wait(for: "the destroy events") {
+                try await Eventually.wait(for: "the destroy events", timeout: .seconds(90)) {
                     [plain, always, later].allSatisfy { id in sink.events(id).contains { $0.action == "destroy" } }
                 }
                 try await pipeline.stop()

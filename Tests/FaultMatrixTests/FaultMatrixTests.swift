@@ -143,6 +143,8 @@ struct FaultMatrixTests {
                             for j in 0..<2 { _ = try await d.docker(["wait", "fm-\(cluster.runID)-h\(i + 1)-\(j)"]) }
                         }
                         try await checkExact(cluster, containers: expected)
+                        let engines = (await cluster.hubStatus())?["collectors"]?.arrayValue?.compactMap { $0["engine"]?.stringValue } ?? []
+                        #expect(Set(engines).count == 3, "three hosts are three engines: \(engines)")
                         let running = cluster.fake.snapshot.accepted.filter { $0.name == "docker.host.containers.running" }
                         #expect(Set(running.compactMap(\.source)) == ["fm:host-1", "fm:host-2", "fm:host-3"])
                     } catch {

@@ -63,10 +63,13 @@ public final class ExtraDockerd: @unchecked Sendable {
         try? FileManager.default.removeItem(atPath: containerdPidFile)
         // Output goes to a file, not to a pipe of this process: containerd and the shims inherit it, and a shim
         // writing into a pipe whose reader went away (the previous TestProcess) dies of SIGPIPE.
+        // An engine ID of its own (dockerd 20.10 derives it from key.json, shared by every daemon of the machine
+        // unless moved), so that several daemons stand in for several hosts.
+        try #"{"deprecated-key-path": "\#(root)/key.json"}"#.write(toFile: root + "/daemon.json", atomically: true, encoding: .utf8)
         let arguments =
             [
-                Self.dockerd, "--host", "unix://\(socket)", "--data-root", root + "/data", "--exec-root", root + "/exec", "--pidfile", pidFile,
-                "--storage-driver=vfs", "--iptables=false", "--bridge=none",
+                Self.dockerd, "--config-file", root + "/daemon.json", "--host", "unix://\(socket)", "--data-root", root + "/data", "--exec-root",
+                root + "/exec", "--pidfile", pidFile, "--storage-driver=vfs", "--iptables=false", "--bridge=none",
             ] + (liveRestore ? ["--live-restore"] : [])
         process = try TestProcess("/bin/sh", ["-c", "exec \(arguments.joined(separator: " ")) </dev/null >>\(logFile) 2>&1"])
         let started = process!
