@@ -103,14 +103,7 @@ public struct StatsInterval: Equatable, Sendable {
                     txErrors: counterDelta(p.txErrors, cur.txErrors, restarted: reset),
                     txDropped: counterDelta(p.txDropped, cur.txDropped, restarted: reset))
                 result.networks.append(d)
-                total.rxBytes &+= d.rxBytes
-                total.rxPackets &+= d.rxPackets
-                total.rxErrors &+= d.rxErrors
-                total.rxDropped &+= d.rxDropped
-                total.txBytes &+= d.txBytes
-                total.txPackets &+= d.txPackets
-                total.txErrors &+= d.txErrors
-                total.txDropped &+= d.txDropped
+                total.add(d)
             }
             result.networkTotal = total
         }

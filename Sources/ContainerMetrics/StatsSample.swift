@@ -129,5 +129,17 @@ public struct StatsSample: Equatable, Sendable, Codable {
             self.txErrors = txErrors
             self.txDropped = txDropped
         }
+
+        /// Adds `other`'s counters to these (totals over interfaces or intervals); the interface name is kept.
+        public mutating func add(_ other: NetworkCounters) {
+            rxBytes &+= other.rxBytes
+            rxPackets &+= other.rxPackets
+            rxErrors &+= other.rxErrors
+            rxDropped &+= other.rxDropped
+            txBytes &+= other.txBytes
+            txPackets &+= other.txPackets
+            txErrors &+= other.txErrors
+            txDropped &+= other.txDropped
+        }
     }
 }

@@ -1,5 +1,4 @@
 import ArgumentParser
-import AsyncHTTPClient
 import NIOCore
 import NIOHTTP1
 
@@ -15,19 +14,16 @@ struct HealthcheckCommand: AsyncParsableCommand {
 
     func run() async throws {
         let s = Settings()
-        let listen = s.string(nil, "HTTP_LISTEN", default: "0.0.0.0:8080")
-        let port = listen.split(separator: ":").last.map(String.init) ?? "8080"
+        let port = s.string(nil, "HTTP_LISTEN", default: "0.0.0.0:8080").split(separator: ":").last.map(String.init) ?? "8080"
         let target = s.string(url, "HEALTHCHECK_URL", default: "http://127.0.0.1:\(port)/healthz")
-        let client = HTTPClient(eventLoopGroupProvider: .singleton)
-        var healthy = false
-        do {
-            let response = try await client.execute(HTTPClientRequest(url: target), timeout: .seconds(5))
-            healthy = response.status == .ok
-            _ = try? await response.body.collect(upTo: 1 << 20)
-        } catch {
+        switch await HTTPGet.fetch(target, timeout: .seconds(5)) {
+        case .success(let (status, _)) where status == .ok:
+            return
+        case .success(let (status, _)):
+            print("unhealthy: \(target) answered \(status.code)")
+        case .failure(let error):
             print("unhealthy: \(target): \(error)")
         }
-        try? await client.shutdown()
-        if !healthy { throw ExitCode(1) }
+        throw ExitCode(1)
     }
 }

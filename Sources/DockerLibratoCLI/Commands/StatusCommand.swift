@@ -1,5 +1,4 @@
 import ArgumentParser
-import AsyncHTTPClient
 import NIOCore
 import NIOHTTP1
 
@@ -15,17 +14,11 @@ struct StatusCommand: AsyncParsableCommand {
 
     func run() async throws {
         let url = Settings().string(hubHTTP, "HUB_HTTP", default: "http://127.0.0.1:8080")
-        let client = HTTPClient(eventLoopGroupProvider: .singleton)
-        do {
-            let response = try await client.execute(HTTPClientRequest(url: url + "/status.json"), timeout: .seconds(10))
-            let body = try await response.body.collect(upTo: 16 << 20)
-            print(String(buffer: body), terminator: "")
-            try await client.shutdown()
-            if response.status != .ok { throw ExitCode(1) }
-        } catch let exit as ExitCode {
-            throw exit
-        } catch {
-            try? await client.shutdown()
+        switch await HTTPGet.fetch(url + "/status.json", timeout: .seconds(10)) {
+        case .success(let (status, body)):
+            print(body, terminator: "")
+            if status != .ok { throw ExitCode(1) }
+        case .failure(let error):
             print("docker-librato status: the hub at \(url) does not answer: \(error)")
             throw ExitCode(1)
         }

@@ -1,4 +1,5 @@
 import Glibc
+import Librato
 import Logging
 
 /// Structured log lines on stderr: `ts=… level=info label=hub msg="hub started" listen=tcp://*:5555` (logfmt), or
@@ -52,26 +53,7 @@ struct LogfmtHandler: LogHandler {
         return json(s)
     }
 
-    static func json(_ s: String) -> String {
-        var out = "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if u.value < 0x20 {
-                    let hex = String(u.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else {
-                    out.unicodeScalars.append(u)
-                }
-            }
-        }
-        return out + "\""
-    }
+    static func json(_ s: String) -> String { JSONWriter.quoted(s) }
 
     static func timestamp() -> String {
         var ts = timespec()

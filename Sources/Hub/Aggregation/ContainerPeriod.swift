@@ -83,16 +83,7 @@ public struct ContainerPeriod: Sendable {
             add(.netTxDropped, Double(n.txDropped))
         }
         for d in i.networks {
-            var acc = interfaces[d.interface] ?? StatsSample.NetworkCounters(interface: d.interface)
-            acc.rxBytes &+= d.rxBytes
-            acc.rxPackets &+= d.rxPackets
-            acc.rxErrors &+= d.rxErrors
-            acc.rxDropped &+= d.rxDropped
-            acc.txBytes &+= d.txBytes
-            acc.txPackets &+= d.txPackets
-            acc.txErrors &+= d.txErrors
-            acc.txDropped &+= d.txDropped
-            interfaces[d.interface] = acc
+            interfaces[d.interface, default: StatsSample.NetworkCounters(interface: d.interface)].add(d)
         }
     }
 

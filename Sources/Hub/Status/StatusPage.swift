@@ -1,3 +1,4 @@
+import Librato
 import WireFormat
 
 /// The human status page and its JSON twin. No secrets are ever part of a ``HubStatus``.
@@ -60,21 +61,7 @@ enum StatusPage {
     }
 
     static func json(_ s: HubStatus) -> String {
-        func q(_ v: String) -> String {
-            var out = "\""
-            for u in v.unicodeScalars {
-                switch u {
-                case "\"": out += "\\\""
-                case "\\": out += "\\\\"
-                case "\n": out += "\\n"
-                default:
-                    if u.value < 0x20 { out += "\\u" + String(repeating: "0", count: 4 - String(u.value, radix: 16).count) + String(u.value, radix: 16) } else {
-                        out.unicodeScalars.append(u)
-                    }
-                }
-            }
-            return out + "\""
-        }
+        let q = JSONWriter.quoted
         let collectors = s.collectors.map { c in
             "{\"id\":\(q(c.id.description)),\"epoch\":\(c.epoch),\"cluster\":\(q(c.cluster)),\"host\":\(q(c.host)),\"engine\":\(q(c.engineID)),"
                 + "\"last_seen_ms\":\(c.lastSeenMs),\"frames\":\(c.frames),\"acked_through\":\(c.ackedThrough),\"next_expected\":\(c.nextExpected),"
