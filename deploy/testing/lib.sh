@@ -32,6 +32,9 @@ debian_mirror() {
 # Slims a debootstrapped root the way debuerreotype does for the official -slim images, with their apt sources.
 slim_rootfs() {
     local root=$1 mirror=$2
+    # Deletes and overwrites system files under $root: refuse anything that is not a fresh rootfs directory.
+    case "$root" in /tmp/docker-librato-rootfs.*) ;; *) die "slim_rootfs: refusing to touch '$root'" ;; esac
+    [ -x "$root/usr/bin/apt-get" ] || die "slim_rootfs: $root is not a debootstrapped rootfs"
     find "$root/usr/share/doc" -mindepth 1 -not -name copyright -not -type d -delete
     find "$root/usr/share/doc" -mindepth 1 -type d -empty -delete
     rm -rf "$root"/usr/share/{man,info,groff,lintian,linda}/* "$root"/var/cache/apt/*.bin \
