@@ -8,11 +8,13 @@ let package = Package(
     platforms: [.macOS(.v15)],
     dependencies: [.package(name: "docker-librato", path: "..")],
     targets: [
+        .target(name: "CHeapInfo", path: "Sources/CHeapInfo"),
         .executableTarget(
             name: "HubBench",
             dependencies: [
                 .product(name: "DockerLibratoKit", package: "docker-librato"),
                 .product(name: "DockerLibratoTesting", package: "docker-librato"),
+                "CHeapInfo",
             ],
             path: "Sources/HubBench"
         )

@@ -81,7 +81,8 @@ public struct HubCore: Sendable {
             counters.framesRefusedBackpressure += 1
             return .refused
         }
-        var ledger = ledgers[key] ?? CollectorLedger(startingAfter: h.ackedThrough, window: configuration.reorderWindow)
+        // Taken out while worked on (and put back below): a copy the dictionary still shared would copy its storage.
+        var ledger = ledgers.removeValue(forKey: key) ?? CollectorLedger(startingAfter: h.ackedThrough, window: configuration.reorderWindow)
         ledger.collectorAcked(through: h.ackedThrough)
         for range in frame.batch.abandoned where range.epoch == h.epoch { ledger.abandon(range) }
         let result: IngestResult
@@ -161,10 +162,11 @@ public struct HubCore: Sendable {
     /// Finds or creates the container's state; nil when the series bound is reached.
     private mutating func resolve(_ identity: ContainerIdentity, engine: EngineKey, host: String, now: Int64) -> ContainerKey? {
         let key = ContainerKey(engine: engine, id: identity.id)
-        if containers[key] != nil {
-            containers[key]!.lastActivityMs = now
-            if containers[key]!.identity != identity { containers[key]!.identity = identity }
-            if containers[key]!.host != host { containers[key]!.host = host }
+        if let i = containers.index(forKey: key) {
+            // One hash per container and frame; fields are read and written through the index in place.
+            containers.values[i].lastActivityMs = now
+            if containers.values[i].identity != identity { containers.values[i].identity = identity }
+            if containers.values[i].host != host { containers.values[i].host = host }
             return key
         }
         guard containers.count < configuration.maxContainers else { return nil }
@@ -184,12 +186,17 @@ public struct HubCore: Sendable {
     }
 
     private mutating func withPeriod(_ period: Int64, _ key: ContainerKey, _ body: (inout ContainerPeriod) -> Void) {
-        let state = containers[key]!
-        if open[period] == nil { open[period] = [:] }
-        if open[period]![state.slot] == nil {
-            open[period]![state.slot] = ContainerPeriod(identity: state.identity, cluster: key.engine.cluster, host: state.host, engineID: key.engine.engineID)
-        }
-        body(&open[period]![state.slot]!)
+        withPeriod(period, key, at: containers.index(forKey: key)!, body)
+    }
+
+    /// `withPeriod` for a container whose index in ``containers`` is known.
+    private mutating func withPeriod(
+        _ period: Int64, _ key: ContainerKey, at i: Dictionary<ContainerKey, ContainerState>.Index, _ body: (inout ContainerPeriod) -> Void
+    ) {
+        let slot = containers.values[i].slot
+        // `default:` subscripts modify in place: one lookup each, and the new period is only built when missing.
+        body(&open[period, default: [:]][slot, default: ContainerPeriod(
+            identity: containers.values[i].identity, cluster: key.engine.cluster, host: containers.values[i].host, engineID: key.engine.engineID)])
     }
 
     /// A record dropped because another collector's copy was taken: the frame carrying it stays unacknowledged until
@@ -198,28 +205,30 @@ public struct HubCore: Sendable {
     private func heldFor(_ ms: Int64) -> Int64 { effective(configuration.period(ofMs: ms)) }
 
     private mutating func applyStats(_ sample: StatsSample, to key: ContainerKey, from collector: CollectorID) -> Int64? {
-        let state = containers[key]!
-        let last = state.live.stats
-        if let owner = state.owner, owner != collector {
+        // One hash per sample: everything below goes through the index (no insertions happen meanwhile).
+        let i = containers.index(forKey: key)!
+        let last = containers.values[i].live.stats
+        if let owner = containers.values[i].owner, owner != collector {
             guard let last, sample.time - last.time > configuration.takeoverAfterMs else {
                 counters.samplesNotOwner += 1
                 return heldFor(sample.time)
             }
             counters.takeovers += 1
         }
-        containers[key]!.owner = collector
+        containers.values[i].owner = collector
         if let last, sample.time <= last.time {
             counters.samplesStale += 1
             return heldFor(sample.time)
         }
-        let startedAt = state.identity.startedAt
-        let restarted = last != nil && startedAt != 0 && state.live.startedAt != 0 && startedAt != state.live.startedAt
+        let startedAt = containers.values[i].identity.startedAt
+        let liveStartedAt = containers.values[i].live.startedAt
+        let restarted = last != nil && startedAt != 0 && liveStartedAt != 0 && startedAt != liveStartedAt
         let baseline = last ?? zeroBaseline(startedAt: startedAt, sampleTime: sample.time)
         let interval = StatsInterval.between(baseline, sample, restarted: restarted)
         let period = configuration.period(ofMs: sample.time)
         let target = effective(period)
         let late = isLate(period)
-        withPeriod(target, key) { p in
+        withPeriod(target, key, at: i) { p in
             if late { p.addCounters(interval) } else {
                 p.addGauges(interval)
                 p.addCounters(interval)
@@ -228,7 +237,7 @@ public struct HubCore: Sendable {
         if late { counters.lateGaugeSamples += 1 }
         counters.samplesApplied += 1
         counters.valuesApplied += sample.valueCount
-        containers[key]!.note(period: target) { w in
+        containers.values[i].note(period: target) { w in
             w.stats = sample
             w.startedAt = startedAt
         }
