@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Sample → Librato request latency (DESIGN §9: ≤ one period + 5 s), measured on the real pipeline: `standalone`
-# (collector + hub, ipc://) following a few containers, its dry-run sink writing each request to a FIFO that this
-# script timestamps on arrival.
+# (collector + hub, ipc://) following a few containers, its dry-run sink appending each request to a file that this
+# script follows (tail -F) and timestamps on arrival.
 #
 #   Benchmarks/end-to-end-latency.sh [period_ms=10000] [seconds=120]
 #
@@ -28,7 +28,7 @@ trap cleanup EXIT
 for i in 1 2 3; do
   $DOCKER run -d --network none --label "$LABEL" local/busybox sh -c 'while true; do echo "count#ticks=1"; sleep 1; done' >/dev/null
 done
-mkfifo "$WORK/requests"
+touch "$WORK/requests"
 INCLUDE_LABELS=$LABEL STATS_INTERVAL=2 LIBRATO_PERIOD=$PERIOD STATE_DIR=$WORK/state LOG_LEVEL=warning \
   $BIN standalone --dry-run-output "$WORK/requests" >"$WORK/standalone.log" 2>&1 &
 PID=$!
@@ -36,7 +36,7 @@ PID=$!
 start_ms=$(date +%s%3N)
 end_ms=$((start_ms + WINDOW * 1000))
 # One request body per line; the body's smallest measure_time is the oldest period it carries.
-timeout "$((WINDOW + 5))" cat "$WORK/requests" | while IFS= read -r line; do
+timeout "$((WINDOW + 5))" tail -n +1 -F "$WORK/requests" 2>/dev/null | while IFS= read -r line; do
   case "$line" in *measure_time*) ;; *) continue ;; esac
   now=$(date +%s%3N)
   t=$(grep -o '"measure_time":[0-9]*' <<<"$line" | cut -d: -f2 | sort -n | head -1)

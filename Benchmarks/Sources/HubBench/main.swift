@@ -114,11 +114,13 @@ func asyncReceiveRate(messages: Int) async throws -> Double {
 
 // HUB_BENCH_INGEST_ONLY=1 skips the transport runs (for profiling the ingest alone).
 let ingestOnly = getenv("HUB_BENCH_INGEST_ONLY") != nil
-let raw = ingestOnly ? .nan : try rawNanomsgRate(messages: 1_000_000)
+var raw = Double.nan
 if !ingestOnly {
-    print("nanomsg PUSH→PULL (100 B, tcp loopback, tight loops): \(k(raw)) msg/s")
+    let loops = try rawNanomsgRate(messages: 1_000_000)
+    print("nanomsg PUSH→PULL (100 B, tcp loopback, tight loops): \(k(loops)) msg/s")
     let asyncRaw = try await asyncReceiveRate(messages: 1_000_000)
     print("nanomsg PUSH→PULL received through NanoSocket.messages (the hub's path): \(k(asyncRaw)) msg/s")
+    raw = max(loops, asyncRaw)  // the ratio below is taken against the faster of the two (the stricter reference)
 }
 
 // 2. open + decode, and 3. full ingest (open, decode, dedupe, ownership, deltas, aggregation into periods),
