@@ -103,6 +103,14 @@ extension Batch {
 
     /// Decodes a plaintext body. `base` is the body's offset in the frame, for error messages.
     public static func decode(_ buffer: UnsafeRawBufferPointer, base: Int = 0) throws(WireError) -> Batch {
+        var identities = IdentityInterner(capacity: 0)
+        return try decode(buffer, base: base, identities: &identities)
+    }
+
+    /// Decodes a plaintext body, reusing identities `identities` already holds (see ``IdentityInterner``).
+    public static func decode(
+        _ buffer: UnsafeRawBufferPointer, base: Int = 0, identities: inout IdentityInterner
+    ) throws(WireError) -> Batch {
         var r = ByteReader(buffer, base: base)
         var batch = Batch()
         let count = try r.count("record count", minItemSize: 2)
@@ -113,7 +121,7 @@ extension Batch {
             var p = ByteReader(try r.bytes(length, "record"), base: r.position - length)
             switch RecordKind(rawValue: kind) {
             case .container:
-                batch.containers.append(try p.container())
+                batch.containers.append(try identities.identity(for: p.buffer) { () throws(WireError) in try p.container() })
             case .stats:
                 batch.stats.append(try p.stats(containers: batch.containers.count))
             case .logBucket:

@@ -43,21 +43,24 @@ public struct FrameSealer: Sendable {
     }
 }
 
-/// Opens frames: checks magic, version and seal, then decodes the body. Keeps a bounded cache of subkeys so the
-/// hot path does not run HKDF per frame.
+/// Opens frames: checks magic, version and seal, then decodes the body. Keeps bounded caches of subkeys (so the hot
+/// path does not run HKDF per frame) and of decoded container identities (``IdentityInterner``).
 public struct FrameOpener {
     public let clusterKey: ClusterKey
     private var subkeys: [SubkeyID: SymmetricKey] = [:]
     private let maxCachedKeys: Int
+    /// Container identities decoded before (frames repeat them; see ``IdentityInterner``).
+    private var identities: IdentityInterner
 
     struct SubkeyID: Hashable {
         var collector: CollectorID
         var epoch: UInt64
     }
 
-    public init(key: ClusterKey, maxCachedKeys: Int = 4096) {
+    public init(key: ClusterKey, maxCachedKeys: Int = 4096, maxCachedIdentities: Int = 32_768) {
         self.clusterKey = key
         self.maxCachedKeys = maxCachedKeys
+        self.identities = IdentityInterner(capacity: maxCachedIdentities)
     }
 
     /// Reads just the header (no authentication): for logging what a rejected frame claimed to be.
@@ -72,11 +75,10 @@ public struct FrameOpener {
     }
 
     public mutating func open(_ bytes: [UInt8]) throws(WireError) -> OpenedFrame {
-        var opener = self
+        // Works on self in place: a copy would copy the caches' storage whenever they change.
         let result: Result<OpenedFrame, WireError> = bytes.withUnsafeBytes { buffer in
-            Result { () throws(WireError) in try opener.open(buffer) }
+            Result { () throws(WireError) in try self.open(buffer) }
         }
-        self = opener
         return try result.get()
     }
 
@@ -111,7 +113,7 @@ public struct FrameOpener {
             throw .authenticationFailed
         }
         let result: Result<Batch, WireError> = plaintext.withUnsafeBytes { body in
-            Result { () throws(WireError) -> Batch in try Batch.decode(body, base: headerLength) }
+            Result { () throws(WireError) -> Batch in try Batch.decode(body, base: headerLength, identities: &identities) }
         }
         return OpenedFrame(header: header, batch: try result.get())
     }

@@ -164,9 +164,12 @@ public struct HubCore: Sendable {
         let key = ContainerKey(engine: engine, id: identity.id)
         if let i = containers.index(forKey: key) {
             // One hash per container and frame; fields are read and written through the index in place.
-            containers.values[i].lastActivityMs = now
-            if containers.values[i].identity != identity { containers.values[i].identity = identity }
-            if containers.values[i].host != host { containers.values[i].host = host }
+            // Assigned, not compared first: comparing labels costs more than storing them again.
+            state(i) { s in
+                s.lastActivityMs = now
+                s.identity = identity
+                s.host = host
+            }
             return key
         }
         guard containers.count < configuration.maxContainers else { return nil }
@@ -193,10 +196,16 @@ public struct HubCore: Sendable {
     private mutating func withPeriod(
         _ period: Int64, _ key: ContainerKey, at i: Dictionary<ContainerKey, ContainerState>.Index, _ body: (inout ContainerPeriod) -> Void
     ) {
-        let slot = containers.values[i].slot
+        let slot = state(i) { $0.slot }
         // `default:` subscripts modify in place: one lookup each, and the new period is only built when missing.
         body(&open[period, default: [:]][slot, default: ContainerPeriod(
             identity: containers.values[i].identity, cluster: key.engine.cluster, host: containers.values[i].host, engineID: key.engine.engineID)])
+    }
+
+    /// Reads or changes a container's state in place (the `values[i]` getter would copy the whole state).
+    @inline(__always)
+    private mutating func state<T>(_ i: Dictionary<ContainerKey, ContainerState>.Index, _ body: (inout ContainerState) -> T) -> T {
+        body(&containers.values[i])
     }
 
     /// A record dropped because another collector's copy was taken: the frame carrying it stays unacknowledged until
@@ -207,21 +216,19 @@ public struct HubCore: Sendable {
     private mutating func applyStats(_ sample: StatsSample, to key: ContainerKey, from collector: CollectorID) -> Int64? {
         // One hash per sample: everything below goes through the index (no insertions happen meanwhile).
         let i = containers.index(forKey: key)!
-        let last = containers.values[i].live.stats
-        if let owner = containers.values[i].owner, owner != collector {
+        let (last, owner, startedAt, liveStartedAt) = state(i) { ($0.live.stats, $0.owner, $0.identity.startedAt, $0.live.startedAt) }
+        if let owner, owner != collector {
             guard let last, sample.time - last.time > configuration.takeoverAfterMs else {
                 counters.samplesNotOwner += 1
                 return heldFor(sample.time)
             }
             counters.takeovers += 1
         }
-        containers.values[i].owner = collector
+        state(i) { $0.owner = collector }
         if let last, sample.time <= last.time {
             counters.samplesStale += 1
             return heldFor(sample.time)
         }
-        let startedAt = containers.values[i].identity.startedAt
-        let liveStartedAt = containers.values[i].live.startedAt
         let restarted = last != nil && startedAt != 0 && liveStartedAt != 0 && startedAt != liveStartedAt
         let baseline = last ?? zeroBaseline(startedAt: startedAt, sampleTime: sample.time)
         let interval = StatsInterval.between(baseline, sample, restarted: restarted)
@@ -237,9 +244,11 @@ public struct HubCore: Sendable {
         if late { counters.lateGaugeSamples += 1 }
         counters.samplesApplied += 1
         counters.valuesApplied += sample.valueCount
-        containers.values[i].note(period: target) { w in
-            w.stats = sample
-            w.startedAt = startedAt
+        state(i) { s in
+            s.note(period: target) { w in
+                w.stats = sample
+                w.startedAt = startedAt
+            }
         }
         return target
     }
