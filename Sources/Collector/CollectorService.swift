@@ -1,4 +1,4 @@
-public import DockerEngine
+import DockerEngine
 public import Logging
 public import ServiceLifecycle
 import WireFormat

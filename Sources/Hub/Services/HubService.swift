@@ -81,7 +81,7 @@ public final class HubService: Service {
                     }
                 }
             }
-            try await withGracefulShutdownHandler {
+            await withGracefulShutdownHandler {
                 await self.flushLoop(annotations: annotationQueue)
             } onGracefulShutdown: {
                 self.shuttingDown.withLock { $0 = true }

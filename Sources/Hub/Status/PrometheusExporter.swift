@@ -48,9 +48,13 @@ final class PrometheusExporter: Sendable {
         gauge("docker_librato_hub_uptime_seconds", Double(s.nowMs - s.startedAtMs) / 1000, "Seconds since start")
         for col in s.collectors {
             let labels = [("collector", "\(col.id)"), ("host", col.host), ("cluster", col.cluster)]
-            registry.makeGauge(name: "docker_librato_collector_last_seen_seconds", labels: labels, help: "Seconds since the collector's last frame")
+            registry.makeGauge(
+                descriptor: MetricNameDescriptor(metricName: "docker_librato_collector_last_seen", unitName: "seconds", helpText: "Seconds since the collector's last frame"),
+                labels: labels)
                 .set(Double(s.nowMs - col.lastSeenMs) / 1000)
-            registry.makeGauge(name: "docker_librato_collector_spool_frames", labels: labels, help: "Frames in the collector's spool (last heartbeat)")
+            registry.makeGauge(
+                descriptor: MetricNameDescriptor(metricName: "docker_librato_collector_spool", unitName: "frames", helpText: "Frames in the collector's spool (last heartbeat)"),
+                labels: labels)
                 .set(col.heartbeat["spool_frames"] ?? 0)
         }
         return registry.emitToString()
@@ -64,11 +68,12 @@ final class PrometheusExporter: Sendable {
             p[key] = value
             return d
         }
-        let c = pairs.isEmpty ? registry.makeCounter(name: name, help: help) : registry.makeCounter(name: name, labels: pairs, help: help)
+        let descriptor = MetricNameDescriptor(metricName: name, unitName: "", helpText: help)  // name is already complete
+        let c = pairs.isEmpty ? registry.makeCounter(descriptor: descriptor) : registry.makeCounter(descriptor: descriptor, labels: pairs)
         if delta > 0 { c.increment(by: delta) }
     }
 
     private func gauge(_ name: String, _ value: Double, _ help: String) {
-        registry.makeGauge(name: name, help: help).set(value)
+        registry.makeGauge(descriptor: MetricNameDescriptor(metricName: name, unitName: "", helpText: help)).set(value)
     }
 }
