@@ -2,7 +2,7 @@
 # Host overhead of one collector following N containers at a 10 s stats interval (DESIGN §9, issue "collector"):
 # the collector's own CPU and RSS, and the extra CPU it causes in dockerd + containerd, for both stats sources.
 #
-#   Benchmarks/collector-overhead.sh [containers=100] [seconds=120]
+#   [BIN=path] Benchmarks/collector-overhead.sh [containers=100] [seconds=120]
 #
 # Needs: a running dockerd (scripts/test-env.sh), the local test image, and a release binary
 # (swift build -c release --product docker-librato). The hub runs beside it with a dry-run sink into /dev/null.
@@ -11,7 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${1:-100}
 WINDOW=${2:-120}
-BIN=.build/release/docker-librato
+BIN=${BIN:-.build/release/docker-librato}  # BIN=deploy/dist/docker-librato: the shipped static binary
 DOCKER=/usr/bin/docker
 [ -x "$BIN" ] || { echo "build first: swift build -c release --product docker-librato"; exit 1; }
 LABEL=dl-bench=$$
@@ -31,6 +31,7 @@ cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 sum_ticks() { local t=0; for p in "$@"; do t=$((t + $(cpu_ticks "$p"))); done; echo $t; }
 daemon_pids() { pgrep -x dockerd; pgrep -x containerd; }
 rss_kib() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
+anon_kib() { awk '/RssAnon/ {print $2}' "/proc/$1/status"; }
 pct() { awk -v t="$1" -v w="$WINDOW" -v hz="$TICKS" 'BEGIN { printf "%.2f", t / hz / w * 100 }'; }
 
 echo "starting $N containers (each logs one line every 5 s)"
@@ -53,19 +54,19 @@ run_source() {
     $BIN collector --no-cluster-key >"$WORK/collector.log" 2>&1 &
   COLLECTOR=$!
   sleep 30  # warm up: first listing, log followers, first samples
-  local c0 d0 c1 d1 rss
+  local c0 d0 c1 d1 rss anon
   c0=$(cpu_ticks $COLLECTOR); d0=$(sum_ticks $(daemon_pids))
   sleep "$WINDOW"
-  c1=$(cpu_ticks $COLLECTOR); d1=$(sum_ticks $(daemon_pids)); rss=$(rss_kib $COLLECTOR)
+  c1=$(cpu_ticks $COLLECTOR); d1=$(sum_ticks $(daemon_pids)); rss=$(rss_kib $COLLECTOR); anon=$(anon_kib $COLLECTOR)
   kill $COLLECTOR $HUB; wait $COLLECTOR $HUB 2>/dev/null || true
   COLLECTOR=""; HUB=""
   local extra=$(( (d1 - d0) - BASE ))
   [ $extra -lt 0 ] && extra=0
-  echo "| $source | $N | $(pct $((c1 - c0))) % | $((rss / 1024)) MiB | $(pct $extra) % | $(pct $(( (c1 - c0) + extra ))) % |"
+  echo "| $source | $N | $(pct $((c1 - c0))) % | $(awk -v k="$rss" 'BEGIN { printf "%.1f", k / 1024 }') MiB ($(awk -v k="$anon" 'BEGIN { printf "%.1f", k / 1024 }') MiB anon) | $(pct $extra) % | $(pct $(( (c1 - c0) + extra ))) % |"
 }
 
 echo
-echo "| stats source | containers | collector CPU (of one core) | collector RSS | extra dockerd+containerd CPU | total |"
+echo "| stats source | containers | collector CPU (of one core) | collector RSS (anonymous part) | extra dockerd+containerd CPU | total |"
 echo "|---|---|---|---|---|---|"
 run_source cgroup
 run_source api
