@@ -15,9 +15,10 @@ import Darwin
 ///
 /// **Durability.** Every append is one `write(2)` before ``append(sequence:frame:)`` returns, so a frame survives a
 /// `kill -9` of the collector as soon as it is spooled. Surviving a power loss needs `fsync`: the owner calls
-/// ``sync()`` at most every 100 ms while there are unsynced appends, on shutdown, and a segment is fsynced when it is
-/// closed for a new one; the directory is fsynced after files are created or removed. A power loss therefore costs at
-/// most the last ~100 ms of frames, which the collector detects like a torn tail.
+/// ``sync()`` while there are unsynced appends — at most every 100 ms, on the deliverer's 250 ms clock tick — on
+/// shutdown, and a segment is fsynced when it is closed for a new one; the directory is fsynced after files are
+/// created or removed. A power loss therefore costs at most the last ~250 ms of frames, which the collector detects
+/// like a torn tail.
 ///
 /// **Loading.** ``load(settledThrough:memoryBudget:)`` checks every record: a short or oversized header, a length past
 /// the end of the file, a sequence that does not increase, or a CRC mismatch ends the segment there — the file is
