@@ -1,4 +1,5 @@
 import Collector
+import DockerLibratoTesting
 import Testing
 import WireFormat
 
@@ -43,7 +44,7 @@ struct SpoolBoundsTests {
     /// surviving frame's batch or the pending list.
     @Test(arguments: [1, 2, 3, 4, 5])
     func everyDroppedSequenceIsReportedExactlyOnce(seed: UInt64) {
-        var rng = SplitMix(seed: seed)
+        var rng = SeededGenerator(seed: seed)
         var d = Driver(memory: 2_000, epoch: 7)
         for _ in 0..<300 { d.build(size: Int(rng.next() % 400) + 20) }
         let spooled = Set(d.machine.spooledSequences)
@@ -215,15 +216,3 @@ struct SpoolBoundsTests {
     }
 }
 
-/// A small deterministic generator for the property tests.
-struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}

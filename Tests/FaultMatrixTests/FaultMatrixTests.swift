@@ -76,7 +76,7 @@ struct FaultMatrixTests {
                 var rng = SystemRandomNumberGenerator()
                 let seed = UInt64.random(in: 0...UInt64.max, using: &rng)
                 print("fault-matrix: seed \(seed)")
-                var jitter = SplitMix(seed: seed)
+                var jitter = SeededGenerator(seed: seed)
                 func pause(_ base: Double) async throws { try await Task.sleep(for: .milliseconds(Int(base * 1000) + Int(jitter.next() % 2000))) }
 
                 try await pause(5)
@@ -154,18 +154,6 @@ struct FaultMatrixTests {
                 }
             }
         }
-    }
-}
-
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
 

@@ -1,24 +1,12 @@
 import ContainerMetrics
+import DockerLibratoTesting
 import WireFormat
-
-/// A small, seeded generator so property-style tests are reproducible (the seed is in every failure message).
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 /// Random values biased towards extremes: 0, 1, max, boundaries of varint byte lengths.
 struct Gen {
-    var rng: SplitMix64
+    var rng: SeededGenerator
 
-    init(seed: UInt64) { rng = SplitMix64(seed: seed) }
+    init(seed: UInt64) { rng = SeededGenerator(seed: seed) }
 
     mutating func u64() -> UInt64 {
         switch rng.next() % 8 {
