@@ -122,7 +122,9 @@ import Testing
         let container = try TestContainer.run(
             "stats-oom",
             options: ["--memory", "16m", "--memory-swap", "16m"],
-            command: ["sh", "-c", "head -c 64m /dev/zero | tail > /dev/null; sleep 300"]
+            // The hog raises its own oom_score_adj so the kernel never picks the container's PID 1 instead (seen once
+            // under load in CI: the container then exited and its cgroup was gone before the counter was read).
+            command: ["sh", "-c", "(echo 1000 > /proc/self/oom_score_adj; head -c 64m /dev/zero | tail > /dev/null); sleep 300"]
         )
         defer { container.remove() }
         try await withSources { client, _, cgroup in
