@@ -15,12 +15,11 @@ let package = Package(
         .executable(name: "docker-librato", targets: ["DockerLibratoCLI"]),
         .library(name: "DockerLibratoTesting", targets: ["DockerLibratoTesting"]),
         // The role libraries, for the benchmarks package (Benchmarks/) and embedders.
-        .library(name: "DockerLibratoKit", targets: ["ContainerMetrics", "WireFormat", "Nanomsg", "Hub", "Collector", "Librato", "DockerEngine"]),
+        .library(name: "DockerLibratoKit", targets: ["Timekeeping", "ContainerMetrics", "WireFormat", "Nanomsg", "Hub", "Collector", "Librato", "DockerEngine"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
-        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
         .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -42,9 +41,27 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // MARK: time: the one wall clock (WallClock, WallTime)
+        .target(
+            name: "Timekeeping",
+            swiftSettings: swiftSettings
+        ),
+
         // MARK: pure model: samples, stats maths, l2met
         .target(
             name: "ContainerMetrics",
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: a small HTTP/1.1 server for /healthz, /metrics and status pages (hub and collector)
+        .target(
+            name: "StatusHTTP",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
 
@@ -76,6 +93,7 @@ let package = Package(
         .target(
             name: "Librato",
             dependencies: [
+                "Timekeeping",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -88,7 +106,7 @@ let package = Package(
         .target(
             name: "Collector",
             dependencies: [
-                "ContainerMetrics", "WireFormat", "DockerEngine", "Nanomsg",
+                "ContainerMetrics", "WireFormat", "DockerEngine", "Nanomsg", "Timekeeping", "StatusHTTP",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "DequeModule", package: "swift-collections"),
@@ -98,13 +116,9 @@ let package = Package(
         .target(
             name: "Hub",
             dependencies: [
-                "ContainerMetrics", "WireFormat", "Nanomsg", "Librato",
+                "ContainerMetrics", "WireFormat", "Nanomsg", "Librato", "Timekeeping", "StatusHTTP",
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "DequeModule", package: "swift-collections"),
             ],
@@ -115,7 +129,7 @@ let package = Package(
         .executableTarget(
             name: "DockerLibratoCLI",
             dependencies: [
-                "Collector", "Hub", "Librato", "WireFormat", "DockerEngine", "Nanomsg",
+                "Collector", "Hub", "Librato", "WireFormat", "DockerEngine", "Nanomsg", "Timekeeping", "StatusHTTP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -131,7 +145,7 @@ let package = Package(
         .target(
             name: "DockerLibratoTesting",
             dependencies: [
-                "Librato", "DockerEngine", "WireFormat", "Nanomsg",
+                "Librato", "DockerEngine", "WireFormat", "Nanomsg", "Timekeeping",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -142,12 +156,12 @@ let package = Package(
 
         // MARK: tests
         .testTarget(name: "NanomsgTests", dependencies: ["Nanomsg", "DockerLibratoTesting"], swiftSettings: swiftSettings),
-        .testTarget(name: "ContainerMetricsTests", dependencies: ["ContainerMetrics"], swiftSettings: swiftSettings),
+        .testTarget(name: "ContainerMetricsTests", dependencies: ["ContainerMetrics", "Timekeeping"], swiftSettings: swiftSettings),
         .testTarget(name: "WireFormatTests", dependencies: ["WireFormat", "ContainerMetrics", "DockerLibratoTesting"], swiftSettings: swiftSettings),
         .testTarget(
             name: "LibratoTests",
             dependencies: [
-                "Librato", "DockerLibratoTesting",
+                "Librato", "DockerLibratoTesting", "Timekeeping",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -157,7 +171,7 @@ let package = Package(
         .testTarget(
             name: "HubTests",
             dependencies: [
-                "Hub", "WireFormat", "ContainerMetrics", "Librato", "Nanomsg", "DockerLibratoTesting",
+                "Hub", "WireFormat", "ContainerMetrics", "Librato", "Nanomsg", "DockerLibratoTesting", "Timekeeping",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -177,7 +191,7 @@ let package = Package(
         .testTarget(
             name: "CollectorTests",
             dependencies: [
-                "Collector", "ContainerMetrics", "DockerEngine", "WireFormat", "DockerLibratoTesting",
+                "Collector", "ContainerMetrics", "DockerEngine", "WireFormat", "DockerLibratoTesting", "Timekeeping",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
@@ -185,14 +199,14 @@ let package = Package(
         .testTarget(
             name: "CollectorDeliveryTests",
             dependencies: [
-                "Collector", "WireFormat", "Nanomsg", "ContainerMetrics", "DockerLibratoTesting",
+                "Collector", "WireFormat", "Nanomsg", "ContainerMetrics", "DockerLibratoTesting", "Timekeeping",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "StatsSourceTests",
-            dependencies: ["Collector", "DockerEngine", "ContainerMetrics", "DockerLibratoTesting"],
+            dependencies: ["Collector", "DockerEngine", "ContainerMetrics", "DockerLibratoTesting", "Timekeeping"],
             swiftSettings: swiftSettings
         ),
     ]

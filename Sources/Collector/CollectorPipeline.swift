@@ -1,16 +1,10 @@
 import ContainerMetrics
-public import DockerEngine
-public import Logging
+import DockerEngine
+import Logging
+import ServiceLifecycle
 import Synchronization
+import Timekeeping
 import WireFormat
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// The collector's data side: follows every container of one Docker engine and turns stats, logs and lifecycle
 /// events into records, handed in ``WireFormat/Batch``es to a ``RecordSink``.
@@ -22,32 +16,34 @@ import Darwin
 ///   RecordQueue (bounded) ─▶ BatchBuilder (frameMaxBytes / frameInterval) ─▶ RecordSink.submit ─▶ checkpoints
 /// ```
 ///
-/// ``run()`` runs until its task is cancelled (a swift-service-lifecycle `Service` wraps it), then stops the readers,
-/// submits what is queued — open log buckets stay open: their lines are read again after a restart, from the
-/// checkpoints — writes the checkpoints and returns.
-public final class CollectorPipeline: Sendable {
+/// As a swift-service-lifecycle `Service`, ``run()`` runs until a graceful shutdown or cancellation, then stops the
+/// readers, submits what is queued — open log buckets stay open: their lines are read again after a restart, from
+/// the checkpoints — writes the checkpoints and returns. In ``CollectorService``'s group it stops before the
+/// delivery side, so its last batch is spooled.
+package final class CollectorPipeline: Service, Sendable {
     /// What to follow and how (filters, intervals, state directory, …).
-    public let configuration: CollectorConfiguration
+    package let configuration: CollectorConfiguration
     /// The engine's client; the pipeline does not shut it down.
-    public let client: DockerClient
+    package let client: DockerClient
     /// Where batches go (the delivery side).
-    public let sink: any RecordSink
+    package let sink: any RecordSink
     /// Self-metrics the pipeline updates (containers, samples, log lines and buckets, events, docker errors and
     /// reconnects, record queue depth).
-    public let metrics: CollectorMetrics
+    package let metrics: CollectorMetrics
     /// Startup summary (stats source, network counters, own container), dockerd loss and reconnection.
-    public let logger: Logger
+    package let logger: Logger
     let matcher: ContainerMatcher
     let checkpoints: CheckpointStore
     let own: OwnContainer
     let queueCapacity: Int
     let reconnectBackoff: Backoff
+    let clocks: Clocks
     private let following = Mutex(false)
 
     /// Whether the pipeline is connected to dockerd and following its containers: true once the first listing is
     /// done (containers created from then on are followed from their creation), false while it reconnects and
     /// after ``run()`` returned. For health checks, and for tests that must not race the first listing.
-    public var isFollowing: Bool { following.withLock { $0 } }
+    package var isFollowing: Bool { following.withLock { $0 } }
 
     /// - Parameters:
     ///   - ownContainer: the collector's own container, excluded; nil detects it (``OwnContainer/detect(procRoots:hostname:)``).
@@ -55,7 +51,7 @@ public final class CollectorPipeline: Sendable {
     ///   - reconnectBackoff: delays between attempts to reach dockerd (0.5 s doubling up to 10 s by default).
     /// - Throws: ``ContainerFilterError`` for a malformed filter, ``CheckpointError`` when the state directory
     ///   cannot be used.
-    public init(
+    package init(
         configuration: CollectorConfiguration,
         client: DockerClient,
         sink: any RecordSink,
@@ -63,7 +59,8 @@ public final class CollectorPipeline: Sendable {
         logger: Logger = Logger(label: "docker-librato.collector"),
         ownContainer: OwnContainer? = nil,
         queueCapacity: Int = 10_000,
-        reconnectBackoff: Backoff = Backoff()
+        reconnectBackoff: Backoff = Backoff(),
+        clocks: Clocks = .system
     ) throws {
         self.configuration = configuration
         self.client = client
@@ -75,19 +72,18 @@ public final class CollectorPipeline: Sendable {
         self.own = ownContainer ?? OwnContainer.detect(procRoots: ["/proc", configuration.procRoot])
         self.queueCapacity = queueCapacity
         self.reconnectBackoff = reconnectBackoff
+        self.clocks = clocks
     }
 
-    /// Wall-clock Unix nanoseconds.
-    static func wallClockNs() -> Int64 {
-        var ts = timespec()
-        clock_gettime(CLOCK_REALTIME, &ts)
-        return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
-    }
-
-    /// Runs until cancelled; returns normally then.
+    /// Runs until a graceful shutdown or cancellation; returns normally then.
     /// - Throws: ``StatsSourceError`` when `STATS_SOURCE=cgroup` was asked for and the cgroup files are unusable.
-    public func run() async throws {
-        let startNs = Self.wallClockNs()
+    package func run() async throws {
+        try await cancelWhenGracefulShutdown { try await self.runUntilCancelled() }
+    }
+
+    /// ``run()`` without the graceful-shutdown hook: runs until the task is cancelled.
+    package func runUntilCancelled() async throws {
+        let startNs = clocks.wall.now().nanoseconds
         guard let info = await connect() else { return }
         let source = try statsSource(info)
         logger.info(
@@ -111,7 +107,7 @@ public final class CollectorPipeline: Sendable {
             logger: logger,
             closeDelay: configuration.logCloseDelay,
             spawn: { spawner.yield($0) },
-            now: Self.wallClockNs
+            clocks: clocks
         )
         let tracker = ContainerTracker(
             client: client,
@@ -138,19 +134,21 @@ public final class CollectorPipeline: Sendable {
             queue: queue,
             metrics: metrics,
             logger: logger,
-            now: Self.wallClockNs
+            clocks: clocks
         )
         let tick = tickInterval
+        let clocks = self.clocks
 
         await withDiscardingTaskGroup { group in
             group.addTask { await tracker.run() }
             group.addTask { await poller.run() }
             group.addTask {
                 while !Task.isCancelled {
-                    try? await Task.sleep(for: tick)
+                    // The data side's clock tick: frame age and log bucket closing are checked this often.
+                    try? await clocks.sleep(for: tick)
                     queue.tick()
-                    let nowNs = Self.wallClockNs()
-                    let now = ContinuousClock.now
+                    let nowNs = clocks.wall.now().nanoseconds
+                    let now = clocks.monotonicNow()
                     for follower in registry.followers { follower.tick(nowNs: nowNs, now: now) }
                 }
             }
@@ -194,7 +192,7 @@ public final class CollectorPipeline: Sendable {
                 }
             }
             do {
-                try await Task.sleep(for: backoff.next())
+                try await clocks.sleep(for: backoff.next())
             } catch {
                 return nil
             }
@@ -208,10 +206,10 @@ public final class CollectorPipeline: Sendable {
         case .api:
             return APIStatsSource(client: client)
         case .cgroup:
-            return try CgroupStatsSource.detect(info: info, cgroupRoot: configuration.cgroupRoot, procRoot: configuration.procRoot)
+            return try CgroupStatsSource.detect(info: info, cgroupRoot: configuration.cgroupRoot, procRoot: configuration.procRoot, wallClock: clocks.wall)
         case .auto:
             do {
-                return try CgroupStatsSource.detect(info: info, cgroupRoot: configuration.cgroupRoot, procRoot: configuration.procRoot)
+                return try CgroupStatsSource.detect(info: info, cgroupRoot: configuration.cgroupRoot, procRoot: configuration.procRoot, wallClock: clocks.wall)
             } catch {
                 logger.info("cgroup files not usable, using the Engine API for stats", metadata: ["reason": "\(error)"])
                 return APIStatsSource(client: client)
@@ -228,9 +226,9 @@ public final class CollectorPipeline: Sendable {
             queue.consumed(item)
             switch item {
             case .record(let record):
-                if let full = builder.add(record, now: .now) { await submit(full, queue) }
+                if let full = builder.add(record, now: clocks.monotonicNow()) { await submit(full, queue) }
             case .tick:
-                if let due = builder.due(now: .now) { await submit(due, queue) }
+                if let due = builder.due(now: clocks.monotonicNow()) { await submit(due, queue) }
             }
         }
         if let rest = builder.take() { await submit(rest, queue) }
@@ -259,7 +257,7 @@ public final class CollectorPipeline: Sendable {
                     return
                 }
                 logger.warning("record sink failed; retrying", metadata: ["error": "\(error)", "records": "\(batch.recordCount)"])
-                try? await Task.sleep(for: backoff.next())
+                try? await clocks.sleep(for: backoff.next())
             }
         }
     }

@@ -1,39 +1,67 @@
 import DockerEngine
 public import Logging
 public import ServiceLifecycle
+import Timekeeping
 import WireFormat
 
-/// The collector as a swift-service-lifecycle `Service`: waits for the Docker engine, then runs the data side
-/// (``CollectorPipeline``) into the delivery side (``FrameDeliverer``).
+/// The collector as a swift-service-lifecycle `Service`: waits for the Docker engine, then runs the delivery side
+/// (``FrameDeliverer``) and the data side (``CollectorPipeline``) as the two services of one `ServiceGroup`.
 ///
-/// On graceful shutdown (SIGTERM) the data side stops first and submits what it holds, then the deliverer lets
-/// in-flight frames leave, writes its spool and state, and closes its sockets.
+/// A group shuts its services down in reverse order: on SIGTERM the data side stops first and submits what it
+/// holds, then the deliverer lets in-flight frames leave, writes its spool and state, and closes its sockets. When
+/// either fails (for instance `STATS_SOURCE=cgroup` with unreadable cgroup files) the group stops and ``run()``
+/// throws that error, so the process exits non-zero with the reason.
 public final class CollectorService: Service {
+    /// What the collector runs with.
     public let configuration: CollectorConfiguration
+    /// Its self-metrics (the `/healthz` and `/metrics` endpoints read them).
     public let metrics: CollectorMetrics
     let logger: Logger
     let deliveryOptions: FrameDeliverer.Options
+    let clocks: Clocks
+    let reconnectBackoff: Backoff
 
-    public init(
+    /// A collector with the default delivery settings and the real clocks.
+    public convenience init(configuration: CollectorConfiguration, metrics: CollectorMetrics = CollectorMetrics(), logger: Logger) {
+        self.init(configuration: configuration, metrics: metrics, logger: logger, deliveryOptions: FrameDeliverer.Options())
+    }
+
+    package init(
         configuration: CollectorConfiguration, metrics: CollectorMetrics = CollectorMetrics(), logger: Logger,
-        deliveryOptions: FrameDeliverer.Options = FrameDeliverer.Options()
+        deliveryOptions: FrameDeliverer.Options, clocks: Clocks = .system, reconnectBackoff: Backoff = Backoff()
     ) {
         self.configuration = configuration
         self.metrics = metrics
         self.logger = logger
         self.deliveryOptions = deliveryOptions
+        self.clocks = clocks
+        self.reconnectBackoff = reconnectBackoff
     }
 
+    /// Runs until a graceful shutdown or cancellation; throws what stopped it otherwise.
     public func run() async throws {
         let lock = try configuration.stateDirectory.map { try StateDirectoryLock(directory: $0) }
         defer { lock?.release() }
         let client = try DockerClient(endpoint: configuration.docker, logger: logger)
-        defer { Task { try? await client.shutdown() } }
+        do {
+            try await runServices(client)
+        } catch {
+            try? await client.shutdown()
+            throw error
+        }
+        try await client.shutdown()
+        logger.info("collector stopped")
+    }
+
+    private func runServices(_ client: DockerClient) async throws {
         guard let info = await waitForDocker(client) else { return }
         let host = configuration.hostName ?? info.name
         let deliverer = try FrameDeliverer(
-            configuration: configuration, engineID: info.engineID, host: host, metrics: metrics, logger: logger, options: deliveryOptions)
-        let pipeline = try CollectorPipeline(configuration: configuration, client: client, sink: deliverer, metrics: metrics, logger: logger)
+            configuration: configuration, engineID: info.engineID, host: host, metrics: metrics, logger: logger, options: deliveryOptions,
+            clocks: clocks)
+        let pipeline = try CollectorPipeline(
+            configuration: configuration, client: client, sink: deliverer, metrics: metrics, logger: logger, reconnectBackoff: reconnectBackoff,
+            clocks: clocks)
         logger.info(
             "collector started",
             metadata: [
@@ -42,35 +70,33 @@ public final class CollectorService: Service {
                 "state_dir": "\(configuration.stateDirectory ?? "none (memory only)")",
                 "cluster_key": configuration.clusterKey.isNull ? "NONE (unauthenticated)" : "set",
             ])
-        // The deliverer runs detached from the graceful-shutdown signal: it must outlive the data side's last submit.
-        let delivery = Task.detached { try await deliverer.run() }
-        let data = Task { try await pipeline.run() }
-        await withGracefulShutdownHandler {
-            await withTaskCancellationHandler {
-                _ = await data.result
-            } onCancel: {
-                data.cancel()
-            }
-        } onGracefulShutdown: {
-            data.cancel()
-        }
-        delivery.cancel()
-        _ = await delivery.result
-        try await client.shutdown()
-        logger.info("collector stopped")
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [
+                    .init(service: deliverer, successTerminationBehavior: .gracefullyShutdownGroup),
+                    .init(service: pipeline, successTerminationBehavior: .gracefullyShutdownGroup),
+                ], logger: logger))
+        try await group.run()
     }
 
-    /// `/info`, retried with backoff until the engine answers (nil when cancelled first).
+    /// `/info`, retried with backoff (jittered, on the injected clock) until the engine answers; nil when a shutdown
+    /// or cancellation comes first.
     func waitForDocker(_ client: DockerClient) async -> SystemInfo? {
-        var delay = Duration.milliseconds(500)
+        var backoff = reconnectBackoff
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             do {
                 return try await client.info()
             } catch {
                 metrics.add(.dockerErrors)
-                logger.warning("Docker engine not reachable; retrying", metadata: ["endpoint": "\(configuration.docker)", "error": "\(error)", "retry_in": "\(delay)"])
-                try? await Task.sleep(for: delay)
-                delay = min(delay * 2, .seconds(10))
+                let delay = backoff.next()
+                logger.warning(
+                    "Docker engine not reachable; retrying",
+                    metadata: ["endpoint": "\(configuration.docker)", "error": "\(error)", "retry_in": "\(delay)"])
+                do {
+                    try await cancelWhenGracefulShutdown { try await self.clocks.sleep(for: delay) }
+                } catch {
+                    return nil
+                }
             }
         }
         return nil

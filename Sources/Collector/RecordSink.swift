@@ -1,4 +1,4 @@
-public import WireFormat
+import WireFormat
 
 /// The seam between the collector's data side (discovery, stats, logs, events → records) and its delivery side
 /// (frames, spool, acks, nanomsg).
@@ -7,6 +7,6 @@ public import WireFormat
 /// submits them; the delivery side turns each batch into one sealed frame with the next sequence number.
 /// `submit` returns once the frame is in the spool (on disk when a state directory is configured), so the data side
 /// may then advance its log checkpoints. It never waits for the hub: a full spool drops its oldest frames instead.
-public protocol RecordSink: Sendable {
+package protocol RecordSink: Sendable {
     func submit(_ batch: Batch) async throws
 }

@@ -6,6 +6,7 @@ import Testing
 import WireFormat
 
 @testable import Collector
+import Timekeeping
 
 @Suite("Ack messages and frame building")
 struct HubLinkAndFramingTests {
@@ -111,7 +112,7 @@ struct HubLinkAndFramingTests {
             let bytes = try #require(t.bytes)
             sizes.append(bytes.count)
             times += try opener.open(bytes).batch.heartbeats.map(\.time)
-            state.transmitted(t, now: .now)
+            state.transmitted(t, now: .zero)
         }
         #expect(sizes.count > 1)
         #expect(sizes.allSatisfy { $0 <= 2_048 })

@@ -1,11 +1,12 @@
 import Collector
 import Foundation
 import WireFormat
+import Timekeeping
 
 /// A fixed starting instant; tests add durations to it instead of sleeping.
-let t0 = ContinuousClock.now
+let t0 = MonotonicInstant.zero
 
-func at(_ seconds: Double) -> ContinuousClock.Instant {
+func at(_ seconds: Double) -> MonotonicInstant {
     t0.advanced(by: .milliseconds(Int64((seconds * 1000).rounded())))
 }
 
@@ -39,7 +40,7 @@ struct Driver {
 
     /// Builds one frame of `size` bytes (its bytes all equal its sequence's low byte); returns its sequence.
     @discardableResult
-    mutating func build(size: Int = 100, onDisk: Bool = true, now: ContinuousClock.Instant = t0) -> UInt64 {
+    mutating func build(size: Int = 100, onDisk: Bool = true, now: MonotonicInstant = t0) -> UInt64 {
         let plan = machine.planFrame()
         if let reservation = plan.reservation {
             reservations.append(reservation)
@@ -53,7 +54,7 @@ struct Driver {
 
     /// Sends everything the machine offers (at most `limit`); returns the transmissions in order.
     @discardableResult
-    mutating func sendAll(now: ContinuousClock.Instant = t0, limit: Int = .max) -> [SpoolStateMachine.Transmission] {
+    mutating func sendAll(now: MonotonicInstant = t0, limit: Int = .max) -> [SpoolStateMachine.Transmission] {
         var sent: [SpoolStateMachine.Transmission] = []
         while sent.count < limit, let t = machine.nextTransmission() {
             machine.transmitted(t, now: now)
@@ -69,7 +70,7 @@ struct Driver {
         epoch: UInt64? = nil,
         backpressure: Bool = false,
         retransmitAfterMs: UInt64 = 2_000,
-        now: ContinuousClock.Instant
+        now: MonotonicInstant
     ) -> [SpoolStateMachine.Action] {
         let ack = Ack(
             epoch: epoch ?? machine.epoch,

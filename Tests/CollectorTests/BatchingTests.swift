@@ -3,11 +3,12 @@ import ContainerMetrics
 import DockerLibratoTesting
 import Testing
 import WireFormat
+import Timekeeping
 
 @Suite struct BatchBuilderTests {
     let a = ContainerIdentity(id: String(repeating: "a", count: 64), name: "web-1", image: "busybox", labels: ["com.docker.compose.service": "web"])
     let b = ContainerIdentity(id: String(repeating: "b", count: 64), name: "db", image: "postgres:16")
-    let t0 = ContinuousClock.now
+    let t0 = MonotonicInstant.zero
 
     @Test func containersFirstRecordsByIndexInOrder() {
         var builder = BatchBuilder(maxBytes: 1 << 20, maxAge: .seconds(1))

@@ -40,7 +40,7 @@ struct HubCoreTests {
         for t in stride(from: Int64(103_000), through: 173_000, by: 10_000) {
             hub.ingest(b.frame { $0.stats(web, sample(at: t)) }, now: t)
         }
-        #expect(hub.counters.takeovers == 1)
+        #expect(hub.counters[.takeovers] == 1)
         let periods = hub.deliverAll(now: 184_000)
         let w = container("web-1", in: periods)
         // Network bytes from t=60 s (first sample, no baseline) to t=173 s: exactly 113 s × 1000 B/s.
@@ -58,8 +58,8 @@ struct HubCoreTests {
         }
         // A retransmission of an already applied frame is a duplicate by sequence.
         hub.ingest(a.frame(sequence: 3) { $0.log(web, .stdout, second: 62, lines: 3) }, now: 70_000)
-        #expect(hub.counters.bucketsDuplicate == 10)
-        #expect(hub.counters.framesDuplicate == 1)
+        #expect(hub.counters[.bucketsDuplicate] == 10)
+        #expect(hub.counters[.framesDuplicate] == 1)
         let periods = hub.deliverAll(now: 124_000)
         #expect(container("web-1", in: periods).compactMap { $0[.stdoutLines] }.reduce(0, +) == 30)
     }
@@ -86,8 +86,8 @@ struct HubCoreTests {
         var late = FakeCollector()
         late.engine = "ENGINE-B"
         hub.ingest(late.frame { $0.log(db, .stderr, second: 70, lines: 5); $0.stats(db, sample(at: 70_000)) }, now: 125_000)
-        #expect(hub.counters.lateBuckets == 1)
-        #expect(hub.counters.lateGaugeSamples == 1)
+        #expect(hub.counters[.lateBuckets] == 1)
+        #expect(hub.counters[.lateGaugeSamples] == 1)
         let next = hub.deliverAll(now: 184_000)
         #expect(next.map(\.start) == [120_000])
         let d = container("db", in: next)[0]
@@ -130,7 +130,7 @@ struct HubCoreTests {
         var restarted = HubCore(configuration: config, now: 200_000, restoring: try roundTrip(state))
         a.acked = acked
         for f in sent { restarted.ingest(f, now: 200_000) }
-        #expect(restarted.counters.framesDuplicate == 60)
+        #expect(restarted.counters[.framesDuplicate] == 60)
         let periods = restarted.deliverAll(now: 200_000)
         let lines = container("web-1", in: periods).compactMap { $0[.stdoutLines] }.reduce(0, +)
         // Seconds 120...179 were never delivered: 60 seconds × 2 lines, once.
@@ -160,7 +160,7 @@ struct HubCoreTests {
         var a = FakeCollector()
         hub.ingest(a.frame { $0.log(web, .stdout, second: 1, lines: 1); $0.log(db, .stdout, second: 1, lines: 1) }, now: 1_000)
         #expect(hub.liveContainers == 1)
-        #expect(hub.counters.seriesOverflow == 1)
+        #expect(hub.counters[.seriesOverflow] == 1)
     }
 
     @Test func aContainerRestartNeverProducesNegativeDeltas() {

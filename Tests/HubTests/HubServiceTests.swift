@@ -5,6 +5,7 @@ import Librato
 import Logging
 import Nanomsg
 import ServiceLifecycle
+import Timekeeping
 import Testing
 import WireFormat
 
@@ -50,7 +51,7 @@ struct HubServiceTests {
         return Running(service: service, group: group, task: task, fake: fake, sink: sink, listen: settings.listen, ackListen: settings.ackListen, http: http)
     }
 
-    func nowMs() -> Int64 { HubClock.nowMs() }
+    func nowMs() -> Int64 { WallClock.system.now().milliseconds }
 
     @Test func framesBecomeMeasurementsAndAcksFollowDelivery() async throws {
         let hub = try await start()
@@ -113,17 +114,17 @@ struct HubServiceTests {
         future[2] = 9
         try await push.send(future, timeout: .seconds(5))
         try await Eventually.wait(for: "three rejects") {
-            let s = await hub.service.engine.status()
+            let s = await hub.service.runtime.status()
             return s.rejects.values.reduce(0, +) == 3
         }
-        let s = await hub.service.engine.status()
+        let s = await hub.service.runtime.status()
         #expect(s.rejects[.badVersion] == 2)  // foreign bytes and version 9
         #expect(s.rejects[.badSeal] == 1)
         // Still alive: a good frame is applied.
         var batch = Batch()
         batch.log(web, .stderr, second: nowMs() / 1000, lines: 1)
         try await push.send(FrameSealer(key: Self.key).seal(header, batch), timeout: .seconds(5))
-        try await Eventually.wait(for: "frame applied") { await hub.service.engine.status().counters.framesApplied == 1 }
+        try await Eventually.wait(for: "frame applied") { await hub.service.runtime.status().counters[.framesApplied] == 1 }
         try await hub.stop()
     }
 
@@ -136,7 +137,7 @@ struct HubServiceTests {
         batch.log(web, .stdout, second: nowMs() / 1000, lines: 3)
         let header = FrameHeader(collectorID: .random(), epoch: 1, sequence: 1, sendTime: nowMs(), engineID: "E", cluster: "c", host: "h")
         try await push.send(FrameSealer(key: Self.key).seal(header, batch), timeout: .seconds(5))
-        try await Eventually.wait(for: "frame applied") { await hub.service.engine.status().counters.framesApplied == 1 }
+        try await Eventually.wait(for: "frame applied") { await hub.service.runtime.status().counters[.framesApplied] == 1 }
         try await Eventually.wait(for: "the status server to answer") {
             (try await TestProcess.run("/usr/bin/curl", ["-sS", "-f", "http://127.0.0.1:\(hub.http)/healthz"])).status == 0
         }
@@ -162,7 +163,7 @@ struct HubServiceTests {
         batch.log(web, .stdout, second: nowMs() / 1000, lines: 4)
         let header = FrameHeader(collectorID: .random(), epoch: 1, sequence: 1, sendTime: nowMs(), engineID: "E", cluster: "c", host: "h")
         try await push.send(FrameSealer(key: Self.key).seal(header, batch), timeout: .seconds(5))
-        try await Eventually.wait(for: "frame applied") { await hub.service.engine.status().counters.framesApplied == 1 }
+        try await Eventually.wait(for: "frame applied") { await hub.service.runtime.status().counters[.framesApplied] == 1 }
         await hub.group.triggerGracefulShutdown()
         _ = try? await hub.task.value
         let s = hub.fake.snapshot

@@ -3,6 +3,7 @@ import Logging
 import Testing
 
 @testable import Librato
+import Timekeeping
 
 /// Short delays so that retry scenarios finish in milliseconds.
 let fastRetry = RetryPolicy(
@@ -16,7 +17,7 @@ let fastRetry = RetryPolicy(
 
 /// The current minute, as callers align times.
 func alignedNow(period: Int = 60) -> Int {
-    let now = Int(FakeClock.wallClockNow())
+    let now = Int(WallClock.system.now().wholeSeconds)
     return now - now % period
 }
 

@@ -1,14 +1,15 @@
-public import ContainerMetrics
-public import WireFormat
+import ContainerMetrics
+import WireFormat
+import Timekeeping
 
 /// One record of the data side, with the identity of the container it belongs to.
-public enum CollectorRecord: Sendable, Equatable {
+package enum CollectorRecord: Sendable, Equatable {
     case stats(ContainerIdentity, StatsSample)
     case log(ContainerIdentity, LogBucket)
     case event(ContainerIdentity, LifecycleEvent)
 
     /// The container the record belongs to.
-    public var container: ContainerIdentity {
+    package var container: ContainerIdentity {
         switch self {
         case .stats(let c, _), .log(let c, _), .event(let c, _): c
         }
@@ -21,18 +22,18 @@ public enum CollectorRecord: Sendable, Equatable {
 /// The size is tracked incrementally (each record's and each new container's encoded size, measured once), with
 /// a few bytes of slack per record for the container index and the record count varints, so a batch never
 /// encodes to more than `maxBytes` — except a single record that is bigger on its own, which goes alone.
-public struct BatchBuilder: Sendable {
+package struct BatchBuilder: Sendable {
     /// `--frame-max-bytes`: upper bound of a batch's encoded size.
-    public let maxBytes: Int
+    package let maxBytes: Int
     /// `--frame-interval`: a batch is due when its oldest record is this old.
-    public let maxAge: Duration
+    package let maxAge: Duration
 
     /// The records gathered so far.
-    public private(set) var batch = Batch()
+    package private(set) var batch = Batch()
     /// Upper bound of `batch.encode().count`.
-    public private(set) var estimatedBytes = 0
+    package private(set) var estimatedBytes = 0
     /// When the oldest record of ``batch`` was added.
-    public private(set) var oldest: ContinuousClock.Instant?
+    package private(set) var oldest: MonotonicInstant?
 
     /// Bytes for the record count varint (up to 2^28 records).
     static let countBytes = 4
@@ -40,16 +41,16 @@ public struct BatchBuilder: Sendable {
     static let slackPerRecord = 3
 
     /// An empty builder (`maxBytes` is at least 64).
-    public init(maxBytes: Int, maxAge: Duration) {
+    package init(maxBytes: Int, maxAge: Duration) {
         self.maxBytes = max(64, maxBytes)
         self.maxAge = maxAge
     }
 
     /// Whether nothing is gathered.
-    public var isEmpty: Bool { batch.isEmpty }
+    package var isEmpty: Bool { batch.isEmpty }
 
     /// Adds a record. Returns the batch to submit first when the record would not fit into the current one.
-    public mutating func add(_ record: CollectorRecord, now: ContinuousClock.Instant) -> Batch? {
+    package mutating func add(_ record: CollectorRecord, now: MonotonicInstant) -> Batch? {
         let identity = record.container
         let recordBytes = Self.recordSize(record) + Self.slackPerRecord
         var full: Batch?
@@ -72,13 +73,13 @@ public struct BatchBuilder: Sendable {
     }
 
     /// The batch when its oldest record is at least `maxAge` old.
-    public mutating func due(now: ContinuousClock.Instant) -> Batch? {
+    package mutating func due(now: MonotonicInstant) -> Batch? {
         guard let oldest, now - oldest >= maxAge else { return nil }
         return take()
     }
 
     /// Everything gathered (nil when empty), e.g. at shutdown.
-    public mutating func take() -> Batch? {
+    package mutating func take() -> Batch? {
         guard !batch.isEmpty else { return nil }
         let out = batch
         batch = Batch()

@@ -1,5 +1,5 @@
 import FoundationEssentials
-public import WireFormat
+import WireFormat
 
 /// What a collector keeps in `STATE_DIR/collector.json` so that a restart, even after `kill -9`, resumes its
 /// identity and never reuses a sequence number.
@@ -10,29 +10,29 @@ public import WireFormat
 ///   `AbandonedRange(reason: .acknowledged)` (done, nothing lost: no frame ever had those numbers);
 /// - before spool segment files are removed (so that what they held is recorded as settled);
 /// - on shutdown.
-public struct CollectorState: Equatable, Sendable {
+package struct CollectorState: Equatable, Sendable {
     /// The file's name inside the state directory.
-    public static let fileName = "collector.json"
+    package static let fileName = "collector.json"
 
     /// The collector's identity: chosen once, kept for as long as the state directory lives.
-    public var collectorID: CollectorID
+    package var collectorID: CollectorID
     /// The epoch its sequences belong to.
-    public var epoch: UInt64
+    package var epoch: UInt64
     /// No sequence at or above this one has been used (the end of the reserved block).
-    public var nextSequence: UInt64
+    package var nextSequence: UInt64
     /// Every sequence ≤ this one was acknowledged by the hub.
-    public var ackedThrough: UInt64
+    package var ackedThrough: UInt64
     /// Every sequence ≤ this one is acknowledged or dropped: spooled frames at or below it are discarded on load.
-    public var settledThrough: UInt64
+    package var settledThrough: UInt64
     /// Abandoned ranges not yet carried by a frame when the file was written; reported again after a restart (the
     /// hub ignores a range it already knows).
-    public var pendingAbandoned: [AbandonedRange]
+    package var pendingAbandoned: [AbandonedRange]
     /// Every abandoned range above ``ackedThrough`` reported so far (pending or carried by a frame): on restart a gap
     /// in the spool that one of them explains keeps its reason instead of being taken for frames lost to damage.
-    public var knownAbandoned: [AbandonedRange]
+    package var knownAbandoned: [AbandonedRange]
 
     /// A state with the given values (a fresh epoch by default: sequences from 1, nothing acknowledged).
-    public init(
+    package init(
         collectorID: CollectorID,
         epoch: UInt64,
         nextSequence: UInt64 = 1,
@@ -51,19 +51,19 @@ public struct CollectorState: Equatable, Sendable {
     }
 
     /// A new identity: random id and epoch, sequences from 1.
-    public static func fresh() -> CollectorState {
+    package static func fresh() -> CollectorState {
         CollectorState(collectorID: .random(), epoch: randomEpoch())
     }
 
     /// A random non-zero epoch.
-    public static func randomEpoch() -> UInt64 {
+    package static func randomEpoch() -> UInt64 {
         var rng = SystemRandomNumberGenerator()
         return rng.next() | 1
     }
 
     /// The state in `directory`, or nil when there is none yet. Throws when the file exists but cannot be read or
     /// parsed.
-    public static func load(directory: String) throws(StateDirectoryError) -> CollectorState? {
+    package static func load(directory: String) throws(StateDirectoryError) -> CollectorState? {
         let path = directory + "/" + fileName
         guard let bytes = try PosixFile.readFile(path) else { return nil }
         let file: StateFile
@@ -87,7 +87,7 @@ public struct CollectorState: Equatable, Sendable {
     }
 
     /// Writes the state to `directory` atomically.
-    public func write(directory: String) throws(StateDirectoryError) {
+    package func write(directory: String) throws(StateDirectoryError) {
         let path = directory + "/" + Self.fileName
         let file = StateFile(
             version: 1,

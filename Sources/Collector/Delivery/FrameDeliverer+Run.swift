@@ -2,11 +2,12 @@ import Logging
 import Nanomsg
 import ServiceLifecycle
 import WireFormat
+import Timekeeping
 
 extension FrameDeliverer {
     /// Connects to the hub and runs the ack, send and tick loops until the task is cancelled or a graceful shutdown
     /// begins; then shuts down (see the type's documentation). Call it once. Throws when the sockets cannot be set up.
-    public func run() async throws {
+    package func run() async throws {
         if configuration.hubAckAddress == configuration.hubAddress {
             logger.warning(
                 "HUB_ACK_ADDRESS equals HUB_ADDRESS: acks cannot arrive on the data port; set HUB_ACK_ADDRESS to the hub's PUB address",
@@ -59,7 +60,7 @@ extension FrameDeliverer {
 
     func received(_ ack: Ack) {
         guard !crashed else { return }
-        let actions = machine.ackReceived(ack, now: .now)
+        let actions = machine.ackReceived(ack, now: clocks.monotonicNow())
         perform(actions)
         publishMetrics()
     }
@@ -113,7 +114,7 @@ extension FrameDeliverer {
                 if !link.push.isClosed { logger.error("cannot send a frame", metadata: ["error": "\(error)"]) }
                 return .blocked
             }
-            machine.transmitted(transmission, now: .now)
+            machine.transmitted(transmission, now: clocks.monotonicNow())
             burst += 1
         }
         return .idle
@@ -122,11 +123,12 @@ extension FrameDeliverer {
     private func tickLoop() async {
         while true {
             do {
-                try await Task.sleep(for: options.tickInterval)
+                // The delivery clock's tick: heartbeats and fsyncs are due at most this late.
+                try await clocks.sleep(for: options.tickInterval)
             } catch {
                 return
             }
-            if !crashed { perform(machine.tick(now: .now)) }
+            if !crashed { perform(machine.tick(now: clocks.monotonicNow())) }
         }
     }
 
@@ -140,7 +142,8 @@ extension FrameDeliverer {
         if !crashed {
             _ = pump(link)
             // nanomsg has no linger: a frame being written when the socket closes is cut off. The spool still has it,
-            // so this is only to spare the hub a torn message; it runs outside the cancelled task.
+            // so this is only to spare the hub a torn message; it runs outside the cancelled task, on the real clock
+            // (it waits for the kernel to write, not for any rule of the protocol).
             let grace = options.shutdownGrace
             await Task { try? await Task.sleep(for: grace) }.value
             do {

@@ -1,16 +1,9 @@
 import ContainerMetrics
-public import Logging
+import Logging
 import Nanomsg
-public import ServiceLifecycle
-public import WireFormat
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import ServiceLifecycle
+import WireFormat
+import Timekeeping
 
 /// The collector's delivery side: turns batches into sealed frames, keeps them in the spool until the hub
 /// acknowledges them, and sends, retransmits and reports over a ``HubLink``. The rules live in
@@ -21,27 +14,27 @@ import Darwin
 /// from `kill -9`; fsynced within ~250 ms) when a state directory is configured. ``run()`` (a swift-service-lifecycle
 /// `Service`) runs until cancelled or a graceful shutdown: then it stops accepting, lets in-flight sends settle a
 /// moment, fsyncs the spool, writes the state file and closes the sockets.
-public actor FrameDeliverer: RecordSink, Service {
+package actor FrameDeliverer: RecordSink, Service {
     /// Settings beyond ``CollectorConfiguration``.
-    public struct Options: Sendable {
+    package struct Options: Sendable {
         /// Largest sealed frame (the hub's `NN_RCVMAXSIZE`); bigger batches are split, single records refused.
-        public var maxFrameBytes: Int
+        package var maxFrameBytes: Int
         /// Sequences reserved per state file write.
-        public var sequenceBlock: UInt64
+        package var sequenceBlock: UInt64
         /// Size at which a spool segment file is closed for a new one (default: 1/32 of the disk bound, 64 KiB–4 MiB).
-        public var segmentBytes: Int?
+        package var segmentBytes: Int?
         /// Most frame bytes retransmitted per ack (see ``SpoolStateMachine/Configuration/retransmitBytesPerAck``).
-        public var retransmitBytesPerAck: Int
+        package var retransmitBytesPerAck: Int
         /// How often the clock ticks (heartbeats and fsyncs are due at most this late). 250 ms rather than 50: the
         /// collector's CPU with 100 containers fell from 1.08 to 0.91 % of a core (BENCHMARKS.md).
-        public var tickInterval: Duration
+        package var tickInterval: Duration
         /// On shutdown, how long frames already handed to nanomsg get to leave (nanomsg has no linger).
-        public var shutdownGrace: Duration
+        package var shutdownGrace: Duration
         /// Socket settings.
-        public var link: HubLink.Options
+        package var link: HubLink.Options
 
         /// Defaults suited to production; tests shorten the intervals.
-        public init(
+        package init(
             maxFrameBytes: Int = 1 << 20,
             sequenceBlock: UInt64 = 1024,
             segmentBytes: Int? = nil,
@@ -61,15 +54,15 @@ public actor FrameDeliverer: RecordSink, Service {
     }
 
     /// Why a batch was not accepted.
-    public enum SubmitError: Error, Equatable {
+    package enum SubmitError: Error, Equatable {
         /// The deliverer is shutting down (or was stopped).
         case stopped
     }
 
     /// This collector's id (restored from the state directory, or random).
-    public nonisolated let collectorID: CollectorID
+    package nonisolated let collectorID: CollectorID
     /// The epoch of every frame this deliverer builds.
-    public nonisolated let epoch: UInt64
+    package nonisolated let epoch: UInt64
     let configuration: CollectorConfiguration
     let options: Options
     let engineID: String
@@ -90,18 +83,22 @@ public actor FrameDeliverer: RecordSink, Service {
     var linesBySequence: [UInt64: UInt64] = [:]
     let doorbell: AsyncStream<Void>
     let ring: AsyncStream<Void>.Continuation
+    /// Wall time for frame headers and heartbeats; monotonic time and sleeps for the spool's pacing.
+    let clocks: Clocks
 
     /// Restores (or creates) the collector's identity and spool from `configuration.stateDirectory`; without one,
     /// starts a random id and epoch with a memory-only spool. `engineID` and `host` go into every frame header.
-    public init(
+    package init(
         configuration: CollectorConfiguration,
         engineID: String,
         host: String,
         metrics: CollectorMetrics = CollectorMetrics(),
         logger: Logger = Logger(label: "docker-librato.collector.delivery"),
-        options: Options = Options()
+        options: Options = Options(),
+        clocks: Clocks = .system
     ) throws(StateDirectoryError) {
         self.configuration = configuration
+        self.clocks = clocks
         self.options = options
         self.engineID = engineID
         self.host = host
@@ -174,7 +171,7 @@ public actor FrameDeliverer: RecordSink, Service {
     /// Seals `batch` into a frame (several when it would exceed ``Options/maxFrameBytes``) and spools it. Returns
     /// once it is spooled; never waits for the hub. Throws ``SubmitError/stopped`` after shutdown began, or a
     /// ``StateDirectoryError`` when a sequence cannot be reserved in the state file.
-    public func submit(_ batch: Batch) async throws {
+    package func submit(_ batch: Batch) async throws {
         guard accepting else { throw SubmitError.stopped }
         if batch.isEmpty && machine.pending.isEmpty { return }
         try build(batch)
@@ -194,7 +191,7 @@ public actor FrameDeliverer: RecordSink, Service {
                 epoch: epoch,
                 sequence: plan.sequence,
                 ackedThrough: plan.ackedThrough,
-                sendTime: Self.wallClockMilliseconds(),
+                sendTime: clocks.wall.now().milliseconds,
                 engineID: engineID,
                 cluster: configuration.cluster,
                 host: host
@@ -228,7 +225,7 @@ public actor FrameDeliverer: RecordSink, Service {
             }
             let lines = part.logs.reduce(UInt64(0)) { $0 &+ $1.value.lines }
             if lines > 0 { linesBySequence[plan.sequence] = lines }
-            let actions = machine.frameSealed(sequence: plan.sequence, bytes: sealed, carrying: plan.abandoned, onDisk: onDisk, now: .now)
+            let actions = machine.frameSealed(sequence: plan.sequence, bytes: sealed, carrying: plan.abandoned, onDisk: onDisk, now: clocks.monotonicNow())
             perform(actions)
         }
         publishMetrics()
@@ -269,7 +266,7 @@ public actor FrameDeliverer: RecordSink, Service {
             case .syncDisk:
                 do {
                     try disk?.sync()
-                    machine.diskSynced(now: .now)
+                    machine.diskSynced(now: clocks.monotonicNow())
                 } catch {
                     logger.error("cannot fsync the disk spool", metadata: ["error": "\(error)"])
                 }
@@ -308,7 +305,7 @@ public actor FrameDeliverer: RecordSink, Service {
         values["spool_memory_bytes"] = Double(machine.memoryBytes)
         values["spool_unsent_frames"] = Double(machine.unsentFrames)
         values["acks_received"] = Double(machine.counters.acksReceived)
-        return Batch(heartbeats: [Heartbeat(time: Self.wallClockMilliseconds(), values: values)])
+        return Batch(heartbeats: [Heartbeat(time: clocks.wall.now().milliseconds, values: values)])
     }
 
     /// Mirrors the state machine's counters and gauges into ``CollectorMetrics``.
@@ -331,14 +328,8 @@ public actor FrameDeliverer: RecordSink, Service {
         metrics.set(.queueDepth, machine.unsentFrames)
     }
 
-    static func wallClockMilliseconds() -> Int64 {
-        var ts = timespec()
-        clock_gettime(CLOCK_REALTIME, &ts)
-        return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
-    }
-
     // MARK: observation (status page, tests)
 
     /// The spool state machine as it is now.
-    public var spoolState: SpoolStateMachine { machine }
+    package var spoolState: SpoolStateMachine { machine }
 }

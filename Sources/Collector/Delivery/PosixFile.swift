@@ -7,15 +7,15 @@ import Darwin
 #endif
 
 /// A failed file operation in the state directory, with the path and the system's reason.
-public struct StateDirectoryError: Error, Equatable, CustomStringConvertible {
+package struct StateDirectoryError: Error, Equatable, CustomStringConvertible {
     /// What was being done (`write`, `fsync`, `rename`, …).
-    public let operation: String
+    package let operation: String
     /// The file or directory concerned.
-    public let path: String
+    package let path: String
     /// The errno (0 when ``detail`` explains instead).
-    public let code: Int32
+    package let code: Int32
     /// A reason other than an errno (a malformed file).
-    public let detail: String?
+    package let detail: String?
 
     init(_ operation: String, _ path: String, code: Int32 = 0, detail: String? = nil) {
         self.operation = operation
@@ -28,7 +28,7 @@ public struct StateDirectoryError: Error, Equatable, CustomStringConvertible {
         StateDirectoryError(operation, path, code: errno)
     }
 
-    public var description: String {
+    package var description: String {
         let reason = detail ?? String(cString: strerror(code))
         return "cannot \(operation) \(path): \(reason); check that STATE_DIR is writable by the collector and has free space"
     }

@@ -1,5 +1,6 @@
 import DequeModule
-public import WireFormat
+import WireFormat
+import Timekeeping
 
 extension SpoolStateMachine {
     // MARK: sending
@@ -7,7 +8,7 @@ extension SpoolStateMachine {
     /// The frame to send next, or nil when nothing waits. New frames go out in sequence order; when retransmissions
     /// wait too, ``Configuration/retransmissionsPerNewFrame`` of them go between two new frames. Call
     /// ``transmitted(_:now:)`` once the socket took it; if it would block, just try again later.
-    public mutating func nextTransmission() -> Transmission? {
+    package mutating func nextTransmission() -> Transmission? {
         while let sequence = retransmitQueue.first, index(of: sequence) == nil { retransmitQueue.removeFirst() }
         let newIndex = lowerBound(firstUnsent) < entries.count ? lowerBound(firstUnsent) : nil
         let retransmitIndex = retransmitQueue.first.flatMap { index(of: $0) }
@@ -23,7 +24,7 @@ extension SpoolStateMachine {
     }
 
     /// The socket took `transmission` at `now`.
-    public mutating func transmitted(_ transmission: Transmission, now: ContinuousClock.Instant) {
+    package mutating func transmitted(_ transmission: Transmission, now: MonotonicInstant) {
         guard let i = index(of: transmission.sequence) else { return }
         counters.sent += 1
         if transmission.isRetransmission { counters.retransmitted += 1 }
@@ -39,7 +40,7 @@ extension SpoolStateMachine {
     }
 
     /// The frame could not be read back from disk (damaged since it was written): it is dropped and reported.
-    public mutating func frameUnreadable(sequence: UInt64) -> [Action] {
+    package mutating func frameUnreadable(sequence: UInt64) -> [Action] {
         guard let i = index(of: sequence) else { return [] }
         return drop([remove(at: i)])
     }
@@ -63,7 +64,7 @@ extension SpoolStateMachine {
     // MARK: acks
 
     /// An ack arrived at `now`.
-    public mutating func ackReceived(_ ack: Ack, now: ContinuousClock.Instant) -> [Action] {
+    package mutating func ackReceived(_ ack: Ack, now: MonotonicInstant) -> [Action] {
         guard ack.epoch == epoch else {
             counters.acksIgnored += 1
             return []
@@ -133,7 +134,7 @@ extension SpoolStateMachine {
 
     /// Replaces the retransmission queue: frames ≥ `nextExpected` last sent at least `after` ago, in order, up to
     /// the per-ack byte budget. Nothing under back-pressure.
-    private mutating func scheduleRetransmissions(from nextExpected: UInt64, after: Duration, now: ContinuousClock.Instant) {
+    private mutating func scheduleRetransmissions(from nextExpected: UInt64, after: Duration, now: MonotonicInstant) {
         retransmitQueue.removeAll()
         guard !backpressure else { return }
         var budget = configuration.retransmitBytesPerAck
@@ -151,7 +152,7 @@ extension SpoolStateMachine {
     // MARK: time
 
     /// Time passes: heartbeats and fsyncs fall due. The first heartbeat is one interval after the first tick.
-    public mutating func tick(now: ContinuousClock.Instant) -> [Action] {
+    package mutating func tick(now: MonotonicInstant) -> [Action] {
         var actions: [Action] = []
         if let due = nextHeartbeat {
             if now >= due {
@@ -168,7 +169,7 @@ extension SpoolStateMachine {
     }
 
     /// The disk spool was fsynced at `now`.
-    public mutating func diskSynced(now: ContinuousClock.Instant) {
+    package mutating func diskSynced(now: MonotonicInstant) {
         diskUnsynced = false
         lastSync = now
     }

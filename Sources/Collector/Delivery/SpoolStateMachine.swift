@@ -1,5 +1,6 @@
 import DequeModule
-public import WireFormat
+import WireFormat
+import Timekeeping
 
 /// The collector's delivery rules as an I/O-free state machine: which sequence the next frame gets, which frames the
 /// spool keeps (memory, disk, drop-oldest), what to send and retransmit, what acks free, and what to report to the
@@ -20,26 +21,26 @@ public import WireFormat
 ///   retransmitted (new frames are still sent once). An ack whose `nextExpected` is at or below our own
 ///   `ackedThrough` (a hub that lost its state) gets an `AbandonedRange(reason: .acknowledged)` in a frame built
 ///   for it. Acks for other epochs are ignored.
-public struct SpoolStateMachine: Sendable {
+package struct SpoolStateMachine: Sendable {
     /// The bounds and pacing of the spool.
-    public struct Configuration: Sendable, Equatable {
+    package struct Configuration: Sendable, Equatable {
         /// Bytes of frames held in memory: the spool's bound without a disk tier, a cache of the disk with one.
-        public var memoryBytes: Int
+        package var memoryBytes: Int
         /// Bytes of frames on disk (each counted with ``DiskSpool``'s 16-byte record overhead); nil: no disk tier.
-        public var diskBytes: Int?
+        package var diskBytes: Int?
         /// Sequences reserved per state file write (only with a disk tier).
-        public var sequenceBlock: UInt64
+        package var sequenceBlock: UInt64
         /// Most frame bytes scheduled for retransmission per ack (the hub acks about once a second).
-        public var retransmitBytesPerAck: Int
+        package var retransmitBytesPerAck: Int
         /// While new frames and retransmissions both wait, this many retransmissions go out per new frame.
-        public var retransmissionsPerNewFrame: Int
+        package var retransmissionsPerNewFrame: Int
         /// Time between heartbeat frames.
-        public var heartbeatInterval: Duration
+        package var heartbeatInterval: Duration
         /// Unsynced disk appends are fsynced at most this often.
-        public var syncInterval: Duration
+        package var syncInterval: Duration
 
         /// Bounds and pacing; only the memory bound has no default.
-        public init(
+        package init(
             memoryBytes: Int,
             diskBytes: Int? = nil,
             sequenceBlock: UInt64 = 1024,
@@ -59,7 +60,7 @@ public struct SpoolStateMachine: Sendable {
     }
 
     /// What the driver must do after an event.
-    public enum Action: Equatable, Sendable {
+    package enum Action: Equatable, Sendable {
         /// The oldest frames were dropped (spool full): log and count; the range goes to the hub in the next frame.
         case dropped(AbandonedRange)
         /// Every frame ≤ `through` is settled: write the state file, then remove spool segments holding nothing else.
@@ -75,38 +76,38 @@ public struct SpoolStateMachine: Sendable {
     }
 
     /// Header values and reports for the next frame.
-    public struct FramePlan: Equatable, Sendable {
+    package struct FramePlan: Equatable, Sendable {
         /// The frame's sequence.
-        public var sequence: UInt64
+        package var sequence: UInt64
         /// The header's `ackedThrough`.
-        public var ackedThrough: UInt64
+        package var ackedThrough: UInt64
         /// Ranges to add to the frame's batch; pass them back to ``frameSealed(sequence:bytes:carrying:onDisk:now:)``.
-        public var abandoned: [AbandonedRange]
+        package var abandoned: [AbandonedRange]
         /// When set, write the state file with this `nextSequence` (``state(reservingThrough:)``) and call
         /// ``reservationPersisted(_:)`` before sealing.
-        public var reservation: UInt64?
+        package var reservation: UInt64?
     }
 
     /// A frame to hand to the PUSH socket.
-    public struct Transmission: Equatable, Sendable {
+    package struct Transmission: Equatable, Sendable {
         /// The frame's sequence.
-        public var sequence: UInt64
+        package var sequence: UInt64
         /// The sealed frame, or nil when it is only on disk (read it from the ``DiskSpool``).
-        public var bytes: [UInt8]?
+        package var bytes: [UInt8]?
         /// Sent before (by this process, or possibly before a restart).
-        public var isRetransmission: Bool
+        package var isRetransmission: Bool
     }
 
     /// Running totals (for the collector's self-metrics): frames built, sent (first sends and retransmissions),
     /// retransmitted, acknowledged and dropped; acks for this epoch, and acks ignored (another epoch).
-    public struct Counters: Equatable, Sendable {
-        public var built = 0
-        public var sent = 0
-        public var retransmitted = 0
-        public var acked = 0
-        public var dropped = 0
-        public var acksReceived = 0
-        public var acksIgnored = 0
+    package struct Counters: Equatable, Sendable {
+        package var built = 0
+        package var sent = 0
+        package var retransmitted = 0
+        package var acked = 0
+        package var dropped = 0
+        package var acksReceived = 0
+        package var acksIgnored = 0
     }
 
     struct Entry: Sendable {
@@ -114,7 +115,7 @@ public struct SpoolStateMachine: Sendable {
         let size: Int
         var bytes: [UInt8]?
         var onDisk: Bool
-        var lastSent: ContinuousClock.Instant?
+        var lastSent: MonotonicInstant?
         /// Loaded from disk: it may have been sent before the restart, so its first send counts as a retransmission.
         var restored = false
         /// Abandoned ranges this frame reports (put back in ``pending`` if it is dropped).
@@ -122,32 +123,32 @@ public struct SpoolStateMachine: Sendable {
     }
 
     /// Bounds and pacing.
-    public let configuration: Configuration
+    package let configuration: Configuration
     /// The collector (for the state file).
-    public let collectorID: CollectorID
+    package let collectorID: CollectorID
     /// The epoch of every sequence here; acks for others are ignored.
-    public let epoch: UInt64
+    package let epoch: UInt64
     /// The sequence the next frame gets.
-    public internal(set) var nextSequence: UInt64 = 1
+    package internal(set) var nextSequence: UInt64 = 1
     /// Sequences below this one are reserved in the state file.
-    public internal(set) var reservedUpTo: UInt64 = 1
+    package internal(set) var reservedUpTo: UInt64 = 1
     /// Every sequence ≤ this one was acknowledged by the hub (the header's `ackedThrough`).
-    public internal(set) var ackedThrough: UInt64
+    package internal(set) var ackedThrough: UInt64
     /// Every sequence ≤ this is acknowledged or dropped.
-    public internal(set) var settledThrough: UInt64
+    package internal(set) var settledThrough: UInt64
     /// Abandoned ranges waiting for a frame.
-    public internal(set) var pending: [AbandonedRange] = []
+    package internal(set) var pending: [AbandonedRange] = []
     /// Running totals.
-    public internal(set) var counters = Counters()
+    package internal(set) var counters = Counters()
     /// The latest ack's view (nil before the first ack).
-    public internal(set) var hubNextExpected: UInt64?
+    package internal(set) var hubNextExpected: UInt64?
     /// The latest ack asked for back-pressure.
-    public internal(set) var backpressure = false
+    package internal(set) var backpressure = false
     /// Bytes of frames held in memory, and on disk (with record overhead).
-    public internal(set) var memoryBytes = 0
-    public internal(set) var diskBytes = 0
+    package internal(set) var memoryBytes = 0
+    package internal(set) var diskBytes = 0
     /// Bytes of all spooled frames.
-    public internal(set) var spoolBytes = 0
+    package internal(set) var spoolBytes = 0
     var entries = Deque<Entry>()
     var retransmitQueue = Deque<UInt64>()
     /// Lowest sequence not yet sent by this process (everything from it on is unsent).
@@ -155,13 +156,13 @@ public struct SpoolStateMachine: Sendable {
     var retransmissionsSinceNewFrame = 0
     /// Every abandoned range reported (or to be reported) above ``ackedThrough``, merged by reason: what to say
     /// again when the hub asks for those sequences.
-    public internal(set) var abandoned: [AbandonedRange] = []
-    var nextHeartbeat: ContinuousClock.Instant?
-    var lastSync: ContinuousClock.Instant?
+    package internal(set) var abandoned: [AbandonedRange] = []
+    var nextHeartbeat: MonotonicInstant?
+    var lastSync: MonotonicInstant?
     var diskUnsynced = false
 
     /// A fresh epoch (or one restored without a spool): sequences from `state.nextSequence`.
-    public init(configuration: Configuration, state: CollectorState) {
+    package init(configuration: Configuration, state: CollectorState) {
         self.init(configuration: configuration, restoring: state, frames: [], highestOnDisk: 0, tailCorrupted: false)
     }
 
@@ -172,7 +173,7 @@ public struct SpoolStateMachine: Sendable {
     /// append never finished, so `submit` never returned for it). When the newest segment was corrupted rather than
     /// torn (`tailCorrupted`), frames that were written and sent may have been lost with it, so that rest is reported
     /// as dropped instead: counted as lost rather than silently done.
-    public init(
+    package init(
         configuration: Configuration,
         restoring state: CollectorState,
         frames: [(sequence: UInt64, size: Int, bytes: [UInt8]?)],
@@ -220,7 +221,7 @@ public struct SpoolStateMachine: Sendable {
     }
 
     /// The state file's content now, optionally with a new reservation.
-    public func state(reservingThrough reservation: UInt64? = nil) -> CollectorState {
+    package func state(reservingThrough reservation: UInt64? = nil) -> CollectorState {
         CollectorState(
             collectorID: collectorID,
             epoch: epoch,
@@ -233,16 +234,16 @@ public struct SpoolStateMachine: Sendable {
     }
 
     /// Frames in the spool.
-    public var spoolFrames: Int { entries.count }
+    package var spoolFrames: Int { entries.count }
     /// Frames not sent yet by this process.
-    public var unsentFrames: Int { entries.count - lowerBound(firstUnsent) }
+    package var unsentFrames: Int { entries.count - lowerBound(firstUnsent) }
     /// Sequences in the spool, oldest first (for tests and the status page).
-    public var spooledSequences: [UInt64] { entries.map(\.sequence) }
+    package var spooledSequences: [UInt64] { entries.map(\.sequence) }
 
     // MARK: building frames
 
     /// What the next frame needs. Does not change anything: the sequence is used by ``frameSealed``.
-    public func planFrame() -> FramePlan {
+    package func planFrame() -> FramePlan {
         FramePlan(
             sequence: nextSequence,
             ackedThrough: ackedThrough,
@@ -252,18 +253,18 @@ public struct SpoolStateMachine: Sendable {
     }
 
     /// The state file now holds `reservation` as its next sequence.
-    public mutating func reservationPersisted(_ reservation: UInt64) {
+    package mutating func reservationPersisted(_ reservation: UInt64) {
         if reservedUpTo != .max { reservedUpTo = max(reservedUpTo, reservation) }
     }
 
     /// A frame was sealed with the plan's sequence and reports, and (with a disk tier) appended to disk unless
     /// `onDisk` is false (the write failed: it is kept in memory only). Applies the spool bounds.
-    public mutating func frameSealed(
+    package mutating func frameSealed(
         sequence: UInt64,
         bytes: [UInt8],
         carrying carried: [AbandonedRange],
         onDisk: Bool,
-        now: ContinuousClock.Instant
+        now: MonotonicInstant
     ) -> [Action] {
         precondition(sequence == nextSequence, "frame \(sequence) sealed out of order (next is \(nextSequence))")
         precondition(sequence < reservedUpTo, "sequence \(sequence) used before it was reserved in the state file")

@@ -4,10 +4,10 @@ import Glibc
 
 /// An exclusive `flock` on `STATE_DIR/lock`: two collectors sharing one state directory would reuse each other's
 /// sequence numbers and spool, so the second one refuses to start and says why.
-public final class StateDirectoryLock: Sendable {
+package final class StateDirectoryLock: Sendable {
     let fd: Int32
 
-    public init(directory: String) throws(StateDirectoryLockError) {
+    package init(directory: String) throws(StateDirectoryLockError) {
         mkdir(directory, 0o755)
         let path = directory + "/lock"
         let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
@@ -19,17 +19,17 @@ public final class StateDirectoryLock: Sendable {
         self.fd = fd
     }
 
-    public func release() {
+    package func release() {
         flock(fd, LOCK_UN)
         close(fd)
     }
 }
 
-public enum StateDirectoryLockError: Error, CustomStringConvertible {
+package enum StateDirectoryLockError: Error, CustomStringConvertible {
     case inUse(directory: String)
     case cannotOpen(path: String, errno: Int32)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .inUse(let directory):
             "STATE_DIR \(directory) is in use by another collector; give every collector its own state directory"

@@ -1,20 +1,20 @@
 /// A name, image or label-value pattern of ``ContainerFilters``: a ``Glob`` (matched against the whole string) or
 /// a regular expression written between slashes (`/^api-[0-9]+$/`, searched anywhere in the string like grep:
 /// anchor it with `^…$` to match the whole).
-public enum ContainerPattern: Sendable, CustomStringConvertible {
+package enum ContainerPattern: Sendable, CustomStringConvertible {
     case glob(Glob)
     case regex(CompiledRegex, source: String)
 
     /// A compiled regular expression. `Regex` is an immutable value that is only read after compiling, but it is not
     /// declared `Sendable`; this wrapper says so.
-    public struct CompiledRegex: @unchecked Sendable {
+    package struct CompiledRegex: @unchecked Sendable {
         /// The compiled expression.
-        public let regex: Regex<AnyRegexOutput>
+        package let regex: Regex<AnyRegexOutput>
     }
 
     /// Parses `/regex/` or a glob.
     /// - Throws: ``ContainerFilterError/invalidRegex(pattern:reason:)`` for a regular expression that does not compile.
-    public init(_ text: String) throws(ContainerFilterError) {
+    package init(_ text: String) throws(ContainerFilterError) {
         if text.count >= 2, text.hasPrefix("/"), text.hasSuffix("/") {
             let source = String(text.dropFirst().dropLast())
             do {
@@ -28,14 +28,14 @@ public enum ContainerPattern: Sendable, CustomStringConvertible {
     }
 
     /// Whether `text` matches: the whole of it for a glob, anywhere in it for a regular expression.
-    public func matches(_ text: String) -> Bool {
+    package func matches(_ text: String) -> Bool {
         switch self {
         case .glob(let glob): glob.matches(text)
         case .regex(let compiled, _): (try? compiled.regex.firstMatch(in: text)) != nil
         }
     }
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .glob(let glob): glob.pattern
         case .regex(_, let source): "/\(source)/"
@@ -44,15 +44,15 @@ public enum ContainerPattern: Sendable, CustomStringConvertible {
 }
 
 /// A label filter: `key` (the label is present, any value) or `key=pattern` (present with a matching value).
-public struct LabelPattern: Sendable, CustomStringConvertible {
+package struct LabelPattern: Sendable, CustomStringConvertible {
     /// The label key, matched exactly.
-    public var key: String
+    package var key: String
     /// nil: any value.
-    public var value: ContainerPattern?
+    package var value: ContainerPattern?
 
     /// Parses `key` or `key=pattern`.
     /// - Throws: ``ContainerFilterError`` for an empty key or a malformed value pattern.
-    public init(_ text: String) throws(ContainerFilterError) {
+    package init(_ text: String) throws(ContainerFilterError) {
         if let eq = text.firstIndex(of: "=") {
             key = String(text[..<eq])
             value = try ContainerPattern(String(text[text.index(after: eq)...]))
@@ -64,20 +64,20 @@ public struct LabelPattern: Sendable, CustomStringConvertible {
     }
 
     /// Whether the label is present (with a matching value, when one is given).
-    public func matches(_ labels: [String: String]) -> Bool {
+    package func matches(_ labels: [String: String]) -> Bool {
         guard let actual = labels[key] else { return false }
         return value?.matches(actual) ?? true
     }
 
-    public var description: String { value.map { "\(key)=\($0)" } ?? key }
+    package var description: String { value.map { "\(key)=\($0)" } ?? key }
 }
 
 /// Why a filter option was refused, worded for the operator.
-public enum ContainerFilterError: Error, Sendable, Equatable, CustomStringConvertible {
+package enum ContainerFilterError: Error, Sendable, Equatable, CustomStringConvertible {
     case invalidRegex(pattern: String, reason: String)
     case emptyLabelKey(pattern: String)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .invalidRegex(let pattern, let reason):
             "Invalid regular expression in container filter \(pattern): \(reason). Write globs as web-* and regular "
@@ -95,17 +95,17 @@ public enum ContainerFilterError: Error, Sendable, Equatable, CustomStringConver
 /// as the container was created from them (`Config.Image`); a reference without a tag also matches as
 /// `…:latest`, so `*:latest` and `busybox` cover `busybox`. Labels are matched against the container's full label
 /// set, not only the allow-listed tags.
-public struct ContainerMatcher: Sendable {
+package struct ContainerMatcher: Sendable {
     /// The compiled lists of ``ContainerFilters``.
-    public let includeNames: [ContainerPattern]
-    public let excludeNames: [ContainerPattern]
-    public let includeImages: [ContainerPattern]
-    public let excludeImages: [ContainerPattern]
-    public let includeLabels: [LabelPattern]
-    public let excludeLabels: [LabelPattern]
+    package let includeNames: [ContainerPattern]
+    package let excludeNames: [ContainerPattern]
+    package let includeImages: [ContainerPattern]
+    package let excludeImages: [ContainerPattern]
+    package let includeLabels: [LabelPattern]
+    package let excludeLabels: [LabelPattern]
 
     /// - Throws: ``ContainerFilterError`` for a malformed pattern.
-    public init(_ filters: ContainerFilters) throws(ContainerFilterError) {
+    package init(_ filters: ContainerFilters) throws(ContainerFilterError) {
         func patterns(_ list: [String]) throws(ContainerFilterError) -> [ContainerPattern] {
             var out: [ContainerPattern] = []
             for text in list where !text.isEmpty { out.append(try ContainerPattern(text)) }
@@ -125,10 +125,10 @@ public struct ContainerMatcher: Sendable {
     }
 
     /// A matcher that follows every container.
-    public static let all = try! ContainerMatcher(ContainerFilters())
+    package static let all = try! ContainerMatcher(ContainerFilters())
 
     /// Whether a container with this name, image and labels is followed.
-    public func matches(name rawName: String, image: String, labels: [String: String]) -> Bool {
+    package func matches(name rawName: String, image: String, labels: [String: String]) -> Bool {
         let name = rawName.hasPrefix("/") ? String(rawName.dropFirst()) : rawName
         let images = Self.imageForms(image)
         func anyName(_ list: [ContainerPattern]) -> Bool { list.contains { $0.matches(name) } }

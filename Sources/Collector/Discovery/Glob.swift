@@ -3,7 +3,7 @@
 /// and a `[` without its `]`, matches itself.
 ///
 /// Pure and allocation-free while matching; used by ``ContainerMatcher`` for names, images and label values.
-public struct Glob: Sendable, Hashable, CustomStringConvertible {
+package struct Glob: Sendable, Hashable, CustomStringConvertible {
     enum Element: Sendable, Hashable {
         case literal(Character)
         case any
@@ -23,11 +23,11 @@ public struct Glob: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// The pattern as written.
-    public let pattern: String
+    package let pattern: String
     let elements: [Element]
 
     /// Compiles `pattern`; every string is a valid pattern.
-    public init(_ pattern: String) {
+    package init(_ pattern: String) {
         self.pattern = pattern
         var elements: [Element] = []
         let chars = Array(pattern)
@@ -85,10 +85,10 @@ public struct Glob: Sendable, Hashable, CustomStringConvertible {
         return nil
     }
 
-    public var description: String { pattern }
+    package var description: String { pattern }
 
     /// Whether the whole of `text` matches.
-    public func matches(_ text: String) -> Bool {
+    package func matches(_ text: String) -> Bool {
         let chars = Array(text)
         var p = 0
         var t = 0

@@ -12,23 +12,23 @@ import Darwin
 /// from `/proc/self/mountinfo` (Docker bind-mounts `/var/lib/docker/containers/<id>/hostname`, `resolv.conf` and
 /// `hosts` into every container; this also works on cgroup v2 with a private cgroup namespace), and as a last resort
 /// from the host name: Docker sets it to the first 12 hex digits of the container id unless `--hostname` is given.
-public struct OwnContainer: Sendable, Equatable {
+package struct OwnContainer: Sendable, Equatable {
     /// The full container id, when found in /proc.
-    public var id: String?
+    package var id: String?
     /// A 12-hex host name that may be a prefix of the container id.
-    public var hostnamePrefix: String?
+    package var hostnamePrefix: String?
 
     /// A known container (tests, or an operator's override).
-    public init(id: String? = nil, hostnamePrefix: String? = nil) {
+    package init(id: String? = nil, hostnamePrefix: String? = nil) {
         self.id = id
         self.hostnamePrefix = hostnamePrefix
     }
 
     /// Not in a container (or not detectable).
-    public static let none = OwnContainer()
+    package static let none = OwnContainer()
 
     /// Whether the container `containerID` is the collector's own.
-    public func matches(_ containerID: String) -> Bool {
+    package func matches(_ containerID: String) -> Bool {
         if let id { return containerID == id }
         if let hostnamePrefix { return containerID.hasPrefix(hostnamePrefix) }
         return false
@@ -36,7 +36,7 @@ public struct OwnContainer: Sendable, Equatable {
 
     /// Detects the collector's container from `<procRoot>/self/…` (each root in turn: the container's own /proc,
     /// then the host's as mounted for the stats source) and the host name.
-    public static func detect(procRoots: [String] = ["/proc"], hostname: String? = OwnContainer.hostname()) -> OwnContainer {
+    package static func detect(procRoots: [String] = ["/proc"], hostname: String? = OwnContainer.hostname()) -> OwnContainer {
         for procRoot in procRoots {
             if let text = readSmallFile("\(procRoot)/self/cgroup"), let id = containerID(inCgroup: text) {
                 return OwnContainer(id: id)
@@ -53,7 +53,7 @@ public struct OwnContainer: Sendable, Equatable {
 
     /// A 64-hex id in the cgroup paths of `/proc/self/cgroup` (`…/docker/<id>`, `docker-<id>.scope`,
     /// `…/<id>` under a custom parent).
-    public static func containerID(inCgroup text: String) -> String? {
+    package static func containerID(inCgroup text: String) -> String? {
         for line in text.split(separator: "\n") {
             guard let path = line.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false).last else { continue }
             for component in path.split(separator: "/").reversed() {
@@ -67,7 +67,7 @@ public struct OwnContainer: Sendable, Equatable {
     }
 
     /// The id in a `…/containers/<id>/{hostname,hosts,resolv.conf}` mount source of `/proc/self/mountinfo`.
-    public static func containerID(inMountinfo text: String) -> String? {
+    package static func containerID(inMountinfo text: String) -> String? {
         for line in text.split(separator: "\n") {
             let fields = line.split(separator: " ")
             guard fields.count > 4 else { continue }
@@ -86,7 +86,7 @@ public struct OwnContainer: Sendable, Equatable {
     }
 
     /// `gethostname(2)`.
-    public static func hostname() -> String? {
+    package static func hostname() -> String? {
         var buffer = [CChar](repeating: 0, count: 256)
         guard gethostname(&buffer, buffer.count - 1) == 0 else { return nil }
         return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)

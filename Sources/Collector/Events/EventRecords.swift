@@ -1,17 +1,17 @@
-public import ContainerMetrics
-public import DockerEngine
+import ContainerMetrics
+import DockerEngine
 
 /// Turning Engine API container data into what the pipeline carries. Pure.
-public enum EventRecords {
+package enum EventRecords {
     /// The lifecycle event to report for `event`, nil for actions that are not reported (exec_*, attach, …).
-    public static func lifecycleEvent(_ event: ContainerEvent) -> LifecycleEvent? {
+    package static func lifecycleEvent(_ event: ContainerEvent) -> LifecycleEvent? {
         let lifecycle = event.lifecycleEvent
         return LifecycleEvent.reportedActions.contains(lifecycle.action) ? lifecycle : nil
     }
 
     /// The identity of an inspected container: allow-listed labels only, `startedAt` of the current run (0 for a
     /// container that never started).
-    public static func identity(_ details: ContainerDetails, labelTags: [String]) -> ContainerIdentity {
+    package static func identity(_ details: ContainerDetails, labelTags: [String]) -> ContainerIdentity {
         ContainerIdentity(
             id: details.id,
             name: details.name,
@@ -23,17 +23,17 @@ public enum EventRecords {
 
     /// The identity of a container known only from an event (it is gone, or was never inspected): name, image and
     /// labels from the event's attributes, which carry the container's labels.
-    public static func identity(_ event: ContainerEvent, labelTags: [String]) -> ContainerIdentity {
+    package static func identity(_ event: ContainerEvent, labelTags: [String]) -> ContainerIdentity {
         ContainerIdentity(id: event.id, name: event.name ?? "", image: event.image ?? "", labels: tags(event.attributes, labelTags))
     }
 
     /// The container's labels as the event attributes carry them (attributes minus Docker's own keys).
-    public static func labels(of event: ContainerEvent) -> [String: String] {
+    package static func labels(of event: ContainerEvent) -> [String: String] {
         event.attributes.filter { !["name", "image", "exitCode", "signal", "execID", "container"].contains($0.key) }
     }
 
     /// The allow-listed labels.
-    public static func tags(_ labels: [String: String], _ allowList: [String]) -> [String: String] {
+    package static func tags(_ labels: [String: String], _ allowList: [String]) -> [String: String] {
         var out: [String: String] = [:]
         for key in allowList { if let v = labels[key] { out[key] = v } }
         return out

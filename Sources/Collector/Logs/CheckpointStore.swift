@@ -1,6 +1,6 @@
-public import ContainerMetrics
+import ContainerMetrics
 import Synchronization
-public import WireFormat
+import WireFormat
 
 #if canImport(Glibc)
 import Glibc
@@ -11,22 +11,22 @@ import Darwin
 #endif
 
 /// Where one container's logs were read up to, as far as the delivery side has taken them.
-public struct LogCheckpoint: Sendable, Equatable {
+package struct LogCheckpoint: Sendable, Equatable {
     /// Unix ns the container's logs were first requested from (`since`; 0 = from its creation). A stream without
     /// an emitted bucket yet is re-read from here.
-    public var originNs: Int64
+    package var originNs: Int64
     /// Per stream, the last bucket second handed to the ``RecordSink``.
-    public var seconds: [LogBucket.Stream: Int64]
+    package var seconds: [LogBucket.Stream: Int64]
 
     /// A checkpoint reading from `originNs`, with the last submitted second of each stream so far.
-    public init(originNs: Int64, seconds: [LogBucket.Stream: Int64] = [:]) {
+    package init(originNs: Int64, seconds: [LogBucket.Stream: Int64] = [:]) {
         self.originNs = originNs
         self.seconds = seconds
     }
 
     /// The `since` (Unix ns) to resume from: the earliest of, per stream, the second after its checkpoint (Docker's
     /// `since` includes its boundary) or the origin for a stream without one. A TTY container has stdout only.
-    public func resumeSinceNs(tty: Bool) -> Int64 {
+    package func resumeSinceNs(tty: Bool) -> Int64 {
         let streams: [LogBucket.Stream] = tty ? [.stdout] : [.stdout, .stderr]
         return streams.map { s in seconds[s].map { ($0 + 1) * 1_000_000_000 } ?? originNs }.min() ?? originNs
     }
@@ -44,9 +44,9 @@ public struct LogCheckpoint: Sendable, Equatable {
 /// docker-librato-checkpoints 1
 /// <container id> <origin ns> <last stdout second or -> <last stderr second or ->
 /// ```
-public final class CheckpointStore: Sendable {
+package final class CheckpointStore: Sendable {
     /// The file, nil when running without a state directory (in memory only).
-    public let path: String?
+    package let path: String?
     private let state: Mutex<State>
     private let writeLock = Mutex(())
 
@@ -60,7 +60,7 @@ public final class CheckpointStore: Sendable {
     /// Loads `<stateDirectory>/checkpoints` (creating the directory when needed). Unreadable or malformed lines are
     /// skipped: their containers are read again from the collector's start.
     /// - Throws: ``CheckpointError`` when the directory cannot be created or the file not read.
-    public init(stateDirectory: String?) throws(CheckpointError) {
+    package init(stateDirectory: String?) throws(CheckpointError) {
         guard let stateDirectory else {
             path = nil
             state = Mutex(State())
@@ -77,15 +77,15 @@ public final class CheckpointStore: Sendable {
     }
 
     /// The checkpoint of a container, nil when none was recorded.
-    public func checkpoint(for id: String) -> LogCheckpoint? {
+    package func checkpoint(for id: String) -> LogCheckpoint? {
         state.withLock { $0.entries[id] }
     }
 
     /// All checkpoints.
-    public var all: [String: LogCheckpoint] { state.withLock { $0.entries } }
+    package var all: [String: LogCheckpoint] { state.withLock { $0.entries } }
 
     /// Records where a container's logs are first read from (kept when one is recorded already).
-    public func registerOrigin(_ id: String, originNs: Int64) {
+    package func registerOrigin(_ id: String, originNs: Int64) {
         state.withLock {
             if $0.entries[id] == nil {
                 $0.entries[id] = LogCheckpoint(originNs: originNs)
@@ -97,7 +97,7 @@ public final class CheckpointStore: Sendable {
     /// Advances the checkpoints of the log buckets in a batch that was submitted. Only containers with a recorded
     /// origin are tracked: the last buckets of a container submitted after it was destroyed (and ``remove(_:)``d)
     /// do not bring its entry back.
-    public func commit(_ batch: Batch) {
+    package func commit(_ batch: Batch) {
         guard !batch.logs.isEmpty else { return }
         state.withLock { s in
             for record in batch.logs where batch.containers.indices.contains(record.container) {
@@ -113,14 +113,14 @@ public final class CheckpointStore: Sendable {
     }
 
     /// Forgets a container (destroyed).
-    public func remove(_ id: String) {
+    package func remove(_ id: String) {
         state.withLock {
             if $0.entries.removeValue(forKey: id) != nil { $0.dirty = true }
         }
     }
 
     /// Forgets every container not in `ids` (those that no longer exist).
-    public func retain(_ ids: Set<String>) {
+    package func retain(_ ids: Set<String>) {
         state.withLock { s in
             let before = s.entries.count
             s.entries = s.entries.filter { ids.contains($0.key) }
@@ -129,7 +129,7 @@ public final class CheckpointStore: Sendable {
     }
 
     /// Writes the file when something changed since the last write (atomically: temp file, fsync, rename).
-    public func save() throws(CheckpointError) {
+    package func save() throws(CheckpointError) {
         guard let path else { return }
         try writeLock.withLock { _ throws(CheckpointError) in
             let snapshot: [String: LogCheckpoint]? = state.withLock { s in
@@ -227,10 +227,10 @@ public final class CheckpointStore: Sendable {
 }
 
 /// A checkpoint file could not be read or written.
-public enum CheckpointError: Error, Sendable, Equatable, CustomStringConvertible {
+package enum CheckpointError: Error, Sendable, Equatable, CustomStringConvertible {
     case io(path: String, reason: String)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .io(let path, let reason):
             "Cannot read or write the log checkpoints at \(path): \(reason). STATE_DIR must be a writable directory "

@@ -1,5 +1,6 @@
-public import ContainerMetrics
-public import DockerEngine
+import ContainerMetrics
+import DockerEngine
+import Timekeeping
 
 /// Turns one container's log entries into ``LogBucket``s keyed by Docker's own timestamp second. Pure: entries
 /// and the wall clock go in, closed buckets come out, in second order per stream.
@@ -17,18 +18,18 @@ public import DockerEngine
 ///   within the second its previous run's last bucket was flushed) is counted in the next bucket instead.
 /// - Resuming from a checkpoint: lines whose second is at or before ``resumeAfter`` for their stream were
 ///   emitted before the restart and are skipped.
-public struct LogBucketer: Sendable {
+package struct LogBucketer: Sendable {
     /// Per stream, the last second emitted before this bucketer existed (the persisted checkpoint).
-    public let resumeAfter: [LogBucket.Stream: Int64]
+    package let resumeAfter: [LogBucket.Stream: Int64]
     /// How long after the end of its second a bucket is closed when no later line arrives.
-    public let closeDelayNs: Int64
+    package let closeDelayNs: Int64
     /// At most this many bytes of a joined line are kept for l2met parsing (the line is still counted in full).
-    public let maxTokenBytes: Int
+    package let maxTokenBytes: Int
 
     /// Per stream, the last second emitted (starts at ``resumeAfter``).
-    public private(set) var lastEmitted: [LogBucket.Stream: Int64]
+    package private(set) var lastEmitted: [LogBucket.Stream: Int64]
     /// Per stream, the bucket being filled.
-    public private(set) var open: [LogBucket.Stream: LogBucket] = [:]
+    package private(set) var open: [LogBucket.Stream: LogBucket] = [:]
     private var pending: [LogBucket.Stream: PendingLine] = [:]
 
     struct PendingLine: Sendable {
@@ -41,7 +42,7 @@ public struct LogBucketer: Sendable {
     ///   - closeDelay: `--log-close-delay`.
     ///   - resumeAfter: per stream, the checkpoint second (lines at or before it are skipped).
     ///   - maxTokenBytes: see ``maxTokenBytes``.
-    public init(closeDelay: Duration, resumeAfter: [LogBucket.Stream: Int64] = [:], maxTokenBytes: Int = 64 * 1024) {
+    package init(closeDelay: Duration, resumeAfter: [LogBucket.Stream: Int64] = [:], maxTokenBytes: Int = 64 * 1024) {
         self.resumeAfter = resumeAfter
         self.closeDelayNs = closeDelay.nanoseconds
         self.maxTokenBytes = maxTokenBytes
@@ -50,18 +51,18 @@ public struct LogBucketer: Sendable {
 
     /// The second of a Docker timestamp (floor, also before 1970).
     @inlinable
-    public static func second(ofNanoseconds ns: Int64) -> Int64 {
+    package static func second(ofNanoseconds ns: Int64) -> Int64 {
         ns >= 0 ? ns / 1_000_000_000 : (ns - 999_999_999) / 1_000_000_000
     }
 
     /// Whether a line of some stream is waiting for its next part.
-    public var hasPendingPart: Bool { !pending.isEmpty }
+    package var hasPendingPart: Bool { !pending.isEmpty }
 
     /// The timestamp of the earliest line still waiting for parts.
-    public var earliestPendingTimestamp: Int64? { pending.values.map(\.timestampNs).min() }
+    package var earliestPendingTimestamp: Int64? { pending.values.map(\.timestampNs).min() }
 
     /// The latest timestamp of all entries added (skipped ones included).
-    public private(set) var lastTimestampNs: Int64?
+    package private(set) var lastTimestampNs: Int64?
 
     /// While re-reading from a line that was split when its stream broke off: entries up to `upTo` were added
     /// already, except the parts of the broken lines (per stream, from their first part's timestamp).
@@ -71,7 +72,7 @@ public struct LogBucketer: Sendable {
     /// entry (start from the origin then). When a split line was cut off by the end of the stream (dockerd went
     /// away), that is its first part: its parts are read again, and what other streams delivered meanwhile is
     /// skipped by ``add(_:)``.
-    public mutating func resumeSinceNs() -> Int64? {
+    package mutating func resumeSinceNs() -> Int64? {
         guard let last = lastTimestampNs else { return nil }
         guard let first = earliestPendingTimestamp else { return last + 1 }
         rereading = (last, pending.mapValues(\.timestampNs))
@@ -80,7 +81,7 @@ public struct LogBucketer: Sendable {
     }
 
     /// Adds one entry; returns the buckets it closed.
-    public mutating func add(_ entry: LogEntry) -> [LogBucket] {
+    package mutating func add(_ entry: LogEntry) -> [LogBucket] {
         if let (upTo, broken) = rereading {
             if entry.timestampNs > upTo {
                 rereading = nil
@@ -118,7 +119,7 @@ public struct LogBucketer: Sendable {
     }
 
     /// Closes the buckets whose second ended at least the close delay before `nowNs` (wall clock, Unix ns).
-    public mutating func closeDue(nowNs: Int64) -> [LogBucket] {
+    package mutating func closeDue(nowNs: Int64) -> [LogBucket] {
         var closed: [LogBucket] = []
         for stream in LogBucket.Stream.allCases {
             guard let bucket = open[stream] else { continue }
@@ -130,7 +131,7 @@ public struct LogBucketer: Sendable {
 
     /// The log stream ended (the container stopped): lines waiting for parts are complete as they are, and every
     /// open bucket is closed.
-    public mutating func flush() -> [LogBucket] {
+    package mutating func flush() -> [LogBucket] {
         var closed: [LogBucket] = []
         for stream in LogBucket.Stream.allCases {
             if let line = pending[stream] {
@@ -180,14 +181,5 @@ public struct LogBucketer: Sendable {
         guard let bucket = open.removeValue(forKey: stream) else { return }
         lastEmitted[stream] = bucket.second
         closed.append(bucket)
-    }
-}
-
-extension Duration {
-    /// The duration in whole nanoseconds (saturating).
-    var nanoseconds: Int64 {
-        let (s, attos) = components
-        let (ns, overflow) = s.multipliedReportingOverflow(by: 1_000_000_000)
-        return overflow ? (s < 0 ? .min : .max) : ns &+ attos / 1_000_000_000
     }
 }

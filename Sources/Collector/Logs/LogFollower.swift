@@ -2,6 +2,7 @@ import ContainerMetrics
 import DockerEngine
 import Logging
 import Synchronization
+import Timekeeping
 
 /// What every log follower shares: the client, the queue to the batch builder, and how to start a session task
 /// in the pipeline's task group.
@@ -13,8 +14,8 @@ struct FollowerContext: Sendable {
     let closeDelay: Duration
     /// Runs a task as a child of the pipeline (cancelled with it).
     let spawn: @Sendable (@escaping @Sendable () async -> Void) -> Void
-    /// The wall clock, Unix ns.
-    let now: @Sendable () -> Int64
+    /// Wall time (bucket closing), sleeps and monotonic instants (reader idleness).
+    let clocks: Clocks
 }
 
 /// Follows one container's logs: one `/logs?follow=1&timestamps=1` request at a time, entries into a
@@ -39,7 +40,7 @@ final class LogFollower: Sendable {
         var bucketer: LogBucketer
         /// `since` of the first session (Unix ns, 0 = from creation).
         var originNs: Int64
-        var lastReceived: ContinuousClock.Instant?
+        var lastReceived: MonotonicInstant?
         var waitingForSpace = false
         var session = Session.idle
     }
@@ -85,7 +86,7 @@ final class LogFollower: Sendable {
 
     /// Closes buckets whose second is over (wall clock), unless the reader is still working through a backlog
     /// (then a later line of the same second may still come).
-    func tick(nowNs: Int64, now: ContinuousClock.Instant) {
+    func tick(nowNs: Int64, now: MonotonicInstant) {
         state.withLock { s in
             guard !s.waitingForSpace else { return }
             let live = s.lastReceived.map { now - $0 >= Self.idleAfter } ?? true
@@ -114,7 +115,7 @@ final class LogFollower: Sendable {
                 for try await entry in stream {
                     entries += 1
                     await waitForSpace()
-                    let now = ContinuousClock.now
+                    let now = context.clocks.monotonicNow()
                     state.withLock { s in
                         s.lastReceived = now
                         emit(s.bucketer.add(entry), s.identity)
@@ -161,7 +162,8 @@ final class LogFollower: Sendable {
             // A stream that ends at once while the container runs: do not spin.
             emptySessions = entries == 0 && running == true ? emptySessions + 1 : 0
             if emptySessions > 0 {
-                try? await Task.sleep(for: .milliseconds(100) * min(50, 1 << min(emptySessions, 6)))
+                // Backing off a stream that keeps ending at once (on the injected clock).
+                try? await context.clocks.sleep(for: .milliseconds(100) * min(50, 1 << min(emptySessions, 6)))
             }
         }
     }

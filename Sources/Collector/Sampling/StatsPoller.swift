@@ -1,6 +1,7 @@
 import ContainerMetrics
 import DockerEngine
 import Logging
+import Timekeeping
 
 /// Samples every running followed container once per `interval`, at wall-clock multiples of it (so the samples of
 /// all collectors, and of all containers, line up on the same instants), from one ``StatsSource``.
@@ -16,8 +17,8 @@ struct StatsPoller: Sendable {
     let metrics: CollectorMetrics
     let logger: Logger
     let concurrency: Int
-    /// Wall clock, Unix ns.
-    let now: @Sendable () -> Int64
+    /// Rounds start at wall-clock multiples of the interval; the wait is on the injected clock.
+    let clocks: Clocks
 
     init(
         source: any StatsSource,
@@ -27,7 +28,7 @@ struct StatsPoller: Sendable {
         metrics: CollectorMetrics,
         logger: Logger,
         concurrency: Int = 8,
-        now: @escaping @Sendable () -> Int64
+        clocks: Clocks
     ) {
         self.source = source
         self.interval = interval
@@ -36,7 +37,7 @@ struct StatsPoller: Sendable {
         self.metrics = metrics
         self.logger = logger
         self.concurrency = max(1, concurrency)
-        self.now = now
+        self.clocks = clocks
     }
 
     /// The delay from `nowNs` to the next multiple of `intervalNs` (never zero: a round never runs twice at once).
@@ -50,9 +51,10 @@ struct StatsPoller: Sendable {
         let intervalNs = max(1_000_000, interval.nanoseconds)
         var failing = false
         while !Task.isCancelled {
-            let delay = Self.delayToNextTick(nowNs: now(), intervalNs: intervalNs)
+            let delay = Self.delayToNextTick(nowNs: clocks.wall.now().nanoseconds, intervalNs: intervalNs)
             do {
-                try await Task.sleep(for: .nanoseconds(delay))
+                // Until the next wall-clock multiple of the interval.
+                try await clocks.sleep(for: .nanoseconds(delay))
             } catch {
                 return
             }

@@ -1,21 +1,21 @@
-public import ContainerMetrics
-public import DockerEngine
+import ContainerMetrics
+import DockerEngine
 
 /// Stats from the Engine API: one `stream=false&one-shot=true` request per sample.
 ///
 /// Always available, but every request costs dockerd CPU (it reads the cgroups for us and serialises JSON), so
 /// ``CgroupStatsSource`` is preferred where `/sys/fs/cgroup` is visible. Network counters come from dockerd's view
 /// of the container's sandbox (none for `--network none` or `host`).
-public struct APIStatsSource: StatsSource {
-    public let client: DockerClient
+package struct APIStatsSource: StatsSource {
+    package let client: DockerClient
 
-    public init(client: DockerClient) {
+    package init(client: DockerClient) {
         self.client = client
     }
 
-    public var description: String { "Engine API one-shot stats at \(client.endpoint) (network counters from the API)" }
+    package var description: String { "Engine API one-shot stats at \(client.endpoint) (network counters from the API)" }
 
-    public func sample(_ container: StatsTarget) async throws -> StatsSample {
+    package func sample(_ container: StatsTarget) async throws -> StatsSample {
         do {
             return try await client.stats(id: container.id)
         } catch .noSuchContainer, .containerNotRunning {

@@ -4,21 +4,21 @@
 /// Container directories, relative to the root (v1: under each controller, e.g. `memory/`):
 /// - cgroupfs driver: `docker/<id>`
 /// - systemd driver: `system.slice/docker-<id>.scope`
-public struct CgroupLayout: Sendable, Equatable, CustomStringConvertible {
-    public enum Version: String, Sendable {
+package struct CgroupLayout: Sendable, Equatable, CustomStringConvertible {
+    package enum Version: String, Sendable {
         case v1, v2
     }
 
-    public enum Driver: String, Sendable {
+    package enum Driver: String, Sendable {
         case cgroupfs, systemd
     }
 
-    public var version: Version
-    public var driver: Driver
+    package var version: Version
+    package var driver: Driver
     /// Mount point of the cgroup hierarchy, e.g. `/sys/fs/cgroup` or `/host/sys/fs/cgroup`.
-    public var root: String
+    package var root: String
 
-    public init(version: Version, driver: Driver, root: String = "/sys/fs/cgroup") {
+    package init(version: Version, driver: Driver, root: String = "/sys/fs/cgroup") {
         self.version = version
         self.driver = driver
         var root = root
@@ -26,12 +26,12 @@ public struct CgroupLayout: Sendable, Equatable, CustomStringConvertible {
         self.root = root
     }
 
-    public var description: String { "cgroup \(version.rawValue) (\(driver.rawValue) driver) under \(root)" }
+    package var description: String { "cgroup \(version.rawValue) (\(driver.rawValue) driver) under \(root)" }
 
     /// The layout for what `/info` reports (`CgroupVersion`, `CgroupDriver`), checked against what `root` holds:
     /// v2 has `cgroup.controllers` at the root, v1 a `memory` controller directory.
     /// - Throws: ``StatsSourceError/cgroupRootUnusable(root:reason:)`` when `root` does not match.
-    public static func detect(cgroupVersion: String, cgroupDriver: String, root: String = "/sys/fs/cgroup") throws(StatsSourceError) -> CgroupLayout {
+    package static func detect(cgroupVersion: String, cgroupDriver: String, root: String = "/sys/fs/cgroup") throws(StatsSourceError) -> CgroupLayout {
         let version: Version = cgroupVersion == "2" ? .v2 : .v1
         let driver: Driver = cgroupDriver == "systemd" ? .systemd : .cgroupfs
         let layout = CgroupLayout(version: version, driver: driver, root: root)
@@ -56,14 +56,14 @@ public struct CgroupLayout: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// Relative directories that may hold container `id`, the driver's own layout first.
-    public func candidates(id: String) -> [String] {
+    package func candidates(id: String) -> [String] {
         let cgroupfs = "docker/\(id)"
         let systemd = "system.slice/docker-\(id).scope"
         return driver == .systemd ? [systemd, cgroupfs] : [cgroupfs, systemd]
     }
 
     /// Absolute directory of a relative cgroup path: under `controller` for v1, in the unified tree for v2.
-    public func directory(_ relative: String, controller: String) -> String {
+    package func directory(_ relative: String, controller: String) -> String {
         let relative = relative.hasPrefix("/") ? String(relative.dropFirst()) : relative
         switch version {
         case .v1: return "\(root)/\(controller)/\(relative)"

@@ -1,11 +1,11 @@
-public import ContainerMetrics
+import ContainerMetrics
 
 /// Pure parsers for the kernel files the cgroup stats source reads. Each takes the file's bytes, so that tests can
 /// feed fixture strings; none does I/O.
-public enum CgroupParsers {
+package enum CgroupParsers {
     /// `key value` lines (v1 `memory.stat`, `cpuacct.stat`, `memory.oom_control`, `cpu.stat`; v2 `memory.stat`,
     /// `cpu.stat`, `memory.events`). Lines that are not a key and an unsigned number are skipped.
-    public static func flatKeyed(_ bytes: [UInt8]) -> [String: UInt64] {
+    package static func flatKeyed(_ bytes: [UInt8]) -> [String: UInt64] {
         var result: [String: UInt64] = [:]
         forEachLine(bytes) { line in
             let fields = splitFields(line)
@@ -17,7 +17,7 @@ public enum CgroupParsers {
 
     /// A file holding one number (`memory.usage_in_bytes`, `memory.current`, `pids.current`, `cpuacct.usage`).
     /// `max` (v2 for "no limit") reads as `UInt64.max`. Nil for anything else.
-    public static func singleValue(_ bytes: [UInt8]) -> UInt64? {
+    package static func singleValue(_ bytes: [UInt8]) -> UInt64? {
         let fields = splitFields(bytes[...])
         guard fields.count == 1 else { return nil }
         if fields[0].elementsEqual("max".utf8) { return .max }
@@ -26,7 +26,7 @@ public enum CgroupParsers {
 
     /// v1 `blkio.*io_service_bytes_recursive` / `blkio.*io_serviced_recursive`: `8:0 Read 4096` lines, summed over
     /// devices for `Read` and `Write` (case-insensitively, as the docker CLI); `Total` lines are ignored.
-    public static func blkioV1(_ bytes: [UInt8]) -> (read: UInt64, write: UInt64) {
+    package static func blkioV1(_ bytes: [UInt8]) -> (read: UInt64, write: UInt64) {
         var read: UInt64 = 0
         var write: UInt64 = 0
         forEachLine(bytes) { line in
@@ -42,7 +42,7 @@ public enum CgroupParsers {
     }
 
     /// v2 `io.stat`: `8:0 rbytes=… wbytes=… rios=… wios=… dbytes=… dios=…` per device, summed.
-    public static func ioStatV2(_ bytes: [UInt8]) -> StatsSample.BlockIO {
+    package static func ioStatV2(_ bytes: [UInt8]) -> StatsSample.BlockIO {
         var io = StatsSample.BlockIO(readBytes: 0, writeBytes: 0, readOps: 0, writeOps: 0)
         forEachLine(bytes) { line in
             for field in splitFields(line).dropFirst() {
@@ -66,7 +66,7 @@ public enum CgroupParsers {
     /// line — user nice system idle iowait irq softirq — × 1e9 / 100 clock ticks) and the online CPUs (the number
     /// of `cpuN` lines, as dockerd ≥ 25 counts them; older versions count the CPUs in their own affinity mask,
     /// which is the same on a host without CPU pinning of dockerd). Nil when there is no well-formed `cpu` line.
-    public static func procStat(_ bytes: [UInt8]) -> (systemNs: UInt64, onlineCPUs: UInt32)? {
+    package static func procStat(_ bytes: [UInt8]) -> (systemNs: UInt64, onlineCPUs: UInt32)? {
         var systemNs: UInt64?
         var cpus: UInt32 = 0
         var malformed = false
@@ -97,13 +97,13 @@ public enum CgroupParsers {
     }
 
     /// `USER_HZ`: a constant 100 on Linux, which dockerd (and containerd) hard-code too.
-    public static let clockTicksPerSecond: UInt64 = 100
+    package static let clockTicksPerSecond: UInt64 = 100
 
     /// `/proc/<pid>/net/dev`: per-interface counters (receive: bytes packets errs drop fifo frame compressed
     /// multicast; transmit: bytes packets errs drop fifo colls carrier compressed), sorted by interface name.
     /// - Parameter includeLoopback: keep `lo`. The Engine API reports only the interfaces Docker attached, never
     ///   `lo`; leave it out to give the same numbers.
-    public static func netDev(_ bytes: [UInt8], includeLoopback: Bool = false) -> [StatsSample.NetworkCounters] {
+    package static func netDev(_ bytes: [UInt8], includeLoopback: Bool = false) -> [StatsSample.NetworkCounters] {
         var result: [StatsSample.NetworkCounters] = []
         forEachLine(bytes) { line in
             guard let colon = line.firstIndex(of: UInt8(ascii: ":")) else { return }
@@ -133,7 +133,7 @@ public enum CgroupParsers {
 
     /// `/proc/<pid>/cgroup`: `hierarchy:controllers:path` lines (v2: `0::/path`). Returns the path of the line
     /// naming `controller` (v1), or of the `0::` line when `controller` is nil (v2).
-    public static func procCgroupPath(_ bytes: [UInt8], controller: String?) -> String? {
+    package static func procCgroupPath(_ bytes: [UInt8], controller: String?) -> String? {
         var found: String?
         forEachLine(bytes) { line in
             guard found == nil else { return }
@@ -147,7 +147,7 @@ public enum CgroupParsers {
     }
 
     /// `/proc/meminfo`'s `MemTotal` in bytes.
-    public static func memTotal(_ bytes: [UInt8]) -> UInt64? {
+    package static func memTotal(_ bytes: [UInt8]) -> UInt64? {
         var total: UInt64?
         forEachLine(bytes) { line in
             let fields = splitFields(line)

@@ -1,5 +1,6 @@
-public import ContainerMetrics
-public import DockerEngine
+import ContainerMetrics
+import DockerEngine
+import Timekeeping
 
 /// Stats read straight from the container's cgroup files (v1 or v2) and `/proc`: no request to dockerd, so no
 /// dockerd CPU per sample (moby #21837).
@@ -20,17 +21,20 @@ public import DockerEngine
 ///   PID namespace). Nothing for `--network host`, whose counters are the host's.
 ///
 /// File reads are small synchronous reads of in-memory kernel files (tens of microseconds per sample).
-public struct CgroupStatsSource: StatsSource {
-    public let layout: CgroupLayout
+package struct CgroupStatsSource: StatsSource {
+    package let layout: CgroupLayout
     /// Where the host's /proc is visible (`/proc`, or e.g. `/host/proc`).
-    public let procRoot: String
+    package let procRoot: String
     /// Host RAM in bytes (`/info` `MemTotal`): the limit reported for unlimited containers.
-    public let hostMemTotal: UInt64
+    package let hostMemTotal: UInt64
     /// Report the loopback interface too (the Engine API never does).
-    public let includeLoopback: Bool
+    package let includeLoopback: Bool
+    /// Stamps each sample (the time the files were read).
+    package let wallClock: WallClock
 
-    public init(layout: CgroupLayout, procRoot: String = "/proc", hostMemTotal: UInt64, includeLoopback: Bool = false) {
+    package init(layout: CgroupLayout, procRoot: String = "/proc", hostMemTotal: UInt64, includeLoopback: Bool = false, wallClock: WallClock = .system) {
         self.layout = layout
+        self.wallClock = wallClock
         var procRoot = procRoot
         while procRoot.count > 1, procRoot.hasSuffix("/") { procRoot.removeLast() }
         self.procRoot = procRoot
@@ -40,28 +44,29 @@ public struct CgroupStatsSource: StatsSource {
 
     /// The source for the engine `info` describes, reading cgroups under `cgroupRoot` and processes under
     /// `procRoot`. Fails when `cgroupRoot` does not hold the hierarchy dockerd uses.
-    public static func detect(
+    package static func detect(
         info: SystemInfo,
         cgroupRoot: String = "/sys/fs/cgroup",
         procRoot: String = "/proc",
-        includeLoopback: Bool = false
+        includeLoopback: Bool = false,
+        wallClock: WallClock = .system
     ) throws(StatsSourceError) -> CgroupStatsSource {
         let layout = try CgroupLayout.detect(cgroupVersion: info.cgroupVersion, cgroupDriver: info.cgroupDriver, root: cgroupRoot)
-        return CgroupStatsSource(layout: layout, procRoot: procRoot, hostMemTotal: info.memTotal, includeLoopback: includeLoopback)
+        return CgroupStatsSource(layout: layout, procRoot: procRoot, hostMemTotal: info.memTotal, includeLoopback: includeLoopback, wallClock: wallClock)
     }
 
-    public var description: String {
+    package var description: String {
         "cgroup files, \(layout); network counters from \(procRoot)/<pid>/net/dev"
     }
 
-    public func sample(_ container: StatsTarget) async throws -> StatsSample {
+    package func sample(_ container: StatsTarget) async throws -> StatsSample {
         try read(container)
     }
 
     /// The synchronous reading behind ``sample(_:)``.
-    public func read(_ container: StatsTarget) throws(StatsSourceError) -> StatsSample {
+    package func read(_ container: StatsTarget) throws(StatsSourceError) -> StatsSample {
         let relative = try cgroupPath(container)
-        let time = KernelFile.nowMilliseconds()
+        let time = wallClock.now().milliseconds
         // /proc/stat is the host's, not the container's: its absence means a wrong procRoot, not a gone container.
         guard let procStat = try optionalFile("\(procRoot)/stat") else {
             throw .unreadable(path: "\(procRoot)/stat", reason: "no such file; is the host's /proc mounted there?")

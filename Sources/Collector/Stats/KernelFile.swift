@@ -54,13 +54,6 @@ enum KernelFile {
         access(path, F_OK) == 0
     }
 
-    /// Wall-clock Unix milliseconds.
-    static func nowMilliseconds() -> Int64 {
-        var ts = timespec()
-        clock_gettime(CLOCK_REALTIME, &ts)
-        return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
-    }
-
     static func describe(_ errno: Int32) -> String {
         String(cString: strerror(errno))
     }

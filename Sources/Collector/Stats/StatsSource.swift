@@ -1,9 +1,9 @@
-public import ContainerMetrics
-public import DockerEngine
+import ContainerMetrics
+import DockerEngine
 
 /// Where a container's stats come from: the Engine API, or the cgroup files directly. Both produce the same raw
 /// ``StatsSample`` (cumulative counters and gauges), so either can continue the other's series.
-public protocol StatsSource: Sendable, CustomStringConvertible {
+package protocol StatsSource: Sendable, CustomStringConvertible {
     /// One reading of the container's counters.
     /// - Throws: ``StatsSourceError/containerGone(id:)`` when the container stopped or was removed; other
     ///   ``StatsSourceError``s or ``DockerError``s when the source itself is failing.
@@ -11,28 +11,28 @@ public protocol StatsSource: Sendable, CustomStringConvertible {
 }
 
 /// The container a stats source reads: its id and what is needed to find its network namespace.
-public struct StatsTarget: Sendable, Hashable {
+package struct StatsTarget: Sendable, Hashable {
     /// The full container id.
-    public var id: String
+    package var id: String
     /// The container's main process on the host (`State.Pid`); 0 when unknown.
-    public var pid: Int32
+    package var pid: Int32
     /// `HostConfig.NetworkMode`: `host` means the container has no network namespace of its own.
-    public var networkMode: String
+    package var networkMode: String
 
-    public init(id: String, pid: Int32 = 0, networkMode: String = "default") {
+    package init(id: String, pid: Int32 = 0, networkMode: String = "default") {
         self.id = id
         self.pid = pid
         self.networkMode = networkMode
     }
 
     /// The target for an inspected container.
-    public init(_ details: ContainerDetails) {
+    package init(_ details: ContainerDetails) {
         self.init(id: details.id, pid: details.state.pid, networkMode: details.networkMode)
     }
 }
 
 /// Why a stats source could not produce a sample, worded for the operator.
-public enum StatsSourceError: Error, Sendable, Equatable, CustomStringConvertible {
+package enum StatsSourceError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The container stopped or was removed: stop sampling it.
     case containerGone(id: String)
     /// None of the cgroup directories where Docker puts a container exists.
@@ -44,7 +44,7 @@ public enum StatsSourceError: Error, Sendable, Equatable, CustomStringConvertibl
     /// A file does not have the format the kernel documents.
     case malformed(path: String, detail: String)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .containerGone(let id):
             "Container \(id) is gone (stopped or removed)."

@@ -1,7 +1,7 @@
-public import Logging
-public import Nanomsg
+import Logging
+import Nanomsg
 import Synchronization
-public import WireFormat
+import WireFormat
 
 /// The collector's two connections to the hub: a PUSH socket for data frames and a SUB socket for acks.
 ///
@@ -9,23 +9,23 @@ public import WireFormat
 /// ``waitUntilSendable(timeout:)`` suspends until a peer can take a frame. The SUB socket subscribes to this
 /// collector's id and to ``CollectorID/broadcast``; ``acks`` yields the acks of authenticated control frames
 /// addressed to either. Everything else on the ack socket is counted in ``rejectedMessages`` and logged.
-public final class HubLink: Sendable {
+package final class HubLink: Sendable {
     /// Socket settings.
-    public struct Options: Sendable, Equatable {
+    package struct Options: Sendable, Equatable {
         /// Kernel send buffer per connection (`NN_SNDBUF`): how much can be in flight when the hub stops reading.
-        public var sendBufferBytes: Int
+        package var sendBufferBytes: Int
         /// First reconnect delay and its cap (`NN_RECONNECT_IVL`, `NN_RECONNECT_IVL_MAX`; nanomsg doubles the delay
         /// per failed attempt and, in 1.1.5, never resets it).
-        public var reconnectInterval: Duration
+        package var reconnectInterval: Duration
         /// The cap of the reconnect delay.
-        public var reconnectIntervalMax: Duration
+        package var reconnectIntervalMax: Duration
         /// `NN_TCP_NODELAY`: frames are sent whole; do not wait to coalesce them.
-        public var tcpNoDelay: Bool
+        package var tcpNoDelay: Bool
         /// Largest ack message accepted (`NN_RCVMAXSIZE` on the SUB socket).
-        public var ackMaxBytes: Int
+        package var ackMaxBytes: Int
 
         /// Defaults: 1 MiB send buffer, reconnect 100 ms → 5 s, TCP_NODELAY on, acks up to 1 MiB.
-        public init(
+        package init(
             sendBufferBytes: Int = 1 << 20,
             reconnectInterval: Duration = .milliseconds(100),
             reconnectIntervalMax: Duration = .seconds(5),
@@ -41,7 +41,7 @@ public final class HubLink: Sendable {
     }
 
     /// Why a message on the ack socket was not used.
-    public enum AckRejection: Error, Equatable, Sendable {
+    package enum AckRejection: Error, Equatable, Sendable {
         /// Shorter than the 16-byte topic.
         case noTopic
         /// The topic is neither this collector's id nor broadcast.
@@ -53,17 +53,17 @@ public final class HubLink: Sendable {
     }
 
     /// Data frames to the hub's PULL socket.
-    public let push: NanoSocket
+    package let push: NanoSocket
     /// Acks from the hub's PUB socket.
-    public let sub: NanoSocket
+    package let sub: NanoSocket
     /// The collector whose acks are taken.
-    public let collectorID: CollectorID
+    package let collectorID: CollectorID
     let clusterKey: ClusterKey
     let logger: Logger
     private let rejected = Atomic<Int>(0)
 
     /// Opens and connects both sockets. Connecting never fails for an absent hub: nanomsg retries in the background.
-    public init(
+    package init(
         dataAddress: String,
         ackAddress: String,
         collectorID: CollectorID,
@@ -97,26 +97,26 @@ public final class HubLink: Sendable {
     }
 
     /// Hands `frame` to the hub's connection without blocking; false when no peer can take it now.
-    public func trySend(_ frame: [UInt8]) throws(NanomsgError) -> Bool {
+    package func trySend(_ frame: [UInt8]) throws(NanomsgError) -> Bool {
         try push.trySend(frame)
     }
 
     /// Suspends until a send would not block, at most `timeout`; returns whether it became possible.
-    public func waitUntilSendable(timeout: Duration) async throws -> Bool {
+    package func waitUntilSendable(timeout: Duration) async throws -> Bool {
         try await push.waitUntilSendable(timeout: timeout)
     }
 
     /// Ack messages received and not used (other topics, wrong key, malformed).
-    public var rejectedMessages: Int { rejected.load(ordering: .relaxed) }
+    package var rejectedMessages: Int { rejected.load(ordering: .relaxed) }
 
     /// Closes both sockets and waits until nanomsg has released them.
-    public func close() async {
+    package func close() async {
         await push.closeAndWait()
         await sub.closeAndWait()
     }
 
     /// The acks in one message from the hub's PUB socket: the 16-byte topic, then a sealed control frame.
-    public static func acks(in message: [UInt8], for collectorID: CollectorID, opener: inout FrameOpener) throws(AckRejection) -> [Ack] {
+    package static func acks(in message: [UInt8], for collectorID: CollectorID, opener: inout FrameOpener) throws(AckRejection) -> [Ack] {
         guard message.count >= 16 else { throw .noTopic }
         let topic = Array(message[0..<16])
         guard topic == collectorID.bytes || topic == CollectorID.broadcast.bytes else { throw .otherTopic }
@@ -133,22 +133,22 @@ public final class HubLink: Sendable {
     }
 
     /// Acks as they arrive, until the link closes (the sequence ends) or the task is cancelled.
-    public var acks: Acks { Acks(link: self) }
+    package var acks: Acks { Acks(link: self) }
 
     /// See ``acks``.
-    public struct Acks: AsyncSequence, Sendable {
-        public typealias Element = Ack
+    package struct Acks: AsyncSequence, Sendable {
+        package typealias Element = Ack
         let link: HubLink
 
         /// Receives, opens and unpacks ack messages.
-        public struct AsyncIterator: AsyncIteratorProtocol {
+        package struct AsyncIterator: AsyncIteratorProtocol {
             let link: HubLink
             var messages: NanoSocket.Messages.AsyncIterator
             var opener: FrameOpener
             var buffered: [Ack] = []
 
             /// The next ack; nil once the socket is closed.
-            public mutating func next() async throws -> Ack? {
+            package mutating func next() async throws -> Ack? {
                 while buffered.isEmpty {
                     guard let message = try await messages.next() else { return nil }
                     do throws(AckRejection) {
@@ -162,7 +162,7 @@ public final class HubLink: Sendable {
         }
 
         /// An iterator with its own frame opener.
-        public func makeAsyncIterator() -> AsyncIterator {
+        package func makeAsyncIterator() -> AsyncIterator {
             AsyncIterator(link: link, messages: link.sub.messages.makeAsyncIterator(), opener: FrameOpener(key: link.clusterKey, maxCachedKeys: 4))
         }
     }

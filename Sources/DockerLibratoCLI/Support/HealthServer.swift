@@ -1,5 +1,5 @@
 import Collector
-import Hub
+import StatusHTTP
 import Logging
 import ServiceLifecycle
 

@@ -1,6 +1,7 @@
 import Glibc
 import Librato
 import Logging
+import Timekeeping
 
 /// Structured log lines on stderr: `ts=… level=info label=hub msg="hub started" listen=tcp://*:5555` (logfmt), or
 /// one JSON object per line with `LOG_FORMAT=json`. Hand-written because swift-log ships only an unstructured
@@ -56,16 +57,15 @@ struct LogfmtHandler: LogHandler {
     static func json(_ s: String) -> String { JSONWriter.quoted(s) }
 
     static func timestamp() -> String {
-        var ts = timespec()
-        clock_gettime(CLOCK_REALTIME, &ts)
+        let now = WallClock.system.now()
         var t = tm()
-        var secs = ts.tv_sec
+        var secs = time_t(now.wholeSeconds)
         gmtime_r(&secs, &t)
         func pad(_ v: Int32, _ n: Int = 2) -> String {
             let s = String(v)
             return String(repeating: "0", count: max(0, n - s.count)) + s
         }
-        let ms = pad(Int32(ts.tv_nsec / 1_000_000), 3)
+        let ms = pad(Int32(now.milliseconds - now.wholeSeconds * 1000), 3)
         return "\(t.tm_year + 1900)-\(pad(t.tm_mon + 1))-\(pad(t.tm_mday))T\(pad(t.tm_hour)):\(pad(t.tm_min)):\(pad(t.tm_sec)).\(ms)Z"
     }
 

@@ -1,3 +1,4 @@
+import Timekeeping
 /// Settings of a ``FakeLibrato``. Defaults follow librato-api.md; where the reference is UNCONFIRMED the fake picks
 /// the strict reading, so that a client passing the fake is safe against the real service.
 public struct FakeLibratoConfiguration: Sendable {
@@ -48,7 +49,7 @@ public struct FakeLibratoConfiguration: Sendable {
         rateLimit: (requests: Int, window: Double)? = nil,
         rateLimitResetAfter: Double = 1,
         sendRetryAfter: Bool = false,
-        now: @escaping @Sendable () -> Double = { FakeClock.wallClockNow() }
+        now: @escaping @Sendable () -> Double = { WallClock.system.now().seconds }
     ) {
         self.email = email
         self.token = token
@@ -64,23 +65,5 @@ public struct FakeLibratoConfiguration: Sendable {
         self.rateLimitResetAfter = rateLimitResetAfter
         self.sendRetryAfter = sendRetryAfter
         self.now = now
-    }
-}
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
-/// The wall clock, without Foundation.
-public enum FakeClock {
-    /// Now in epoch seconds.
-    public static func wallClockNow() -> Double {
-        var ts = timespec()
-        clock_gettime(CLOCK_REALTIME, &ts)
-        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
     }
 }

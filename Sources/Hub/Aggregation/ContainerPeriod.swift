@@ -1,25 +1,25 @@
 import ContainerMetrics
 
 /// Everything one container did in one period, as accumulated from samples, log buckets and events.
-public struct ContainerPeriod: Sendable {
-    public var identity: ContainerIdentity
-    public var cluster: String
-    public var host: String
-    public var engineID: String
-    public internal(set) var gauges: [GaugeStat]
-    public private(set) var counters: [Double]
+package struct ContainerPeriod: Sendable {
+    package var identity: ContainerIdentity
+    package var cluster: String
+    package var host: String
+    package var engineID: String
+    package internal(set) var gauges: [GaugeStat]
+    package private(set) var counters: [Double]
     /// Which counters received at least one delta (a counter never reported is not posted as zero).
-    public private(set) var countersSeen: UInt64 = 0
+    package private(set) var countersSeen: UInt64 = 0
     /// Per-interface network deltas (rx/tx bytes, packets, errors, dropped).
-    public var interfaces: [String: StatsSample.NetworkCounters] = [:]
+    package var interfaces: [String: StatsSample.NetworkCounters] = [:]
     /// l2met aggregates by (kind, name, unit).
-    public var l2met: [L2metKey: L2metAggregate] = [:]
+    package var l2met: [L2metKey: L2metAggregate] = [:]
     /// Lifecycle events, in the order applied.
-    public var events: [LifecycleEvent] = []
+    package var events: [LifecycleEvent] = []
     /// Stats samples that contributed.
-    public var samples = 0
+    package var samples = 0
 
-    public init(identity: ContainerIdentity, cluster: String, host: String, engineID: String) {
+    package init(identity: ContainerIdentity, cluster: String, host: String, engineID: String) {
         self.identity = identity
         self.cluster = cluster
         self.host = host
@@ -28,8 +28,8 @@ public struct ContainerPeriod: Sendable {
         self.counters = Array(repeating: 0, count: ContainerCounter.allCases.count)
     }
 
-    public subscript(gauge: ContainerGauge) -> GaugeStat { gauges[gauge.rawValue] }
-    public subscript(counter: ContainerCounter) -> Double? {
+    package subscript(gauge: ContainerGauge) -> GaugeStat { gauges[gauge.rawValue] }
+    package subscript(counter: ContainerCounter) -> Double? {
         countersSeen & (1 << UInt64(counter.rawValue)) != 0 ? counters[counter.rawValue] : nil
     }
 
@@ -109,7 +109,7 @@ public struct ContainerPeriod: Sendable {
     }
 
     /// Total log lines of both streams (nil when no log bucket arrived).
-    public var logLines: Double? {
+    package var logLines: Double? {
         let a = self[.stdoutLines]
         let b = self[.stderrLines]
         if a == nil && b == nil { return nil }
@@ -118,8 +118,15 @@ public struct ContainerPeriod: Sendable {
 }
 
 /// Identity of an l2met metric within a container.
-public struct L2metKey: Hashable, Sendable {
-    public var kind: L2metToken.Kind
-    public var name: String
-    public var unit: String
+package struct L2metKey: Hashable, Sendable {
+    package var kind: L2metToken.Kind
+    package var name: String
+    package var unit: String
+}
+
+/// A period whose data is final, waiting to be submitted.
+package struct ClosedPeriod: Sendable {
+    /// Period start, Unix milliseconds.
+    package var start: Int64
+    package var containers: [ContainerPeriod]
 }

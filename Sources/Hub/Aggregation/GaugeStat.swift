@@ -1,16 +1,16 @@
 /// Running summary of gauge samples in one period: what Librato calls a complex gauge.
-public struct GaugeStat: Equatable, Sendable {
-    public var count: Int = 0
-    public var sum: Double = 0
-    public var min: Double = .infinity
-    public var max: Double = -.infinity
-    public var sumSquares: Double = 0
-    public var last: Double = 0
+package struct GaugeStat: Equatable, Sendable {
+    package var count: Int = 0
+    package var sum: Double = 0
+    package var min: Double = .infinity
+    package var max: Double = -.infinity
+    package var sumSquares: Double = 0
+    package var last: Double = 0
 
-    public init() {}
+    package init() {}
 
     @inline(__always)
-    public mutating func add(_ v: Double) {
+    package mutating func add(_ v: Double) {
         count += 1
         sum += v
         if v < min { min = v }
@@ -19,19 +19,19 @@ public struct GaugeStat: Equatable, Sendable {
         last = v
     }
 
-    public var isEmpty: Bool { count == 0 }
-    public var mean: Double { count == 0 ? 0 : sum / Double(count) }
+    package var isEmpty: Bool { count == 0 }
+    package var mean: Double { count == 0 ? 0 : sum / Double(count) }
 }
 
 /// Gauges kept per container and period.
-public enum ContainerGauge: Int, CaseIterable, Sendable {
+package enum ContainerGauge: Int, CaseIterable, Sendable {
     case cpuPercent, cpuUserPercent, cpuKernelPercent
     case memoryUsage, memoryUsed, memoryRSS, memoryCache, memoryLimit, memoryPercent
     case pids
 }
 
 /// Counters kept per container and period, as the sum of the deltas that fell into it.
-public enum ContainerCounter: Int, CaseIterable, Sendable {
+package enum ContainerCounter: Int, CaseIterable, Sendable {
     case cpuThrottledPeriods, cpuThrottledSeconds, memoryOOMKills
     case blkioReadBytes, blkioWriteBytes, blkioReadOps, blkioWriteOps
     case netRxBytes, netRxPackets, netRxErrors, netRxDropped

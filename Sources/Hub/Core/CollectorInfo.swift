@@ -1,26 +1,26 @@
 import WireFormat
 
 /// What the hub knows about a collector, for the status page and self-metrics.
-public struct CollectorInfo: Sendable, Equatable {
-    public var id: CollectorID
-    public var epoch: UInt64
-    public var cluster: String
-    public var host: String
-    public var engineID: String
-    public var firstSeenMs: Int64
-    public var lastSeenMs: Int64
-    public var frames = 0
-    public var duplicates = 0
+package struct CollectorInfo: Sendable, Equatable {
+    package var id: CollectorID
+    package var epoch: UInt64
+    package var cluster: String
+    package var host: String
+    package var engineID: String
+    package var firstSeenMs: Int64
+    package var lastSeenMs: Int64
+    package var frames = 0
+    package var duplicates = 0
     /// The latest heartbeat's values (spool depth, containers, …).
-    public var heartbeat: [String: Double] = [:]
-    public var lostFrames: UInt64 = 0
-    public var lostLogLines: UInt64 = 0
-    public var ackedThrough: UInt64 = 0
-    public var nextExpected: UInt64 = 1
+    package var heartbeat: [String: Double] = [:]
+    package var lostFrames: UInt64 = 0
+    package var lostLogLines: UInt64 = 0
+    package var ackedThrough: UInt64 = 0
+    package var nextExpected: UInt64 = 1
     /// Frames per second over the last minute (exponentially smoothed).
-    public var frameRate: Double = 0
+    package var frameRate: Double = 0
 
-    public init(id: CollectorID, epoch: UInt64, cluster: String, host: String, engineID: String, now: Int64) {
+    package init(id: CollectorID, epoch: UInt64, cluster: String, host: String, engineID: String, now: Int64) {
         self.id = id
         self.epoch = epoch
         self.cluster = cluster

@@ -2,63 +2,44 @@ import ContainerMetrics
 import DequeModule
 import WireFormat
 
-/// A container as the hub keys it: its engine (cluster + engine id) and its id.
-public struct ContainerKey: Hashable, Sendable, Codable {
-    public var engine: EngineKey
-    public var id: String
-
-    public init(engine: EngineKey, id: String) {
-        self.engine = engine
-        self.id = id
-    }
-}
-
-/// A period whose data is final, waiting to be submitted.
-public struct ClosedPeriod: Sendable {
-    /// Period start, Unix milliseconds.
-    public var start: Int64
-    public var containers: [ContainerPeriod]
-}
-
 /// The hub's logic, without I/O: frames in, closed periods and acknowledgements out. Time is passed in (`now`, Unix
 /// milliseconds), so every rule can be tested in microseconds. See docs/ARCHITECTURE.md, "Delivery protocol".
-public struct HubCore: Sendable {
-    public let configuration: HubConfiguration
-    public private(set) var counters = HubCounters()
-    public private(set) var collectors: [LedgerKey: CollectorInfo] = [:]
+package struct HubCore: Sendable {
+    package let configuration: HubConfiguration
+    package private(set) var counters = HubCounters()
+    package private(set) var collectors: [LedgerKey: CollectorInfo] = [:]
     private(set) var ledgers: [LedgerKey: CollectorLedger] = [:]
     private(set) var containers: [ContainerKey: ContainerState] = [:]
-    private var slots: [Int32: ContainerKey] = [:]
     private var nextSlot: Int32 = 0
     /// Open periods: start → per container slot.
     private(set) var open: [Int64: [Int32: ContainerPeriod]] = [:]
     /// Closed, not yet delivered, oldest first.
-    public private(set) var pending: Deque<ClosedPeriod> = []
+    package private(set) var pending: Deque<ClosedPeriod> = []
     /// The latest period closed (data for it or earlier is late).
-    public private(set) var closedThrough: Int64?
+    package private(set) var closedThrough: Int64?
     private let startedAtMs: Int64
 
-    public init(configuration: HubConfiguration, now: Int64, restoring state: HubStateFile? = nil) {
+    package init(configuration: HubConfiguration, now: Int64, restoring state: HubStateFile? = nil) {
         self.configuration = configuration
         self.startedAtMs = now
         if let state { restore(state, now: now) }
     }
 
     /// The latest period such that it and every period before it has been delivered.
-    public var deliveredThrough: Int64? {
+    package var deliveredThrough: Int64? {
         if let head = pending.first { return head.start - configuration.periodMs }
         return closedThrough
     }
 
     /// True while the hub holds as many undelivered periods (closed and open) as it may: new data frames are refused
     /// (collectors keep them and retransmit later). Open periods count, so closed ones never exceed the bound.
-    public var isBackpressured: Bool { pending.count + open.count >= configuration.maxPendingPeriods }
+    package var isBackpressured: Bool { pending.count + open.count >= configuration.maxPendingPeriods }
 
-    public var liveContainers: Int { containers.count }
+    package var liveContainers: Int { containers.count }
 
     // MARK: ingest
 
-    public enum IngestResult: Equatable, Sendable {
+    package enum IngestResult: Equatable, Sendable {
         case applied(frames: Int)
         case buffered
         case duplicate
@@ -69,7 +50,7 @@ public struct HubCore: Sendable {
 
     /// Takes one authenticated frame from a collector.
     @discardableResult
-    public mutating func ingest(_ frame: OpenedFrame, now: Int64) -> IngestResult {
+    package mutating func ingest(_ frame: OpenedFrame, now: Int64) -> IngestResult {
         let h = frame.header
         guard h.kind == .data else { return .ignored }
         let key = LedgerKey(collector: h.collectorID, epoch: h.epoch)
@@ -78,7 +59,7 @@ public struct HubCore: Sendable {
         }
         collectors[key]!.seen(at: now)
         if isBackpressured {
-            counters.framesRefusedBackpressure += 1
+            counters[.framesRefusedBackpressure] += 1
             return .refused
         }
         // Taken out while worked on (and put back below): a copy the dictionary still shared would copy its storage.
@@ -88,14 +69,14 @@ public struct HubCore: Sendable {
         let result: IngestResult
         switch ledger.offer(frame) {
         case .duplicate:
-            counters.framesDuplicate += 1
+            counters[.framesDuplicate] += 1
             collectors[key]!.duplicates += 1
             result = .duplicate
         case .buffered:
-            counters.framesBuffered += 1
+            counters[.framesBuffered] += 1
             result = .buffered
         case .beyondWindow:
-            counters.framesBeyondWindow += 1
+            counters[.framesBeyondWindow] += 1
             result = .beyondWindow
         case .apply:
             var n = 0
@@ -107,8 +88,8 @@ public struct HubCore: Sendable {
             result = .applied(frames: n)
         }
         ledger.advance(deliveredThrough: deliveredThrough)
-        counters.framesLost += ledger.lostFrames - (collectors[key]?.lostFrames ?? 0)
-        counters.logLinesLost += ledger.lostLogLines - (collectors[key]?.lostLogLines ?? 0)
+        counters[.framesLost] += Int(ledger.lostFrames - (collectors[key]?.lostFrames ?? 0))
+        counters[.logLinesLost] += Int(ledger.lostLogLines - (collectors[key]?.lostLogLines ?? 0))
         collectors[key]!.lostFrames = ledger.lostFrames
         collectors[key]!.lostLogLines = ledger.lostLogLines
         collectors[key]!.ackedThrough = ledger.ackedThrough
@@ -119,8 +100,8 @@ public struct HubCore: Sendable {
 
     /// Applies one frame's records; returns the latest period its data landed in (nil: no data).
     private mutating func apply(_ frame: OpenedFrame, now: Int64) -> Int64? {
-        counters.framesApplied += 1
-        counters.recordsSkipped += frame.batch.skippedRecords
+        counters[.framesApplied] += 1
+        counters[.recordsSkipped] += frame.batch.skippedRecords
         let h = frame.header
         let engine = EngineKey(cluster: h.cluster, engineID: h.engineID)
         var keys: [ContainerKey?] = []
@@ -134,21 +115,21 @@ public struct HubCore: Sendable {
         }
         for record in frame.batch.stats {
             guard let key = keys[record.container] else {
-                counters.seriesOverflow += 1
+                counters[.seriesOverflow] += 1
                 continue
             }
             landed(applyStats(record.value, to: key, from: h.collectorID))
         }
         for record in frame.batch.logs {
             guard let key = keys[record.container] else {
-                counters.seriesOverflow += 1
+                counters[.seriesOverflow] += 1
                 continue
             }
             landed(applyLogs(record.value, to: key))
         }
         for record in frame.batch.events {
             guard let key = keys[record.container] else {
-                counters.seriesOverflow += 1
+                counters[.seriesOverflow] += 1
                 continue
             }
             landed(applyEvent(record.value, to: key))
@@ -175,7 +156,6 @@ public struct HubCore: Sendable {
         guard containers.count < configuration.maxContainers else { return nil }
         let slot = nextSlot
         nextSlot &+= 1
-        slots[slot] = key
         containers[key] = ContainerState(identity: identity, host: host, slot: slot, now: now)
         return key
     }
@@ -219,14 +199,14 @@ public struct HubCore: Sendable {
         let (last, owner, startedAt, liveStartedAt) = state(i) { ($0.live.stats, $0.owner, $0.identity.startedAt, $0.live.startedAt) }
         if let owner, owner != collector {
             guard let last, sample.time - last.time > configuration.takeoverAfterMs else {
-                counters.samplesNotOwner += 1
+                counters[.samplesNotOwner] += 1
                 return heldFor(sample.time)
             }
-            counters.takeovers += 1
+            counters[.takeovers] += 1
         }
         state(i) { $0.owner = collector }
         if let last, sample.time <= last.time {
-            counters.samplesStale += 1
+            counters[.samplesStale] += 1
             return heldFor(sample.time)
         }
         let restarted = last != nil && startedAt != 0 && liveStartedAt != 0 && startedAt != liveStartedAt
@@ -241,9 +221,9 @@ public struct HubCore: Sendable {
                 p.addCounters(interval)
             }
         }
-        if late { counters.lateGaugeSamples += 1 }
-        counters.samplesApplied += 1
-        counters.valuesApplied += sample.valueCount
+        if late { counters[.lateGaugeSamples] += 1 }
+        counters[.samplesApplied] += 1
+        counters[.valuesApplied] += sample.valueCount
         state(i) { s in
             s.note(period: target) { w in
                 w.stats = sample
@@ -264,30 +244,30 @@ public struct HubCore: Sendable {
 
     private mutating func applyLogs(_ bucket: LogBucket, to key: ContainerKey) -> Int64? {
         guard bucket.second > containers[key]!.live[bucket.stream] else {
-            counters.bucketsDuplicate += 1
+            counters[.bucketsDuplicate] += 1
             return heldFor(bucket.second &* 1000)
         }
         let period = configuration.period(ofMs: bucket.second &* 1000)
         let target = effective(period)
-        if isLate(period) { counters.lateBuckets += 1 }
+        if isLate(period) { counters[.lateBuckets] += 1 }
         withPeriod(target, key) { $0.add(bucket) }
         containers[key]!.note(period: target) { $0[bucket.stream] = max($0[bucket.stream], bucket.second) }
-        counters.bucketsApplied += 1
-        counters.logLinesApplied &+= bucket.lines
+        counters[.bucketsApplied] += 1
+        counters[.logLinesApplied] &+= Int(truncatingIfNeeded: bucket.lines)
         return target
     }
 
     private mutating func applyEvent(_ event: LifecycleEvent, to key: ContainerKey) -> Int64? {
         guard event.timeNano > containers[key]!.live.event else {
-            counters.eventsDuplicate += 1
+            counters[.eventsDuplicate] += 1
             return heldFor(event.timeNano / 1_000_000)
         }
         let period = configuration.period(ofMs: event.timeNano / 1_000_000)
         let target = effective(period)
-        if isLate(period) { counters.lateEvents += 1 }
+        if isLate(period) { counters[.lateEvents] += 1 }
         withPeriod(target, key) { $0.events.append(event) }
         containers[key]!.note(period: target) { $0.event = max($0.event, event.timeNano) }
-        counters.eventsApplied += 1
+        counters[.eventsApplied] += 1
         return target
     }
 
@@ -296,7 +276,7 @@ public struct HubCore: Sendable {
     /// Closes every period whose end + grace has passed (none during the startup grace). Returns how many closed;
     /// they are in ``pending``, oldest first.
     @discardableResult
-    public mutating func closeDuePeriods(now: Int64) -> Int {
+    package mutating func closeDuePeriods(now: Int64) -> Int {
         guard now - startedAtMs >= configuration.startupGraceMs else { return 0 }
         let p = configuration.periodMs
         // The latest period whose end + grace has passed.
@@ -313,9 +293,18 @@ public struct HubCore: Sendable {
         return n
     }
 
+    /// When ``closeDuePeriods(now:)`` will next close something (or end the startup grace): the end of the next
+    /// period after the latest one due, plus the grace. The period closer sleeps until then instead of polling.
+    package func nextCloseDue(now: Int64) -> Int64 {
+        let graceEnds = startedAtMs + configuration.startupGraceMs
+        if now < graceEnds { return graceEnds }
+        // `latestDue` grows when `now - grace` crosses the next period boundary.
+        return configuration.period(ofMs: now - configuration.graceMs) + configuration.periodMs + configuration.graceMs
+    }
+
     /// Closes every open period now, also the current one (graceful shutdown: flush what the hub holds). Data for
     /// them that arrives after a restart is late: its counters go to the next open period, so nothing is lost.
-    public mutating func closeAll() {
+    package mutating func closeAll() {
         for start in open.keys.sorted() {
             pending.append(ClosedPeriod(start: start, containers: Array(open.removeValue(forKey: start)!.values)))
             closedThrough = max(closedThrough ?? start, start)
@@ -323,10 +312,10 @@ public struct HubCore: Sendable {
     }
 
     /// The oldest closed period has been submitted completely (accepted, rejected as invalid, or too old).
-    public mutating func delivered(periodStart: Int64) {
+    package mutating func delivered(periodStart: Int64) {
         guard let head = pending.first, head.start == periodStart else { return }
         pending.removeFirst()
-        counters.periodsDelivered += 1
+        counters[.periodsDelivered] += 1
         if let through = deliveredThrough {
             for key in containers.keys { containers[key]!.delivered(through: through) }
         }
@@ -342,18 +331,18 @@ public struct HubCore: Sendable {
     }
 
     /// Records the outcome of a submission in the counters.
-    public mutating func record(accepted: Int, invalid: Int, tooOld: Int, requests: [Int: Int], annotations: Int = 0) {
-        counters.measurementsAccepted += accepted
-        counters.measurementsInvalid += invalid
-        counters.measurementsTooOld += tooOld
+    package mutating func record(accepted: Int, invalid: Int, tooOld: Int, requests: [Int: Int], annotations: Int = 0) {
+        counters[.measurementsAccepted] += accepted
+        counters[.measurementsInvalid] += invalid
+        counters[.measurementsTooOld] += tooOld
         counters.librato.merge(requests, uniquingKeysWith: +)
-        counters.annotationsSent += annotations
+        counters[.annotationsSent] += annotations
     }
 
     // MARK: acks and housekeeping
 
     /// The acknowledgement for every known collector epoch.
-    public func acks() -> [(LedgerKey, Ack)] {
+    package func acks() -> [(LedgerKey, Ack)] {
         let flags: Ack.Flags = isBackpressured ? [.backpressure] : []
         return ledgers.map { key, ledger in
             (
@@ -367,7 +356,7 @@ public struct HubCore: Sendable {
 
     /// Forgets collectors and containers not heard from for `retainMs` (containers only when nothing of theirs is
     /// waiting for delivery).
-    public mutating func retire(now: Int64) {
+    package mutating func retire(now: Int64) {
         let horizon = now - configuration.retainMs
         for (key, info) in collectors where info.lastSeenMs < horizon {
             collectors[key] = nil
@@ -375,14 +364,13 @@ public struct HubCore: Sendable {
         }
         for (key, state) in containers where state.lastActivityMs < horizon && state.pending.isEmpty {
             containers[key] = nil
-            slots[state.slot] = nil
         }
     }
 
     // MARK: state file
 
     /// What must survive a restart: delivered-through, each ledger's ack, each container's delivered watermarks.
-    public func stateFile() -> HubStateFile {
+    package func stateFile() -> HubStateFile {
         HubStateFile(
             deliveredThrough: deliveredThrough,
             ledgers: ledgers.map { HubStateFile.Ledger(key: $0.key, ackedThrough: $0.value.ackedThrough) }
@@ -406,14 +394,13 @@ public struct HubCore: Sendable {
             s.live = c.watermarks
             s.delivered = c.watermarks
             containers[c.key] = s
-            slots[slot] = c.key
         }
     }
 }
 
 extension StatsSample {
     /// Number of individual values in the sample (what "samples/s" counts in benchmarks).
-    public var valueCount: Int {
+    package var valueCount: Int {
         (cpu != nil ? 8 : 0) + (memory != nil ? (memory!.oomKills != nil ? 6 : 5) : 0) + (pids != nil ? 1 : 0)
             + (blockIO != nil ? 4 : 0) + networks.count * 8
     }

@@ -2,11 +2,11 @@ import DequeModule
 import WireFormat
 
 /// One collector epoch.
-public struct LedgerKey: Hashable, Sendable, Codable {
-    public var collector: CollectorID
-    public var epoch: UInt64
+package struct LedgerKey: Hashable, Sendable, Codable {
+    package var collector: CollectorID
+    package var epoch: UInt64
 
-    public init(collector: CollectorID, epoch: UInt64) {
+    package init(collector: CollectorID, epoch: UInt64) {
         self.collector = collector
         self.epoch = epoch
     }
@@ -35,9 +35,9 @@ extension CollectorID: Codable {
 /// - A frame is *done* when the latest period its data landed in has been delivered; ``ackedThrough`` is the highest
 ///   sequence below which every frame is done.
 /// - Abandoned ranges (frames the collector dropped, or that an earlier hub acknowledged) count as applied and done.
-public struct CollectorLedger: Sendable {
-    public private(set) var appliedThrough: UInt64
-    public private(set) var ackedThrough: UInt64
+package struct CollectorLedger: Sendable {
+    package private(set) var appliedThrough: UInt64
+    package private(set) var ackedThrough: UInt64
     /// Frames received above a gap, by sequence.
     private(set) var buffered: [UInt64: OpenedFrame] = [:]
     /// Ranges announced as abandoned that lie above ``appliedThrough``, sorted, with whether they were dropped (lost)
@@ -45,23 +45,23 @@ public struct CollectorLedger: Sendable {
     private(set) var abandonedAhead: [(range: ClosedRange<UInt64>, dropped: Bool)] = []
     /// Applied frames not yet done: (sequence, latest period their data landed in).
     private(set) var inFlight: Deque<(sequence: UInt64, period: Int64)> = []
-    public let window: Int
-    public private(set) var lostFrames: UInt64 = 0
+    package let window: Int
+    package private(set) var lostFrames: UInt64 = 0
     /// Log lines of the lost frames, as the collector reported them with the dropped ranges.
-    public private(set) var lostLogLines: UInt64 = 0
+    package private(set) var lostLogLines: UInt64 = 0
     /// Log lines per announced-dropped sequence above ``appliedThrough``.
     private var droppedLines: [UInt64: UInt64] = [:]
 
-    public init(startingAfter acked: UInt64, window: Int) {
+    package init(startingAfter acked: UInt64, window: Int) {
         appliedThrough = acked
         ackedThrough = acked
         self.window = window
     }
 
-    public var nextExpected: UInt64 { appliedThrough &+ 1 }
-    public var bufferedCount: Int { buffered.count }
+    package var nextExpected: UInt64 { appliedThrough &+ 1 }
+    package var bufferedCount: Int { buffered.count }
 
-    public enum Offer: Equatable, Sendable {
+    package enum Offer: Equatable, Sendable {
         case duplicate
         /// Held above a gap.
         case buffered
@@ -73,7 +73,7 @@ public struct CollectorLedger: Sendable {
 
     /// What the collector says it knows to be acknowledged (the header's `ackedThrough`): frames at or below it can
     /// never be retransmitted, so the ledger moves past them. Only matters after the hub lost its state.
-    public mutating func collectorAcked(through acked: UInt64) {
+    package mutating func collectorAcked(through acked: UInt64) {
         guard acked > appliedThrough else { return }
         appliedThrough = acked
         ackedThrough = max(ackedThrough, acked)
@@ -84,7 +84,7 @@ public struct CollectorLedger: Sendable {
     /// Records abandoned ranges (announced in any frame, even one that must wait itself). Idempotent: parts at or below
     /// ``appliedThrough`` or already announced are ignored, and a frame that arrives although announced abandoned is
     /// still applied (and not counted as lost).
-    public mutating func abandon(_ range: AbandonedRange) {
+    package mutating func abandon(_ range: AbandonedRange) {
         guard range.last > appliedThrough else { return }
         var pieces = [max(range.first, appliedThrough + 1)...range.last]
         for known in abandonedAhead {
@@ -108,7 +108,7 @@ public struct CollectorLedger: Sendable {
 
     /// Offers a received frame. `.apply` means the caller should now call ``next()`` until it returns nil and apply
     /// those frames in order.
-    public mutating func offer(_ frame: OpenedFrame) -> Offer {
+    package mutating func offer(_ frame: OpenedFrame) -> Offer {
         skipAbandoned()
         let seq = frame.header.sequence
         if seq <= appliedThrough || buffered[seq] != nil { return .duplicate }
@@ -120,7 +120,7 @@ public struct CollectorLedger: Sendable {
 
     /// The next frame to apply, if the one after ``appliedThrough`` is here. The caller must then report its
     /// period with ``applied(_:period:)``.
-    public mutating func next() -> OpenedFrame? {
+    package mutating func next() -> OpenedFrame? {
         skipAbandoned()
         guard let frame = buffered.removeValue(forKey: appliedThrough + 1) else { return nil }
         appliedThrough += 1
@@ -129,7 +129,7 @@ public struct CollectorLedger: Sendable {
     }
 
     /// `sequence` was applied and its data landed in periods up to `period` (nil: no data, done at once).
-    public mutating func applied(_ sequence: UInt64, period: Int64?) {
+    package mutating func applied(_ sequence: UInt64, period: Int64?) {
         inFlight.append((sequence, period ?? .min))
     }
 
@@ -157,7 +157,7 @@ public struct CollectorLedger: Sendable {
 
     /// Periods up to `deliveredThrough` are delivered: advance ``ackedThrough``. Returns whether it moved.
     @discardableResult
-    public mutating func advance(deliveredThrough: Int64?) -> Bool {
+    package mutating func advance(deliveredThrough: Int64?) -> Bool {
         let before = ackedThrough
         let delivered = deliveredThrough ?? .min
         while let f = inFlight.first, f.period == .min || f.period <= delivered { inFlight.removeFirst() }

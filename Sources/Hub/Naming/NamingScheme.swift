@@ -1,32 +1,22 @@
 import ContainerMetrics
-public import Librato
-
-/// `LIBRATO_NAMING`: how periods become Librato metric names and sources/tags.
-public enum NamingMode: String, Sendable, CaseIterable {
-    /// `docker.container.cpu.percent`-style names, source `CLUSTER:HOST:CONTAINER` or tags cluster/host/container/
-    /// image/service, plus per-cluster and per-host roll-ups (docs/metrics.md).
-    case standard = "default"
-    /// The original octoblu/docker-librato's five gauges and `CLUSTER:image:name` sources, so that existing
-    /// dashboards keep working (with the comma bug fixed).
-    case seed
-}
+import Librato
 
 /// Turns a closed period into measurements and annotations. Pure.
-public struct NamingScheme: Sendable {
-    public var mode: NamingMode
+package struct NamingScheme: Sendable {
+    package var mode: NamingMode
     /// The period in seconds (also sent as the metric `period` attribute, which Librato stores at creation).
-    public var periodSeconds: Int
+    package var periodSeconds: Int
     /// Display attributes (units) are sent with the tagged API only, where measurements document them; the legacy
     /// API's placement of attributes in a POST is unconfirmed (librato-api.md §2.5).
-    public var sendsAttributes: Bool
+    package var sendsAttributes: Bool
 
-    public init(mode: NamingMode, periodSeconds: Int, api: LibratoAPI = .legacy) {
+    package init(mode: NamingMode, periodSeconds: Int, api: LibratoAPI = .legacy) {
         self.mode = mode
         self.periodSeconds = periodSeconds
         self.sendsAttributes = api == .tagged
     }
 
-    public func measurements(for period: ClosedPeriod) -> [Measurement] {
+    package func measurements(for period: ClosedPeriod) -> [Measurement] {
         let time = Int(period.start / 1000)
         switch mode {
         case .seed:
@@ -42,7 +32,7 @@ public struct NamingScheme: Sendable {
         }
     }
 
-    public func annotations(for period: ClosedPeriod) -> [Annotation] {
+    package func annotations(for period: ClosedPeriod) -> [Annotation] {
         EventAnnotations.annotations(for: period.containers)
     }
 }

@@ -6,29 +6,29 @@ import Glibc
 
 /// Reads and writes the hub's state file atomically: write a temporary file, fsync it, rename it over the old one,
 /// fsync the directory. A crash leaves either the old or the new file, never a torn one.
-public struct HubStateStore: Sendable {
-    public static let fileName = "hub-state.json"
+package struct HubStateStore: Sendable {
+    package static let fileName = "hub-state.json"
     /// `STATE_DIR`, or nil to keep the state in memory only (a restart then starts afresh).
-    public let directory: String?
+    package let directory: String?
 
-    public init(directory: String?) {
+    package init(directory: String?) {
         self.directory = directory
     }
 
-    public var path: String? { directory.map { "\($0)/\(Self.fileName)" } }
+    package var path: String? { directory.map { "\($0)/\(Self.fileName)" } }
 
-    public func encode(_ state: HubStateFile) throws -> [UInt8] {
+    package func encode(_ state: HubStateFile) throws -> [UInt8] {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         return Array(try encoder.encode(state))
     }
 
-    public func decode(_ bytes: [UInt8]) throws -> HubStateFile {
+    package func decode(_ bytes: [UInt8]) throws -> HubStateFile {
         try JSONDecoder().decode(HubStateFile.self, from: Data(bytes))
     }
 
     /// Creates the state directory (and its parents) when missing.
-    public func prepare() throws {
+    package func prepare() throws {
         guard let directory else { return }
         var path = directory.hasPrefix("/") ? "" : "."
         for part in directory.split(separator: "/", omittingEmptySubsequences: true) {
@@ -40,7 +40,7 @@ public struct HubStateStore: Sendable {
     }
 
     /// The saved state, or nil when there is none (first start, or no state directory).
-    public func load() throws -> HubStateFile? {
+    package func load() throws -> HubStateFile? {
         try prepare()
         guard let path else { return nil }
         let fd = open(path, O_RDONLY)
@@ -65,7 +65,7 @@ public struct HubStateStore: Sendable {
     }
 
     /// Writes `state` atomically (no-op without a state directory).
-    public func save(_ state: HubStateFile) throws {
+    package func save(_ state: HubStateFile) throws {
         guard let directory, let path else { return }
         let bytes = try encode(state)
         let temp = path + ".tmp"
@@ -96,11 +96,11 @@ public struct HubStateStore: Sendable {
     }
 }
 
-public enum HubStateError: Error, CustomStringConvertible {
+package enum HubStateError: Error, CustomStringConvertible {
     case io(path: String, operation: String, errno: Int32)
     case corrupt(path: String, reason: String)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .io(let path, let operation, let e): "state file \(path): \(operation) failed: \(String(cString: strerror(e)))"
         case .corrupt(let path, let reason):

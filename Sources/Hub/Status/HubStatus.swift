@@ -1,17 +1,17 @@
-public import WireFormat
+import WireFormat
 
 /// A snapshot of the hub for `/healthz`, `/metrics` and the status page.
-public struct HubStatus: Sendable {
-    public var nowMs: Int64
-    public var startedAtMs: Int64
-    public var counters: HubCounters
-    public var rejects: [RejectReason: Int]
-    public var collectors: [CollectorInfo]
-    public var liveContainers: Int
-    public var pendingPeriods: Int
-    public var closedThrough: Int64?
-    public var deliveredThrough: Int64?
-    public var backpressure: Bool
-    public var lastSubmit: HubEngine.SubmitSummary?
-    public var periodMs: Int64
+package struct HubStatus: Sendable {
+    package var nowMs: Int64
+    package var startedAtMs: Int64
+    package var counters: HubCounters
+    package var rejects: [RejectReason: Int]
+    package var collectors: [CollectorInfo]
+    package var liveContainers: Int
+    package var pendingPeriods: Int
+    package var closedThrough: Int64?
+    package var deliveredThrough: Int64?
+    package var backpressure: Bool
+    package var lastSubmit: HubRuntime.SubmitSummary?
+    package var periodMs: Int64
 }

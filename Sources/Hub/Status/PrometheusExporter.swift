@@ -10,36 +10,15 @@ final class PrometheusExporter: Sendable {
 
     func render(_ s: HubStatus) -> String {
         let c = s.counters
-        counter("docker_librato_hub_frames_total", ["outcome": "applied"], Double(c.framesApplied), "Data frames by outcome")
-        counter("docker_librato_hub_frames_total", ["outcome": "duplicate"], Double(c.framesDuplicate), "Data frames by outcome")
-        counter("docker_librato_hub_frames_total", ["outcome": "buffered"], Double(c.framesBuffered), "Data frames by outcome")
-        counter("docker_librato_hub_frames_total", ["outcome": "beyond_window"], Double(c.framesBeyondWindow), "Data frames by outcome")
-        counter("docker_librato_hub_frames_total", ["outcome": "refused_backpressure"], Double(c.framesRefusedBackpressure), "Data frames by outcome")
-        for (reason, n) in s.rejects {
-            counter("docker_librato_hub_frames_rejected_total", ["reason": reason.rawValue], Double(n), "Frames that failed to open, by reason")
+        for counter in HubCounter.allCases {
+            let d = counter.definition
+            self.counter(d.metric, d.labels, Double(c[counter]), d.help)
         }
-        counter("docker_librato_hub_frames_lost_total", [:], Double(c.framesLost), "Frames collectors reported dropped from full spools")
-        counter("docker_librato_hub_log_lines_lost_total", [:], Double(c.logLinesLost), "Log lines in frames lost from full collector spools")
-        counter("docker_librato_hub_samples_total", [:], Double(c.samplesApplied), "Stats samples applied")
-        counter("docker_librato_hub_values_total", [:], Double(c.valuesApplied), "Individual stats values applied")
-        counter("docker_librato_hub_samples_ignored_total", ["reason": "not_owner"], Double(c.samplesNotOwner), "Stats samples ignored")
-        counter("docker_librato_hub_samples_ignored_total", ["reason": "stale"], Double(c.samplesStale), "Stats samples ignored")
-        counter("docker_librato_hub_takeovers_total", [:], Double(c.takeovers), "Stats ownership changes between collectors")
-        counter("docker_librato_hub_late_total", ["kind": "gauge_sample"], Double(c.lateGaugeSamples), "Data for periods already closed")
-        counter("docker_librato_hub_late_total", ["kind": "log_bucket"], Double(c.lateBuckets), "Data for periods already closed")
-        counter("docker_librato_hub_late_total", ["kind": "event"], Double(c.lateEvents), "Data for periods already closed")
-        counter("docker_librato_hub_duplicates_total", ["kind": "log_bucket"], Double(c.bucketsDuplicate), "Records at or below a watermark")
-        counter("docker_librato_hub_duplicates_total", ["kind": "event"], Double(c.eventsDuplicate), "Records at or below a watermark")
-        counter("docker_librato_hub_log_lines_total", [:], Double(c.logLinesApplied), "Log lines counted")
-        counter("docker_librato_hub_events_total", [:], Double(c.eventsApplied), "Lifecycle events counted")
-        counter("docker_librato_hub_series_overflow_total", [:], Double(c.seriesOverflow), "Records of containers beyond the series bound")
-        counter("docker_librato_hub_periods_delivered_total", [:], Double(c.periodsDelivered), "Periods submitted completely")
-        counter("docker_librato_hub_measurements_total", ["outcome": "accepted"], Double(c.measurementsAccepted), "Measurements by outcome")
-        counter("docker_librato_hub_measurements_total", ["outcome": "invalid"], Double(c.measurementsInvalid), "Measurements by outcome")
-        counter("docker_librato_hub_measurements_total", ["outcome": "too_old"], Double(c.measurementsTooOld), "Measurements by outcome")
-        counter("docker_librato_hub_annotations_total", [:], Double(c.annotationsSent), "Annotations created")
+        for (reason, n) in s.rejects {
+            counter("docker_librato_hub_frames_rejected_total", [("reason", reason.rawValue)], Double(n), "Frames that failed to open, by reason")
+        }
         for (status, n) in c.librato {
-            counter("docker_librato_hub_librato_requests_total", ["status": "\(status)"], Double(n), "Librato responses by HTTP status")
+            counter("docker_librato_hub_librato_requests_total", [("status", "\(status)")], Double(n), "Librato responses by HTTP status")
         }
         gauge("docker_librato_hub_collectors", Double(s.collectors.count), "Collector epochs known")
         gauge("docker_librato_hub_containers", Double(s.liveContainers), "Live container series")
@@ -60,8 +39,8 @@ final class PrometheusExporter: Sendable {
         return registry.emitToString()
     }
 
-    private func counter(_ name: String, _ labels: [String: String], _ value: Double, _ help: String) {
-        let pairs = labels.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+    private func counter(_ name: String, _ labels: [(String, String)], _ value: Double, _ help: String) {
+        let pairs = labels.sorted { $0.0 < $1.0 }
         let key = name + pairs.map { "\($0.0)=\($0.1)" }.joined(separator: ",")
         let delta = previous.withLock { p -> Double in
             let d = value - (p[key] ?? 0)

@@ -39,6 +39,7 @@ enum StatusPage {
                 + "\($0.requests) requests in \($0.durationMs) ms, \(ago(s.nowMs - $0.atMs))"
         } ?? "none yet"
         let rejects = RejectReason.allCases.map { "\($0.rawValue) \(s.rejects[$0] ?? 0)" }.joined(separator: ", ")
+        let counterRows = HubCounter.allCases.map { "<tr><td>\($0.definition.json)</td><td>\(k[$0])</td></tr>" }.joined()
         let statuses = k.librato.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", ")
         return """
             <!doctype html><html><head><meta charset="utf-8"><title>docker-librato hub</title>
@@ -51,10 +52,10 @@ enum StatusPage {
             <table><tr><th>cluster</th><th>host</th><th>collector</th><th>epoch</th><th>last seen</th><th>frames/s</th><th>containers</th><th>spool</th><th>acked</th><th>lost</th></tr>
             \(rows)</table>
             <h2>Librato</h2><p>Last submission: \(submit)</p>
-            <p>Measurements: \(k.measurementsAccepted) accepted, \(k.measurementsInvalid) invalid, \(k.measurementsTooOld) too old.
-            Responses: \(statuses.isEmpty ? "none" : statuses). Annotations: \(k.annotationsSent).</p>
-            <h2>Frames</h2><p>\(k.framesApplied) applied, \(k.framesDuplicate) duplicate, \(k.framesLost) lost in collector spools,
-            \(k.framesRefusedBackpressure) refused under back-pressure. Rejected: \(rejects).</p>
+            <p>Measurements: \(k[.measurementsAccepted]) accepted, \(k[.measurementsInvalid]) invalid, \(k[.measurementsTooOld]) too old.
+            Responses: \(statuses.isEmpty ? "none" : statuses). Annotations: \(k[.annotationsSent]).</p>
+            <h2>Counters</h2><p>Rejected frames: \(rejects).</p>
+            <table>\(counterRows)</table>
             <p><a href="/metrics">/metrics</a> · <a href="/status.json">/status.json</a> · <a href="/healthz">/healthz</a></p>
             </body></html>
             """
@@ -68,10 +69,9 @@ enum StatusPage {
                 + "\"lost_frames\":\(c.lostFrames),\"lost_log_lines\":\(c.lostLogLines),\"spool_frames\":\(Int(c.heartbeat["spool_frames"] ?? 0))}"
         }.joined(separator: ",")
         let k = s.counters
+        let counters = HubCounter.allCases.map { "\(q($0.definition.json)):\(k[$0])" }.joined(separator: ",")
         return "{\"now_ms\":\(s.nowMs),\"containers\":\(s.liveContainers),\"pending_periods\":\(s.pendingPeriods),\"backpressure\":\(s.backpressure),"
-            + "\"frames_lost\":\(k.framesLost),\"log_lines_lost\":\(k.logLinesLost),\"frames_refused\":\(k.framesRefusedBackpressure),"
-            + "\"delivered_through\":\(s.deliveredThrough.map(String.init) ?? "null"),\"frames_applied\":\(k.framesApplied),"
-            + "\"frames_duplicate\":\(k.framesDuplicate),\"measurements_accepted\":\(k.measurementsAccepted),\"collectors\":[\(collectors)]}\n"
+            + "\"delivered_through\":\(s.deliveredThrough.map(String.init) ?? "null"),\(counters),\"collectors\":[\(collectors)]}\n"
     }
 }
 

@@ -1,5 +1,6 @@
 public import Logging
 import Synchronization
+public import Timekeeping
 
 /// A sink that sends nothing: it prints every request exactly as ``LibratoClient`` would send it — method, URL,
 /// headers (with `Authorization: Basic <redacted>`) and JSON body — then a blank line. Used when no credential is
@@ -22,7 +23,7 @@ public final class DryRunSink: MetricsSink {
     public let configuration: LibratoConfiguration
     private let output: Output
     private let logger: Logger
-    private let clock: any LibratoClock
+    private let clocks: Clocks
     private let writeLock = Mutex(())
 
     public var api: LibratoAPI { configuration.api }
@@ -32,23 +33,23 @@ public final class DryRunSink: MetricsSink {
         configuration: LibratoConfiguration,
         output: Output = .standardOutput,
         logger: Logger,
-        clock: any LibratoClock = SystemLibratoClock()
+        clocks: Clocks = .system
     ) {
         self.configuration = configuration
         self.output = output
         self.logger = logger
-        self.clock = clock
+        self.clocks = clocks
     }
 
     public func submit(_ measurements: [Measurement]) async -> SubmitReport {
         var machine = DeliveryStateMachine(
             measurements: measurements, api: configuration.api, batcher: configuration.batcher,
-            policy: configuration.retry, maxConcurrent: 1, now: clock.now()
+            policy: configuration.retry, maxConcurrent: 1, now: clocks.wall.now().seconds
         )
         let url = configuration.baseURL + configuration.api.path
-        while case .send(let request) = machine.nextAction(now: clock.now()) {
+        while case .send(let request) = machine.nextAction(now: clocks.wall.now().seconds) {
             emit(method: "POST", url: url, body: request.body)
-            machine.handle(request.id, .response(status: 200, headers: [], body: []), now: clock.now())
+            machine.handle(request.id, .response(status: 200, headers: [], body: []), now: clocks.wall.now().seconds)
         }
         for e in machine.takeEvents() {
             logger.log(e, api: configuration.api, url: url, slowRetry: configuration.retry.slowRetryInterval.seconds)

@@ -1,4 +1,5 @@
 import Logging
+import Timekeeping
 
 extension LibratoClient {
     /// Creates an annotation (`POST /v1/annotations/:stream`, 201 expected). 5xx, timeouts, connection errors and

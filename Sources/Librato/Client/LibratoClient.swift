@@ -3,6 +3,7 @@ public import Logging
 import NIOCore
 import NIOHTTP1
 import Synchronization
+public import Timekeeping
 
 /// Posts measurements and annotations to Librato over HTTPS with AsyncHTTPClient.
 ///
@@ -19,7 +20,7 @@ public final class LibratoClient: MetricsSink {
     private let http: HTTPClient
     private let ownsHTTPClient: Bool
     let logger: Logger
-    private let clock: any LibratoClock
+    private let clocks: Clocks
     private let permits: AsyncSemaphore
     private let sharedGate = Mutex(-Double.infinity)
 
@@ -35,12 +36,12 @@ public final class LibratoClient: MetricsSink {
         credentials: LibratoCredentials,
         httpClient: HTTPClient? = nil,
         logger: Logger,
-        clock: any LibratoClock = SystemLibratoClock()
+        clocks: Clocks = .system
     ) {
         self.configuration = configuration
         self.credentials = credentials
         self.logger = logger
-        self.clock = clock
+        self.clocks = clocks
         self.permits = AsyncSemaphore(permits: configuration.maxConcurrentRequests)
         if let httpClient {
             self.http = httpClient
@@ -74,16 +75,16 @@ public final class LibratoClient: MetricsSink {
     public func submit(_ measurements: [Measurement]) async -> SubmitReport {
         var machine = DeliveryStateMachine(
             measurements: measurements, api: configuration.api, batcher: configuration.batcher,
-            policy: configuration.retry, maxConcurrent: configuration.maxConcurrentRequests, now: clock.now()
+            policy: configuration.retry, maxConcurrent: configuration.maxConcurrentRequests, now: clocks.wall.now().seconds
         )
         let url = measurementsURL
         let slow = configuration.retry.slowRetryInterval.seconds
-        let clock = self.clock
+        let clocks = self.clocks
         await withTaskGroup(of: DriverEvent.self) { group in
             var timer: Double?
             while true {
                 if Task.isCancelled { machine.cancel() }
-                let action = machine.nextAction(now: clock.now(), externalGate: sharedGate.withLock { $0 })
+                let action = machine.nextAction(now: clocks.wall.now().seconds, externalGate: sharedGate.withLock { $0 })
                 for e in machine.takeEvents() { logger.log(e, api: configuration.api, url: url, slowRetry: slow) }
                 switch action {
                 case .finished:
@@ -96,7 +97,7 @@ public final class LibratoClient: MetricsSink {
                     if timer == nil || until < timer! {
                         timer = until
                         group.addTask {
-                            try? await clock.sleep(until: until)
+                            try? await clocks.sleep(untilWall: WallTime(seconds: until))
                             return .timer(until)
                         }
                     }
@@ -107,7 +108,7 @@ public final class LibratoClient: MetricsSink {
                 case .timer(let at):
                     if at == timer { timer = nil }
                 case .response(let id, let outcome?):
-                    machine.handle(id, outcome, now: clock.now())
+                    machine.handle(id, outcome, now: clocks.wall.now().seconds)
                     let gate = machine.gate
                     sharedGate.withLock { $0 = max($0, gate) }
                 case .response(_, nil), nil:
@@ -163,9 +164,9 @@ public final class LibratoClient: MetricsSink {
         }
     }
 
-    func clockNow() -> Double { clock.now() }
+    func clockNow() -> Double { clocks.wall.now().seconds }
 
-    func sleep(until deadline: Double) async throws { try await clock.sleep(until: deadline) }
+    func sleep(until deadline: Double) async throws { try await clocks.sleep(untilWall: WallTime(seconds: deadline)) }
 
     static func classify(_ error: any Error) -> DeliveryStateMachine.TransportFailure {
         if let e = error as? HTTPClientError,

@@ -1,4 +1,5 @@
 import NIOCore
+import Timekeeping
 
 /// The delivery policy for one ``MetricsSink/submit(_:)``, as an I/O-free state machine: the driver asks for the
 /// next action, performs the request it is told to, and feeds back the outcome with the current time. Tests drive it

@@ -1,3 +1,4 @@
+import Timekeeping
 /// How the client waits between attempts. Every delay is bounded; nothing is retried forever except within the
 /// data's own deadline (``maxAge``), after which a measurement is dropped as too old.
 public struct RetryPolicy: Sendable, Hashable {
@@ -39,14 +40,6 @@ public struct RetryPolicy: Sendable, Hashable {
         let cap = maxBackoff.seconds
         let exponent = min(max(failures - 1, 0), 60)
         return min(cap, base * Double(sign: .plus, exponent: exponent, significand: 1))
-    }
-}
-
-extension Duration {
-    /// The duration in (fractional) seconds.
-    var seconds: Double {
-        let c = components
-        return Double(c.seconds) + Double(c.attoseconds) / 1e18
     }
 }
 

@@ -7,7 +7,7 @@ import Darwin
 #endif
 
 /// The few operating-system calls this module needs, without Foundation: environment, reading a small file,
-/// appending text to a file or stdout, and the wall clock.
+/// appending text to a file or stdout.
 enum SystemIO {
     /// The process environment.
     static func environment() -> [String: String] {
@@ -67,13 +67,6 @@ enum SystemIO {
         guard fd >= 0 else { throw SystemIOError(reason: String(cString: strerror(errno))) }
         defer { close(fd) }
         try writeAll(fd, bytes)
-    }
-
-    /// Wall-clock time in epoch seconds.
-    static func wallClockNow() -> Double {
-        var ts = timespec()
-        clock_gettime(CLOCK_REALTIME, &ts)
-        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
     }
 }
 

@@ -1,17 +1,6 @@
 import ContainerMetrics
 import WireFormat
 
-/// A Docker engine within a cluster: containers of one engine are the same whoever reports them.
-public struct EngineKey: Hashable, Sendable, Codable {
-    public var cluster: String
-    public var engineID: String
-
-    public init(cluster: String, engineID: String) {
-        self.cluster = cluster
-        self.engineID = engineID
-    }
-}
-
 /// What the hub must remember about a container to accept each sample, log bucket and event exactly once.
 ///
 /// - Stats: the last accepted raw sample (deltas are always taken against it, whichever collector sent it) and the
@@ -21,15 +10,15 @@ public struct EngineKey: Hashable, Sendable, Codable {
 /// Watermarks move on as data is applied, but what survives a hub restart must describe only data that reached
 /// Librato: ``delivered`` is the state as of the last delivered period, and ``pending`` what each undelivered period
 /// adds to it.
-public struct Watermarks: Equatable, Sendable, Codable {
+package struct Watermarks: Equatable, Sendable, Codable {
     /// The last accepted stats sample and the container start time it belongs to.
-    public var stats: StatsSample?
-    public var startedAt: Int64 = 0
-    public var stdout: Int64 = .min
-    public var stderr: Int64 = .min
-    public var event: Int64 = .min
+    package var stats: StatsSample?
+    package var startedAt: Int64 = 0
+    package var stdout: Int64 = .min
+    package var stderr: Int64 = .min
+    package var event: Int64 = .min
 
-    public init() {}
+    package init() {}
 
     /// Folds `other` (which describes later data) into this one.
     mutating func advance(to other: Watermarks) {

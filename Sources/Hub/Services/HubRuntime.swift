@@ -1,16 +1,20 @@
 import ContainerMetrics
-import Glibc
-public import Librato
+import Librato
 import Logging
-public import WireFormat
+import Timekeeping
+import WireFormat
 
-/// The hub's state behind an actor: `HubCore` plus what the I/O around it needs (reject counts, the state file,
-/// sealing acks, self-metrics). The ingest loop, the flusher, the ack publisher and the status server share it.
-public actor HubEngine {
+/// The hub's state behind an actor: ``HubCore`` plus what the I/O around it needs (reject counts, the state file,
+/// sealing acks, self-metrics). The hub's services share it: ingest, the period closer, the flusher, the control
+/// path and the status server.
+///
+/// It tells the flusher that periods were closed through ``closedPeriods`` (an `AsyncStream`), so the flusher waits
+/// instead of polling.
+package actor HubRuntime {
     private var core: HubCore
     private let store: HubStateStore
     private let sealer: FrameSealer
-    private let clock: @Sendable () -> Int64
+    private let wallClock: WallClock
     private let logger: Logger
     private let hostName: String
     private(set) var rejects: [RejectReason: Int] = [:]
@@ -19,30 +23,34 @@ public actor HubEngine {
     private var ackSequence: UInt64 = 0
     /// The period handed to the flusher and not yet reported delivered.
     private var inFlight: Int64?
+    /// Counter values (and rejects) when self-metrics were last posted: they are posted as deltas.
     private var lastSelfMetrics = HubCounters()
+    private var rejectsAtLastSelfMetrics = 0
     /// Set while the state file cannot be written: no acks go out until it can (acks must never run ahead of it).
     private var stateWriteFailing = false
-    private var rejectsAtLastSelfMetrics: [RejectReason: Int] = [:]
-    public private(set) var lastSubmit: SubmitSummary?
-    public let startedAtMs: Int64
+    package private(set) var lastSubmit: SubmitSummary?
+    package let startedAtMs: Int64
+    /// Yields whenever periods were closed and wait for the flusher (newest signal only: the flusher takes all).
+    package nonisolated let closedPeriods: AsyncStream<Void>
+    private let closedSignal: AsyncStream<Void>.Continuation
 
     /// The outcome of the latest submission, for the status page.
-    public struct SubmitSummary: Sendable {
-        public var periodStart: Int64
-        public var atMs: Int64
-        public var measurements: Int
-        public var accepted: Int
-        public var invalid: Int
-        public var tooOld: Int
-        public var requests: Int
-        public var durationMs: Int64
+    package struct SubmitSummary: Sendable {
+        package var periodStart: Int64
+        package var atMs: Int64
+        package var measurements: Int
+        package var accepted: Int
+        package var invalid: Int
+        package var tooOld: Int
+        package var requests: Int
+        package var durationMs: Int64
     }
 
-    public init(
+    package init(
         configuration: HubConfiguration, store: HubStateStore, key: ClusterKey, hostName: String, logger: Logger,
-        clock: @escaping @Sendable () -> Int64 = HubClock.nowMs
+        wallClock: WallClock = .system
     ) throws {
-        let now = clock()
+        let now = wallClock.now().milliseconds
         let saved = try store.load()
         if let saved {
             logger.info(
@@ -55,25 +63,28 @@ public actor HubEngine {
         self.core = HubCore(configuration: configuration, now: now, restoring: saved)
         self.store = store
         self.sealer = FrameSealer(key: key)
-        self.clock = clock
+        self.wallClock = wallClock
         self.logger = logger
         self.hostName = hostName
         self.startedAtMs = now
+        (closedPeriods, closedSignal) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
     }
 
-    public var configuration: HubConfiguration { core.configuration }
+    package var configuration: HubConfiguration { core.configuration }
+
+    private var nowMs: Int64 { wallClock.now().milliseconds }
 
     // MARK: ingest
 
     @discardableResult
-    public func ingest(_ frame: OpenedFrame) -> HubCore.IngestResult {
-        core.ingest(frame, now: clock())
+    package func ingest(_ frame: OpenedFrame) -> HubCore.IngestResult {
+        core.ingest(frame, now: nowMs)
     }
 
     /// A frame that failed to open: counted by reason, logged at most every 10 s (with how many were not logged).
-    public func rejected(_ error: WireError, size: Int, claimed: FrameHeader?) {
+    package func rejected(_ error: WireError, size: Int, claimed: FrameHeader?) {
         rejects[error.reason, default: 0] += 1
-        let now = clock()
+        let now = nowMs
         if lastRejectLogMs.map({ now - $0 >= 10_000 }) ?? true {
             var metadata: Logger.Metadata = ["reason": "\(error.reason.rawValue)", "error": "\(error)", "bytes": "\(size)"]
             if let claimed {
@@ -91,17 +102,21 @@ public actor HubEngine {
 
     // MARK: periods
 
-    /// Closes the periods that are due and forgets what is stale. Runs on its own timer, independent of
-    /// submissions: while Librato is down, closed periods pile up in ``HubCore/pending`` (bounded by back-pressure)
-    /// instead of staying open without bound.
-    public func tick() {
-        core.closeDuePeriods(now: clock())
-        core.retire(now: clock())
+    /// Closes the periods that are due, forgets what is stale, tells the flusher when something closed, and returns
+    /// the wall time of the next closing. Runs on the period closer's own timer, independent of submissions: while
+    /// Librato is down, closed periods pile up in ``HubCore/pending`` (bounded by back-pressure) instead of staying
+    /// open without bound.
+    @discardableResult
+    package func tick() -> WallTime {
+        let now = nowMs
+        if core.closeDuePeriods(now: now) > 0 { closedSignal.yield() }
+        core.retire(now: now)
+        return WallTime(milliseconds: core.nextCloseDue(now: now))
     }
 
     /// The oldest undelivered period, unless it is already being submitted (`closingAll`: close the open ones first,
     /// for shutdown).
-    public func nextToSubmit(closingAll: Bool = false) -> ClosedPeriod? {
+    package func nextToSubmit(closingAll: Bool = false) -> ClosedPeriod? {
         if closingAll { core.closeAll() }
         guard inFlight == nil, let head = core.pending.first else { return nil }
         inFlight = head.start
@@ -109,16 +124,16 @@ public actor HubEngine {
     }
 
     /// Whether anything is waiting to be submitted.
-    public var hasPending: Bool { !core.pending.isEmpty }
+    package var hasPending: Bool { !core.pending.isEmpty }
 
     /// The submission of `period` ended. Complete → the period is delivered: the state file is written before
     /// anything is acknowledged. Incomplete (cancelled) → it stays pending.
-    public func finished(_ period: ClosedPeriod, report: SubmitReport, measurements: Int, durationMs: Int64) throws {
+    package func finished(_ period: ClosedPeriod, report: SubmitReport, measurements: Int, durationMs: Int64) throws {
         inFlight = nil
         core.record(
             accepted: report.accepted, invalid: report.invalid.count, tooOld: report.tooOld, requests: report.requestsByStatus)
         lastSubmit = SubmitSummary(
-            periodStart: period.start, atMs: clock(), measurements: measurements, accepted: report.accepted,
+            periodStart: period.start, atMs: nowMs, measurements: measurements, accepted: report.accepted,
             invalid: report.invalid.count, tooOld: report.tooOld, requests: report.requests, durationMs: durationMs)
         guard report.isComplete else { return }
         core.delivered(periodStart: period.start)
@@ -131,16 +146,16 @@ public actor HubEngine {
         }
     }
 
-    public func annotationsSent(_ n: Int) {
+    package func annotationsSent(_ n: Int) {
         core.record(accepted: 0, invalid: 0, tooOld: 0, requests: [:], annotations: n)
     }
 
     // MARK: acks
 
     /// One PUB message per collector epoch: the collector id (the SUB topic) followed by a sealed control frame.
-    public func ackMessages() -> [[UInt8]] {
+    package func ackMessages() -> [[UInt8]] {
         guard !stateWriteFailing else { return [] }
-        let now = clock()
+        let now = nowMs
         return core.acks().map { key, ack in
             ackSequence &+= 1
             let header = FrameHeader(
@@ -152,17 +167,18 @@ public actor HubEngine {
 
     // MARK: status
 
-    public func status() -> HubStatus {
+    package func status() -> HubStatus {
         HubStatus(
-            nowMs: clock(), startedAtMs: startedAtMs, counters: core.counters, rejects: rejects,
+            nowMs: nowMs, startedAtMs: startedAtMs, counters: core.counters, rejects: rejects,
             collectors: core.collectors.values.sorted { ($0.cluster, $0.host, $0.id) < ($1.cluster, $1.host, $1.id) },
             liveContainers: core.liveContainers, pendingPeriods: core.pending.count, closedThrough: core.closedThrough,
             deliveredThrough: core.deliveredThrough, backpressure: core.isBackpressured, lastSubmit: lastSubmit,
             periodMs: core.configuration.periodMs)
     }
 
-    /// The hub's own metrics for one period, as deltas since the previous call (posted with that period).
-    public func selfMetrics(time: Int, period: Int) -> [Measurement] {
+    /// The hub's own metrics for one period: each ``HubCounter`` with a Librato name as its delta since the previous
+    /// call (counters sharing a name summed), rejected frames, and the current gauges.
+    package func selfMetrics(time: Int, period: Int) -> [Measurement] {
         let c = core.counters
         let p = lastSelfMetrics
         lastSelfMetrics = c
@@ -172,33 +188,19 @@ public actor HubEngine {
         func m(_ name: String, _ v: Double) -> Measurement {
             Measurement(name: "docker_librato.hub.\(name)", source: source, tags: tags, time: time, value: .single(v), period: period)
         }
-        var rejected = 0
-        for (reason, n) in rejects { rejected += n - (rejectsAtLastSelfMetrics[reason] ?? 0) }
-        rejectsAtLastSelfMetrics = rejects
-        return [
-            m("frames.applied", Double(c.framesApplied - p.framesApplied)),
-            m("frames.duplicate", Double(c.framesDuplicate - p.framesDuplicate)),
-            m("frames.rejected", Double(rejected)),
-            m("frames.lost", Double(c.framesLost - p.framesLost)),
-            m("log_lines.lost", Double(c.logLinesLost - p.logLinesLost)),
-            m("samples", Double(c.samplesApplied - p.samplesApplied)),
-            m("log_lines", Double(c.logLinesApplied - p.logLinesApplied)),
-            m("late", Double(c.lateGaugeSamples - p.lateGaugeSamples + c.lateBuckets - p.lateBuckets + c.lateEvents - p.lateEvents)),
-            m("series_overflow", Double(c.seriesOverflow - p.seriesOverflow)),
-            m("measurements.invalid", Double(c.measurementsInvalid - p.measurementsInvalid)),
-            m("measurements.too_old", Double(c.measurementsTooOld - p.measurementsTooOld)),
+        var deltas: [(String, Int)] = []
+        for counter in HubCounter.allCases {
+            guard let name = counter.definition.librato else { continue }
+            let d = c[counter] - p[counter]
+            if let i = deltas.firstIndex(where: { $0.0 == name }) { deltas[i].1 += d } else { deltas.append((name, d)) }
+        }
+        let rejected = rejects.values.reduce(0, +)
+        defer { rejectsAtLastSelfMetrics = rejected }
+        return deltas.map { m($0.0, Double($0.1)) } + [
+            m("frames.rejected", Double(rejected - rejectsAtLastSelfMetrics)),
             m("containers", Double(core.liveContainers)),
             m("collectors", Double(core.collectors.count)),
             m("pending_periods", Double(core.pending.count)),
         ]
-    }
-}
-
-/// Wall-clock milliseconds.
-public enum HubClock {
-    @Sendable public static func nowMs() -> Int64 {
-        var ts = timespec()
-        clock_gettime(CLOCK_REALTIME, &ts)
-        return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
     }
 }

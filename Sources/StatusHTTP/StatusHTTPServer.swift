@@ -1,6 +1,6 @@
-import Logging
+public import Logging
+public import NIOHTTP1
 import NIOCore
-import NIOHTTP1
 import NIOPosix
 
 /// A tiny HTTP/1.1 server for GET endpoints (`/healthz`, `/metrics`, the status page), on SwiftNIO.
@@ -101,7 +101,9 @@ public struct StatusHTTPServer: Sendable {
     }
 }
 
-struct StatusServerError: Error, CustomStringConvertible {
-    let listen: String
-    var description: String { "HTTP_LISTEN must be HOST:PORT (e.g. 0.0.0.0:8080), got \(listen)" }
+/// `listen` is not `HOST:PORT`.
+public struct StatusServerError: Error, CustomStringConvertible {
+    /// The value given.
+    public let listen: String
+    public var description: String { "HTTP_LISTEN must be HOST:PORT (e.g. 0.0.0.0:8080), got \"\(listen)\"" }
 }

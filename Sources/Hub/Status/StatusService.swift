@@ -1,0 +1,31 @@
+import Logging
+import ServiceLifecycle
+import StatusHTTP
+
+/// The hub's `/healthz`, `/metrics` (Prometheus text), `/status.json` and `/` (a small HTML page), as a service of
+/// the hub's group. `HTTP_LISTEN` is checked when the hub is made; a port that cannot be bound fails the hub at
+/// start (the error ends `run`, and with it the process), not later through a failing health check.
+struct StatusService: Service {
+    let server: StatusHTTPServer
+
+    init(listen: String, runtime: HubRuntime, logger: Logger) throws {
+        let exporter = PrometheusExporter()
+        server = try StatusHTTPServer(
+            listen: listen,
+            routes: [
+                "/healthz": {
+                    let s = await runtime.status()
+                    return .init(
+                        contentType: "application/json",
+                        body: "{\"status\":\"ok\",\"collectors\":\(s.collectors.count),\"pending_periods\":\(s.pendingPeriods),\"backpressure\":\(s.backpressure)}\n")
+                },
+                "/metrics": { .init(contentType: "text/plain; version=0.0.4; charset=utf-8", body: exporter.render(await runtime.status())) },
+                "/status.json": { .init(contentType: "application/json", body: StatusPage.json(await runtime.status())) },
+                "/": { .init(contentType: "text/html; charset=utf-8", body: StatusPage.html(await runtime.status())) },
+            ], logger: logger)
+    }
+
+    func run() async throws {
+        try await cancelWhenGracefulShutdown { try await server.run() }
+    }
+}
