@@ -156,7 +156,7 @@ let package = Package(
 
         // MARK: tests
         .testTarget(name: "NanomsgTests", dependencies: ["Nanomsg", "DockerLibratoTesting"], swiftSettings: swiftSettings),
-        .testTarget(name: "ContainerMetricsTests", dependencies: ["ContainerMetrics", "Timekeeping"], swiftSettings: swiftSettings),
+        .testTarget(name: "ContainerMetricsTests", dependencies: ["ContainerMetrics"], swiftSettings: swiftSettings),
         .testTarget(name: "WireFormatTests", dependencies: ["WireFormat", "ContainerMetrics", "DockerLibratoTesting"], swiftSettings: swiftSettings),
         .testTarget(
             name: "LibratoTests",

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Host overhead of one collector following N containers at a 10 s stats interval (DESIGN §9, issue "collector"):
+# Host overhead of one collector following N containers at a 10 s stats interval (target: ≤ ⅓ of the original's cost; BENCHMARKS.md):
 # the collector's own CPU and RSS, and the extra CPU it causes in dockerd + containerd, for both stats sources.
 #
 #   [BIN=path] Benchmarks/collector-overhead.sh [containers=100] [seconds=120]

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Sample → Librato request latency (DESIGN §9: ≤ one period + 5 s), measured on the real pipeline: `standalone`
+# Sample → Librato request latency (target: ≤ one period + 5 s), measured on the real pipeline: `standalone`
 # (collector + hub, ipc://) following a few containers, its dry-run sink appending each request to a file that this
 # script follows (tail -F) and timestamps on arrival.
 #

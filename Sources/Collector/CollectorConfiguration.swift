@@ -1,8 +1,7 @@
 public import DockerEngine
 public import WireFormat
 
-/// Everything a collector needs to run. The CLI fills it from flags and environment variables (names fixed in
-/// DESIGN §10 and listed by `docker-librato collector --help`); tests build it directly.
+/// Everything a collector needs to run. The CLI fills it from flags and environment variables (names listed by `docker-librato collector --help`); tests build it directly.
 public struct CollectorConfiguration: Sendable {
     /// `CLUSTER_NAME`: the cluster this host belongs to.
     public var cluster: String

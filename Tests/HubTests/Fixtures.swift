@@ -1,5 +1,5 @@
 import ContainerMetrics
-import Hub
+@_spi(Benchmarks) import Hub
 import WireFormat
 
 /// Builds frames as a collector would, for the hub's pure tests.

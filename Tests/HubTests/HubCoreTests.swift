@@ -2,7 +2,7 @@ import ContainerMetrics
 import Testing
 import WireFormat
 
-@testable import Hub
+@_spi(Benchmarks) @testable import Hub
 
 @Suite("hub core: aggregation, dedupe, ownership, late data, delivery")
 struct HubCoreTests {

@@ -9,7 +9,7 @@ import Timekeeping
 import Testing
 import WireFormat
 
-@testable import Hub
+@_spi(Benchmarks) @testable import Hub
 
 /// The hub as a whole, in-process: real nanomsg sockets, sealed frames, the strict fake Librato.
 @Suite("hub service: frames in, Librato requests and acks out")

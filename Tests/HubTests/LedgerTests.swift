@@ -1,7 +1,7 @@
 import Testing
 import WireFormat
 
-@testable import Hub
+@_spi(Benchmarks) @testable import Hub
 
 @Suite("collector ledger: ordering, duplicates, gaps, acks")
 struct LedgerTests {

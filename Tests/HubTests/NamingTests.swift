@@ -3,7 +3,7 @@ import Foundation
 import Librato
 import Testing
 
-@testable import Hub
+@_spi(Benchmarks) @testable import Hub
 
 @Suite("naming: seed mode reproduces the original's payload; default names")
 struct NamingTests {

@@ -29,7 +29,7 @@ func raw(
     return RawResponse(status: Int(response.status.code), headers: response.headers, body: String(buffer: bytes))
 }
 
-@Suite("Fake Librato enforces librato-api.md")
+@Suite("Fake Librato enforces docs/librato-api.md")
 struct FakeLibratoTests {
     let now = alignedNow()
 

@@ -6,7 +6,7 @@ import Testing
 struct ResponseParsingTests {
     func messages(_ s: String) -> [String] { LibratoErrorBody.messages(from: Array(s.utf8)) }
 
-    @Test("every documented error-body shape (librato-api.md §5.2)")
+    @Test("every documented error-body shape (docs/librato-api.md §5)")
     func errorShapes() {
         #expect(messages(#"{"errors":{"params":{"name":["is not present"],"start_time":["is not a number"]}}}"#)
             == ["params.name: is not present", "params.start_time: is not a number"])

@@ -2,7 +2,7 @@ import Testing
 
 @testable import Librato
 
-/// Independent checks of librato-api.md's rules, used to verify the sanitiser's output.
+/// Independent checks of docs/librato-api.md's rules, used to verify the sanitiser's output.
 enum Rules {
     static func nameByte(_ b: UInt8) -> Bool {
         (b >= 0x61 && b <= 0x7A) || (b >= 0x41 && b <= 0x5A) || (b >= 0x30 && b <= 0x39) || ".:-_".utf8.contains(b)

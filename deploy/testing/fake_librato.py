@@ -3,7 +3,7 @@
 
 It checks the basics a hub must get right on the wire (Basic auth with the expected credential, a JSON body, the
 legacy and tagged payload shapes, name and source charsets) and records every request as one JSON line. The strict
-fake that enforces all of shared/reference/librato-api.md is the Swift one in Sources/DockerLibratoTesting/FakeLibrato,
+fake that enforces all of docs/librato-api.md is the Swift one in Sources/DockerLibratoTesting/FakeLibrato,
 used by the test suite; this one exists so that shell scripts need no extra build.
 
   fake_librato.py serve --listen 127.0.0.1:PORT --record FILE [--email E --token T]

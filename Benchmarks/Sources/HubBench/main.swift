@@ -1,7 +1,7 @@
 // Hub ingest and transport micro-benchmarks (release build, one run; the numbers go to BENCHMARKS.md).
 //   swift run -c release --package-path Benchmarks HubBench
 // Measures, on one core (the hub's ingest loop is one task):
-//   1. a trivial nanomsg PUSH→PULL pair over TCP loopback, msg/s (the DESIGN §9 reference), and the same pair
+//   1. a trivial nanomsg PUSH→PULL pair over TCP loopback, msg/s (the reference rate of the ingest target), and the same pair
 //      received through NanoSocket.messages as the hub does;
 //   2. open (AEAD) + decode of realistic frames: frames/s and samples/s;
 //   3. full ingest: open + decode + dedupe + aggregate into periods (HubCore), samples/s;
@@ -12,7 +12,7 @@ import ContainerMetrics
 import Foundation  // Thread, for the raw nanomsg pair (benchmark only, not shipped)
 import DockerLibratoTesting
 import Glibc
-import Hub
+@_spi(Benchmarks) import Hub
 import Nanomsg
 import WireFormat
 
@@ -134,11 +134,11 @@ for containers in [200, 10] {
     for f in interleaved { core.ingest(try opener.open(f), now: t0) }
     let ingestFrames = Double(interleaved.count) / (Double(nowNs() - start) / 1e9)
     let ingestSamples = ingestFrames * samplesPerFrame
-    precondition(checksum == interleaved.count * containers && core.counters.samplesApplied > 0)
+    precondition(checksum == interleaved.count * containers && core.counters[.samplesApplied] > 0)
 
     print("frames of \(containers) samples (~\(frameBytes) B), \(interleaved.count) frames from \(collectors) collectors:")
     print("  open+decode: \(k(decodeFrames)) frames/s, \(k(decodeFrames * samplesPerFrame)) samples/s (\(k(decodeFrames * samplesPerFrame * Double(valuesPerSample))) values/s)")
-    print("  full ingest: \(k(ingestFrames)) frames/s, \(k(ingestSamples)) samples/s (\(k(ingestSamples * Double(valuesPerSample))) values/s); \(core.counters.samplesApplied) samples applied")
+    print("  full ingest: \(k(ingestFrames)) frames/s, \(k(ingestSamples)) samples/s (\(k(ingestSamples * Double(valuesPerSample))) values/s); \(core.counters[.samplesApplied]) samples applied")
     print("  ratios: ingest samples/s ÷ 1 M = \(r2(ingestSamples / 1e6)) (target ≥ 1); ingest samples/s ÷ raw msg/s = \(r2(ingestSamples / raw)) (target ≥ 0.5)")
 }
 
@@ -153,7 +153,7 @@ var big = HubCore(configuration: HubConfiguration(periodMs: 60_000, startupGrace
 var bigOpener = FrameOpener(key: key)
 for frames in memoryFrames { for f in frames { big.ingest(try bigOpener.open(f), now: t0) } }
 let after = heapInUse()
-let containerCount = big.stateFile().containers.count
+let containerCount = big.liveContainers
 let series = containerCount * 35
 print("memory: \(containerCount) containers ≈ \(series) live series: \((after - before) / 1024) KiB heap, \((after - before) / max(series, 1)) B per series (target ≤ 300)")
 withExtendedLifetime(memoryFrames) {}

@@ -33,11 +33,14 @@ public final class DockerClient: Sendable {
     ///   - maxConnections: connection pool size. Streams (`/events`, followed logs) each hold a connection for
     ///     their lifetime, so this must exceed the number of concurrent streams (AsyncHTTPClient's default is 8).
     ///   - requestTimeout: see ``requestTimeout``.
+    ///   - connectTimeout: how long a connection is tried (AsyncHTTPClient retries a refused or missing socket until
+    ///     then), so also how long an unreachable daemon takes to be reported.
     /// - Throws: ``DockerError/invalidConfiguration(variable:value:expected:)`` when TLS files cannot be loaded.
     public init(
         endpoint: DockerEndpoint = .default,
         maxConnections: Int = 512,
         requestTimeout: Duration = .seconds(30),
+        connectTimeout: Duration = .seconds(5),
         logger: Logger = Logger(label: "docker-librato.docker")
     ) throws(DockerError) {
         self.endpoint = endpoint
@@ -46,7 +49,8 @@ public final class DockerClient: Sendable {
         var config = HTTPClient.Configuration()
         config.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: maxConnections)
         // No read timeout: it would kill idle long-lived streams (/events). Deadlines are per request instead.
-        config.timeout = .init(connect: .seconds(5), read: nil)
+        let connect = connectTimeout.components
+        config.timeout = .init(connect: .nanoseconds(connect.seconds * 1_000_000_000 + connect.attoseconds / 1_000_000_000), read: nil)
         config.redirectConfiguration = .disallow
         config.decompression = .disabled
         if case .tcp(_, _, let tls?) = endpoint {

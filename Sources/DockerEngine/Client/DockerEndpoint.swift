@@ -38,7 +38,15 @@ public enum DockerEndpoint: Sendable, Hashable, CustomStringConvertible {
     /// - Throws: ``DockerError/invalidConfiguration(variable:value:expected:)`` naming the variable and the form it
     ///   expects, or when a certificate file is missing or unreadable.
     public static func fromEnvironment(_ env: [String: String]) throws(DockerError) -> DockerEndpoint {
-        let host = env["DOCKER_HOST", default: ""].trimmingSpaces
+        try resolve(
+            host: env["DOCKER_HOST"], tlsVerify: !env["DOCKER_TLS_VERIFY", default: ""].isEmpty, tls: !env["DOCKER_TLS", default: ""].isEmpty,
+            certPath: env["DOCKER_CERT_PATH"], home: env["HOME"])
+    }
+
+    /// The endpoint from the docker CLI's settings as typed values (``fromEnvironment(_:)`` reads them from the
+    /// environment; the `--docker-host` flag passes its own `host`). Errors name the variable to fix.
+    public static func resolve(host: String?, tlsVerify verify: Bool, tls: Bool, certPath: String?, home: String?) throws(DockerError) -> DockerEndpoint {
+        let host = (host ?? "").trimmingSpaces
         if host.isEmpty { return .default }
         let expected = "unix:///path/to/docker.sock or tcp://host:port"
         if host.hasPrefix("unix://") {
@@ -51,8 +59,7 @@ public enum DockerEndpoint: Sendable, Hashable, CustomStringConvertible {
         guard host.hasPrefix("tcp://") else {
             throw .invalidConfiguration(variable: "DOCKER_HOST", value: host, expected: expected + " (ssh://, npipe:// and fd:// are not supported)")
         }
-        let verify = !env["DOCKER_TLS_VERIFY", default: ""].isEmpty
-        let tlsOn = verify || !env["DOCKER_TLS", default: ""].isEmpty
+        let tlsOn = verify || tls
         guard let (name, port) = parseHostPort(String(host.dropFirst("tcp://".count)), defaultPort: tlsOn ? 2376 : 2375) else {
             throw .invalidConfiguration(
                 variable: "DOCKER_HOST",
@@ -62,9 +69,9 @@ public enum DockerEndpoint: Sendable, Hashable, CustomStringConvertible {
         }
         guard tlsOn else { return .tcp(host: name, port: port, tls: nil) }
 
-        var certDir = env["DOCKER_CERT_PATH", default: ""]
+        var certDir = certPath ?? ""
         if certDir.isEmpty {
-            guard let home = env["HOME"], !home.isEmpty else {
+            guard let home, !home.isEmpty else {
                 throw .invalidConfiguration(
                     variable: "DOCKER_CERT_PATH",
                     value: "",

@@ -32,9 +32,7 @@ public struct LogStreamDecoder: StreamDecoder {
     /// Raw (TTY) messages longer than this without a newline are emitted in parts of this size.
     public let maxPartSize: Int
 
-    private var buffer: [UInt8] = []
-    private var start = 0
-    private var ended = false
+    private var buffer = StreamBuffer()
     /// Raw mode: the timestamp and message start of the message being assembled, and how far it was searched.
     private var pendingTimestamp: Int64 = 0
     private var pendingMessageStart: Int?
@@ -50,65 +48,63 @@ public struct LogStreamDecoder: StreamDecoder {
     }
 
     public mutating func feed(_ bytes: ByteBuffer) {
-        buffer.append(contentsOf: bytes.readableBytesView)
+        buffer.feed(bytes)
     }
 
     /// Appends bytes (tests and non-NIO callers).
     public mutating func feed(_ bytes: some Collection<UInt8>) {
-        buffer.append(contentsOf: bytes)
+        buffer.feed(bytes)
     }
 
     public mutating func finish() {
-        ended = true
+        buffer.finish()
     }
 
     public mutating func next() throws(DockerError) -> LogEntry? {
         let entry = tty ? nextRaw() : try nextFrame()
-        if start == buffer.count {
-            buffer.removeAll(keepingCapacity: buffer.capacity <= 1 << 20)
-            start = 0
+        let wasEmpty = buffer.available == 0
+        let moved = buffer.compact()
+        if wasEmpty {
             pendingMessageStart = nil
-        } else if start >= 1 << 16, start * 2 >= buffer.count {
-            buffer.removeFirst(start)
-            if let m = pendingMessageStart { pendingMessageStart = m - start }
-            start = 0
+        } else if moved > 0, let m = pendingMessageStart {
+            pendingMessageStart = m - moved
         }
         return entry
     }
 
     private mutating func nextFrame() throws(DockerError) -> LogEntry? {
-        let available = buffer.count - start
+        let available = buffer.available
         guard available >= 8 else {
-            if ended && available > 0 {
-                start = buffer.count
+            if buffer.ended && available > 0 {
+                buffer.start = buffer.count
                 throw DockerError.invalidResponse(path: "log stream", reason: "stream ended inside a frame header")
             }
             return nil
         }
-        let kind = buffer[start]
-        guard kind <= 3, buffer[start + 1] == 0, buffer[start + 2] == 0, buffer[start + 3] == 0 else {
-            start = buffer.count
+        let kind = buffer[buffer.start]
+        guard kind <= 3, buffer[buffer.start + 1] == 0, buffer[buffer.start + 2] == 0, buffer[buffer.start + 3] == 0 else {
+            buffer.start = buffer.count
             throw DockerError.invalidResponse(
                 path: "log stream",
                 reason: "bad frame header (stream byte \(kind)); is this a TTY container read as multiplexed?"
             )
         }
         let length =
-            Int(buffer[start + 4]) << 24 | Int(buffer[start + 5]) << 16 | Int(buffer[start + 6]) << 8 | Int(buffer[start + 7])
+            Int(buffer[buffer.start + 4]) << 24 | Int(buffer[buffer.start + 5]) << 16 | Int(buffer[buffer.start + 6]) << 8 | Int(buffer[buffer.start + 7])
         guard available >= 8 + length else {
-            if ended {
-                start = buffer.count
+            if buffer.ended {
+                buffer.start = buffer.count
                 throw DockerError.invalidResponse(path: "log stream", reason: "stream ended inside a \(length)-byte frame")
             }
             return nil
         }
-        let payloadStart = start + 8
+        let payloadStart = buffer.start + 8
         let payloadEnd = payloadStart + length
-        start = payloadEnd
+        buffer.start = payloadEnd
         if kind == 3 {
             throw DockerError.invalidResponse(
                 path: "log stream",
-                reason: "dockerd reported: \(String(decoding: buffer[payloadStart..<payloadEnd], as: UTF8.self))"
+                reason: "dockerd reported: \(String(decoding: buffer.bytes[payloadStart..<payloadEnd], as: UTF8.self))"
             )
         }
         // 0 is stdin, which Docker only echoes on stdout.
@@ -119,25 +115,25 @@ public struct LogStreamDecoder: StreamDecoder {
             timestamp = ts
             messageStart = after
         }
-        return LogEntry(stream: stream, timestampNs: timestamp, message: Array(buffer[messageStart..<payloadEnd]))
+        return LogEntry(stream: stream, timestampNs: timestamp, message: Array(buffer.bytes[messageStart..<payloadEnd]))
     }
 
     private mutating func nextRaw() -> LogEntry? {
-        guard buffer.count > start else { return nil }
+        guard buffer.count > buffer.start else { return nil }
         if pendingMessageStart == nil {
             if timestamps {
-                if let (ts, after) = parseTimestamp(from: start, limit: buffer.count) {
+                if let (ts, after) = parseTimestamp(from: buffer.start, limit: buffer.count) {
                     pendingTimestamp = ts
                     pendingMessageStart = after
-                } else if buffer.count - start < Self.maxTimestampLength && !ended {
+                } else if buffer.available < Self.maxTimestampLength && !buffer.ended {
                     return nil  // the timestamp may still be arriving
                 } else {
                     pendingTimestamp = 0  // not a timestamp: keep the bytes as the message
-                    pendingMessageStart = start
+                    pendingMessageStart = buffer.start
                 }
             } else {
                 pendingTimestamp = 0
-                pendingMessageStart = start
+                pendingMessageStart = buffer.start
             }
             scanned = 0
         }
@@ -148,19 +144,19 @@ public struct LogStreamDecoder: StreamDecoder {
         let end: Int
         if i < limit {
             end = i + 1  // through the newline
-        } else if limit == messageStart + maxPartSize || (ended && limit > messageStart) {
+        } else if limit == messageStart + maxPartSize || (buffer.ended && limit > messageStart) {
             end = limit  // a part, or output that ended without a newline
         } else {
-            if ended, limit == messageStart {
+            if buffer.ended, limit == messageStart {
                 // A lone timestamp at the very end.
-                start = buffer.count
+                buffer.start = buffer.count
                 pendingMessageStart = nil
             }
             scanned = limit - messageStart
             return nil
         }
-        let entry = LogEntry(stream: .stdout, timestampNs: pendingTimestamp, message: Array(buffer[messageStart..<end]))
-        start = end
+        let entry = LogEntry(stream: .stdout, timestampNs: pendingTimestamp, message: Array(buffer.bytes[messageStart..<end]))
+        buffer.start = end
         pendingMessageStart = nil
         return entry
     }
@@ -174,7 +170,7 @@ public struct LogStreamDecoder: StreamDecoder {
         var space = from
         while space < searchEnd, buffer[space] != 0x20 { space += 1 }
         guard space < searchEnd else { return nil }
-        let ns = buffer.withUnsafeBytes { raw in
+        let ns = buffer.bytes.withUnsafeBytes { raw in
             RFC3339.nanoseconds(UnsafeRawBufferPointer(rebasing: raw[from..<space]))
         }
         guard let ns else { return nil }

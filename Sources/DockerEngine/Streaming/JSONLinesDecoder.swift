@@ -8,50 +8,48 @@ public import NIOCore
 public struct JSONLinesDecoder<Element: Decodable & Sendable>: StreamDecoder {
     /// Longest accepted line; a daemon sending more without a newline is not speaking JSON lines.
     public let maxLineLength: Int
-    private var buffer: [UInt8] = []
-    private var start = 0
+    private var buffer = StreamBuffer()
     private var scanned = 0
-    private var ended = false
 
     public init(maxLineLength: Int = 1 << 20) {
         self.maxLineLength = maxLineLength
     }
 
     public mutating func feed(_ bytes: ByteBuffer) {
-        buffer.append(contentsOf: bytes.readableBytesView)
+        buffer.feed(bytes)
     }
 
     /// Appends bytes (tests and non-NIO callers).
     public mutating func feed(_ bytes: some Collection<UInt8>) {
-        buffer.append(contentsOf: bytes)
+        buffer.feed(bytes)
     }
 
     public mutating func finish() {
-        ended = true
+        buffer.finish()
     }
 
     public mutating func next() throws(DockerError) -> Element? {
         while true {
-            var i = start + scanned
+            var i = buffer.start + scanned
             while i < buffer.count, buffer[i] != 0x0A { i += 1 }
             let lineEnd: Int
             if i < buffer.count {
                 lineEnd = i
-            } else if ended, buffer.count > start {
+            } else if buffer.ended, buffer.available > 0 {
                 lineEnd = buffer.count
             } else {
-                scanned = buffer.count - start
+                scanned = buffer.available
                 if scanned > maxLineLength {
-                    start = buffer.count
+                    buffer.start = buffer.count
                     throw DockerError.invalidResponse(path: "JSON stream", reason: "line longer than \(maxLineLength) bytes")
                 }
-                compact()
+                buffer.compact()
                 return nil
             }
-            let line = Data(buffer[start..<lineEnd])
-            start = min(lineEnd + 1, buffer.count)
+            let line = Data(buffer.bytes[buffer.start..<lineEnd])
+            buffer.start = min(lineEnd + 1, buffer.count)
             scanned = 0
-            compact()
+            buffer.compact()
             if line.allSatisfy({ $0 == 0x20 || $0 == 0x0D || $0 == 0x09 }) { continue }
             do {
                 return try JSONDecoder().decode(Element.self, from: line)
@@ -61,16 +59,6 @@ public struct JSONLinesDecoder<Element: Decodable & Sendable>: StreamDecoder {
                     reason: "undecodable line \(String(decoding: line.prefix(200), as: UTF8.self)): \(error)"
                 )
             }
-        }
-    }
-
-    private mutating func compact() {
-        if start == buffer.count {
-            buffer.removeAll(keepingCapacity: buffer.capacity <= 1 << 20)
-            start = 0
-        } else if start >= 1 << 16, start * 2 >= buffer.count {
-            buffer.removeFirst(start)
-            start = 0
         }
     }
 }

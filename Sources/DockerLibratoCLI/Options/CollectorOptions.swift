@@ -63,14 +63,14 @@ struct CollectorOptions: ParsableArguments {
 
     /// The data-side part of a configuration; the transport part is filled by the command.
     func configuration(_ s: Settings, stateDirectory: String?) throws -> CollectorConfiguration {
-        var env = s.environment
-        if let dockerHost { env["DOCKER_HOST"] = dockerHost }
         var c = CollectorConfiguration()
         c.cluster = s.string(cluster, "CLUSTER_NAME", default: "docker")
         c.hostName = s.string(hostName, "HOST_NAME")
         c.statsInterval = try s.seconds(statsInterval, "STATS_INTERVAL", default: 10, minimum: 0.1)
         c.statsSource = try s.choice(statsSource, "STATS_SOURCE", default: StatsSourceChoice.auto)
-        c.docker = try DockerEndpoint.fromEnvironment(env)
+        c.docker = try DockerEndpoint.resolve(
+            host: s.string(dockerHost, "DOCKER_HOST"), tlsVerify: s.string(nil, "DOCKER_TLS_VERIFY") != nil, tls: s.string(nil, "DOCKER_TLS") != nil,
+            certPath: s.string(nil, "DOCKER_CERT_PATH"), home: s.string(nil, "HOME"))
         c.cgroupRoot = s.string(cgroupRoot, "CGROUP_ROOT", default: "/sys/fs/cgroup")
         c.procRoot = s.string(procRoot, "PROC_ROOT", default: "/proc")
         c.filters = ContainerFilters(

@@ -48,14 +48,11 @@ struct LibratoOptions: ParsableArguments {
 
     /// The configured sink: `LibratoClient`, or `DryRunSink` without a credential.
     func sink(_ s: Settings, logger: Logger) throws -> (any MetricsSink, LibratoAPI) {
-        var env = s.environment
-        if let email { env["LIBRATO_EMAIL"] = email }
-        if let tokenFile { env["LIBRATO_TOKEN_FILE"] = tokenFile }
-        if let apiURL { env["LIBRATO_API_URL"] = apiURL }
-        if let api { env["LIBRATO_API"] = api }
-        var configuration = try LibratoConfiguration.fromEnvironment(env)
+        var configuration = try LibratoConfiguration.resolve(api: s.string(api, "LIBRATO_API"), baseURL: s.string(apiURL, "LIBRATO_API_URL"))
         configuration.requestTimeout = try s.seconds(timeout, "LIBRATO_TIMEOUT", default: 20, minimum: 0.1)
-        let credentials = try LibratoCredentials.fromEnvironment(env, logger: logger)
+        let credentials = try LibratoCredentials.resolve(
+            email: s.string(email, "LIBRATO_EMAIL"), tokenFile: s.string(tokenFile, "LIBRATO_TOKEN_FILE"), token: s.string(nil, "LIBRATO_TOKEN"),
+            logger: logger)
         let output: DryRunSink.Output = s.string(dryRunOutput, "DRY_RUN_OUTPUT").map { .file(path: $0) } ?? .standardOutput
         return (makeMetricsSink(configuration: configuration, credentials: credentials, dryRunOutput: output, logger: logger), configuration.api)
     }

@@ -1,7 +1,7 @@
 import Glibc
 
 /// Resolves a setting from its flag, then its environment variable, then its default — every option of
-/// docker-librato is both (DESIGN §10) — and turns bad values into errors that name the variable and the form.
+/// docker-librato is both (the names the original docker-librato and the docker CLI use) — and turns bad values into errors that name the variable and the form.
 struct Settings {
     let environment: [String: String]
 

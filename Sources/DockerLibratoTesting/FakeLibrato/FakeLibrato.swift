@@ -3,7 +3,7 @@ import NIOHTTP1
 import NIOPosix
 import Synchronization
 
-/// A strict, local stand-in for the Librato Metrics API (librato-api.md is its specification), for tests.
+/// A strict, local stand-in for the Librato Metrics API (docs/librato-api.md is its specification), for tests.
 ///
 /// It binds 127.0.0.1 on an ephemeral port and serves `POST /v1/metrics`, `POST /v1/measurements` and
 /// `POST /v1/annotations/:stream` with Basic auth, JSON-only bodies (415 otherwise), a body limit (413, code

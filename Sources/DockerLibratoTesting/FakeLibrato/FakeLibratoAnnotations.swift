@@ -1,6 +1,6 @@
 import Librato
 
-/// Validates `POST /v1/annotations/:stream` (librato-api.md §6): `title` required; `description` and `source`
+/// Validates `POST /v1/annotations/:stream` (docs/librato-api.md §6): `title` required; `description` and `source`
 /// strings; `start_time`/`end_time` integers with start < end when both are set (400 "must be before end_time" as
 /// seen in practice); `links` objects with a unique `rel` and an `href`. Unknown fields are rejected.
 ///

@@ -1,5 +1,5 @@
 import Timekeeping
-/// Settings of a ``FakeLibrato``. Defaults follow librato-api.md; where the reference is UNCONFIRMED the fake picks
+/// Settings of a ``FakeLibrato``. Defaults follow docs/librato-api.md; where the reference is UNCONFIRMED the fake picks
 /// the strict reading, so that a client passing the fake is safe against the real service.
 public struct FakeLibratoConfiguration: Sendable {
     /// The e-mail (Basic auth user) the fake accepts.

@@ -9,7 +9,7 @@ public enum FakeLibratoFault: Sendable, Hashable {
     /// 429 with the flat rate-limit body (`{"request_time":…,"error":"You have hit the API limit …"}`) and
     /// rate-limit headers showing `remaining=0` and a `reset` ``FakeLibratoConfiguration/rateLimitResetAfter`` ahead.
     case rateLimited429
-    /// The same as a 403 (librato-api.md §5.1 documents both codes for rate limits).
+    /// The same as a 403 (docs/librato-api.md §5 documents both codes for rate limits).
     case rateLimited403
     /// 403 `{"errors":["Tag based measurements are not enabled for this account. …"]}`.
     case tagsNotEnabled403

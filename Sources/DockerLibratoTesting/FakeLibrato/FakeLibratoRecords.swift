@@ -29,7 +29,7 @@ public struct RecordedRequest: Sendable {
 }
 
 /// A measurement the fake accepted, exactly as posted (time defaulted to arrival when absent). Each accepted
-/// measurement is stored as a new data point, as librato-api.md §2.1 says ("each measurement creates a new data
+/// measurement is stored as a new data point, as docs/librato-api.md §2 says ("each measurement creates a new data
 /// point"): a period posted twice shows up twice, so tests can detect replays with ``FakeLibratoSnapshot/points(name:source:time:)``.
 public struct AcceptedMeasurement: Sendable, Hashable {
     /// Legacy gauges/counters or tagged measurements.

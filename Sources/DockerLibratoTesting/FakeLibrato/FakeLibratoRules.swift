@@ -1,7 +1,7 @@
 import Librato
 
 /// Librato's 400 body: `{"errors":{"params":{"<param>":["<message>", …]}},"request_time":<epoch>}`, collecting every
-/// problem of a request (librato-api.md §5.2).
+/// problem of a request (docs/librato-api.md §5).
 struct ParamErrors: Error {
     private(set) var params: [(name: String, messages: [String])] = []
 
@@ -35,7 +35,7 @@ struct ParamErrors: Error {
     }
 }
 
-/// The field rules of librato-api.md §2.2, §3.3 and §4, written independently of the client's sanitiser. Regexes
+/// The field rules of docs/librato-api.md §2, §3.3 and §4, written independently of the client's sanitiser. Regexes
 /// use Ruby's `\w`, which is ASCII `[A-Za-z0-9_]`.
 enum FakeLibratoRules {
     static func isNameByte(_ b: UInt8) -> Bool {
@@ -68,7 +68,7 @@ enum FakeLibratoRules {
     }
 
     /// A numeric field: a JSON number whose base-10 exponent is at most 126 (larger aborts the request with 400;
-    /// librato-api.md §4). Exponents below −130 are stored as 0.0, as Librato does.
+    /// docs/librato-api.md §4). Exponents below −130 are stored as 0.0, as Librato does.
     static func number(_ v: JSONValue, _ param: String, _ errors: inout ParamErrors) -> Double? {
         guard let x = v.doubleValue else {
             errors.add(param, "is not a number")

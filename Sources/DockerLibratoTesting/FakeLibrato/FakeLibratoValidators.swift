@@ -1,6 +1,6 @@
 import Librato
 
-/// Validates `POST /v1/metrics` and `POST /v1/measurements` bodies (librato-api.md §2, §3). A request is accepted or
+/// Validates `POST /v1/metrics` and `POST /v1/measurements` bodies (docs/librato-api.md §2, §3). A request is accepted or
 /// rejected as a whole: any problem answers 400 and stores nothing (whether Librato stores the valid part is
 /// UNCONFIRMED; "fix before resending" suggests not), which is what makes clients isolate bad measurements.
 struct MeasurementValidator {

@@ -1,4 +1,4 @@
-/// The hub's knobs. The CLI fills them from flags and environment variables (DESIGN §10); tests build them directly.
+/// The hub's knobs. The CLI fills them from flags and environment variables (the names the original docker-librato and the docker CLI use); tests build them directly.
 public struct HubConfiguration: Sendable {
     /// `LIBRATO_PERIOD`: aggregation period in milliseconds (the original's name and unit), default 60 000.
     public var periodMs: Int64

@@ -4,9 +4,9 @@ import WireFormat
 
 /// The hub's logic, without I/O: frames in, closed periods and acknowledgements out. Time is passed in (`now`, Unix
 /// milliseconds), so every rule can be tested in microseconds. See docs/ARCHITECTURE.md, "Delivery protocol".
-package struct HubCore: Sendable {
-    package let configuration: HubConfiguration
-    package private(set) var counters = HubCounters()
+@_spi(Benchmarks) public struct HubCore: Sendable {
+    @_spi(Benchmarks) public let configuration: HubConfiguration
+    @_spi(Benchmarks) public private(set) var counters = HubCounters()
     package private(set) var collectors: [LedgerKey: CollectorInfo] = [:]
     private(set) var ledgers: [LedgerKey: CollectorLedger] = [:]
     private(set) var containers: [ContainerKey: ContainerState] = [:]
@@ -19,10 +19,15 @@ package struct HubCore: Sendable {
     package private(set) var closedThrough: Int64?
     private let startedAtMs: Int64
 
-    package init(configuration: HubConfiguration, now: Int64, restoring state: HubStateFile? = nil) {
+    package init(configuration: HubConfiguration, now: Int64, restoring state: HubStateFile?) {
         self.configuration = configuration
         self.startedAtMs = now
         if let state { restore(state, now: now) }
+    }
+
+    /// A hub that starts afresh at `now` (Unix ms).
+    @_spi(Benchmarks) public init(configuration: HubConfiguration, now: Int64) {
+        self.init(configuration: configuration, now: now, restoring: nil)
     }
 
     /// The latest period such that it and every period before it has been delivered.
@@ -35,11 +40,11 @@ package struct HubCore: Sendable {
     /// (collectors keep them and retransmit later). Open periods count, so closed ones never exceed the bound.
     package var isBackpressured: Bool { pending.count + open.count >= configuration.maxPendingPeriods }
 
-    package var liveContainers: Int { containers.count }
+    @_spi(Benchmarks) public var liveContainers: Int { containers.count }
 
     // MARK: ingest
 
-    package enum IngestResult: Equatable, Sendable {
+    @_spi(Benchmarks) public enum IngestResult: Equatable, Sendable {
         case applied(frames: Int)
         case buffered
         case duplicate
@@ -50,7 +55,7 @@ package struct HubCore: Sendable {
 
     /// Takes one authenticated frame from a collector.
     @discardableResult
-    package mutating func ingest(_ frame: OpenedFrame, now: Int64) -> IngestResult {
+    @_spi(Benchmarks) public mutating func ingest(_ frame: OpenedFrame, now: Int64) -> IngestResult {
         let h = frame.header
         guard h.kind == .data else { return .ignored }
         let key = LedgerKey(collector: h.collectorID, epoch: h.epoch)
@@ -276,7 +281,7 @@ package struct HubCore: Sendable {
     /// Closes every period whose end + grace has passed (none during the startup grace). Returns how many closed;
     /// they are in ``pending``, oldest first.
     @discardableResult
-    package mutating func closeDuePeriods(now: Int64) -> Int {
+    @_spi(Benchmarks) public mutating func closeDuePeriods(now: Int64) -> Int {
         guard now - startedAtMs >= configuration.startupGraceMs else { return 0 }
         let p = configuration.periodMs
         // The latest period whose end + grace has passed.
@@ -304,7 +309,7 @@ package struct HubCore: Sendable {
 
     /// Closes every open period now, also the current one (graceful shutdown: flush what the hub holds). Data for
     /// them that arrives after a restart is late: its counters go to the next open period, so nothing is lost.
-    package mutating func closeAll() {
+    @_spi(Benchmarks) public mutating func closeAll() {
         for start in open.keys.sorted() {
             pending.append(ClosedPeriod(start: start, containers: Array(open.removeValue(forKey: start)!.values)))
             closedThrough = max(closedThrough ?? start, start)

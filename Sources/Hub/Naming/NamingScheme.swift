@@ -7,7 +7,7 @@ package struct NamingScheme: Sendable {
     /// The period in seconds (also sent as the metric `period` attribute, which Librato stores at creation).
     package var periodSeconds: Int
     /// Display attributes (units) are sent with the tagged API only, where measurements document them; the legacy
-    /// API's placement of attributes in a POST is unconfirmed (librato-api.md §2.5).
+    /// API's placement of attributes in a POST is unconfirmed (docs/librato-api.md §2).
     package var sendsAttributes: Bool
 
     package init(mode: NamingMode, periodSeconds: Int, api: LibratoAPI = .legacy) {

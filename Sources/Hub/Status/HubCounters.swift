@@ -1,7 +1,7 @@
 /// Every counter the hub keeps, defined once. The table drives the storage (``HubCounters``), `/metrics`
 /// (``PrometheusExporter``), `/status.json` and the status page (``StatusPage``) and the hub's own Librato metrics
 /// (``HubRuntime/selfMetrics(time:period:)``) — a counter added here appears in all four.
-package enum HubCounter: Int, CaseIterable, Sendable {
+@_spi(Benchmarks) public enum HubCounter: Int, CaseIterable, Sendable {
     case framesApplied, framesDuplicate, framesBuffered, framesBeyondWindow, framesRefusedBackpressure
     case framesLost, logLinesLost
     case samplesApplied, valuesApplied, samplesNotOwner, samplesStale, takeovers
@@ -70,14 +70,14 @@ package enum HubCounter: Int, CaseIterable, Sendable {
 }
 
 /// What the hub has done: one monotonic value per ``HubCounter``, plus Librato responses by HTTP status.
-package struct HubCounters: Sendable, Equatable {
+@_spi(Benchmarks) public struct HubCounters: Sendable, Equatable {
     private var values = [Int](repeating: 0, count: HubCounter.allCases.count)
     /// Librato responses by HTTP status (a labelled family of its own).
     package var librato: [Int: Int] = [:]
 
     package init() {}
 
-    package subscript(_ counter: HubCounter) -> Int {
+    @_spi(Benchmarks) public subscript(_ counter: HubCounter) -> Int {
         @inline(__always) get { values[counter.rawValue] }
         @inline(__always) _modify { yield &values[counter.rawValue] }
     }

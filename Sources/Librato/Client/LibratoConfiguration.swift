@@ -19,7 +19,7 @@ public struct LibratoConfiguration: Sendable {
     public var retry: RetryPolicy
     /// How long ``LibratoClient/annotate(_:)`` keeps retrying an annotation (default 10 min).
     public var annotationDeadline: Duration
-    /// `User-Agent` header (default `docker-librato/<version>`, librato-api.md §1.4).
+    /// `User-Agent` header (default `docker-librato/<version>`, docs/librato-api.md §1.4).
     public var userAgent: String
 
     /// The default API root.
@@ -53,9 +53,14 @@ public struct LibratoConfiguration: Sendable {
     /// Reads `LIBRATO_API_URL` and `LIBRATO_API` (other settings keep their defaults).
     /// - Throws: ``LibratoConfigurationError`` naming the variable.
     public static func fromEnvironment(_ environment: [String: String]) throws(LibratoConfigurationError) -> LibratoConfiguration {
+        try resolve(api: environment["LIBRATO_API"], baseURL: environment["LIBRATO_API_URL"])
+    }
+
+    /// The settings from typed values (flags or their variables); errors name `LIBRATO_API` and `LIBRATO_API_URL`.
+    public static func resolve(api: String?, baseURL: String?) throws(LibratoConfigurationError) -> LibratoConfiguration {
         var c = LibratoConfiguration()
-        c.api = try LibratoAPI(environmentValue: environment["LIBRATO_API"])
-        if let url = environment["LIBRATO_API_URL"], !url.trimmingASCIIWhitespace().isEmpty {
+        c.api = try LibratoAPI(environmentValue: api)
+        if let url = baseURL, !url.trimmingASCIIWhitespace().isEmpty {
             c.baseURL = try validatedBaseURL(url, variable: "LIBRATO_API_URL")
         }
         return c

@@ -36,14 +36,24 @@ public struct LibratoCredentials: Sendable, Hashable, CustomStringConvertible, C
         logger: Logger? = nil,
         readFile: ((String) throws -> String)? = nil
     ) throws(LibratoConfigurationError) -> LibratoCredentials? {
+        try resolve(
+            email: environment["LIBRATO_EMAIL"], tokenFile: environment["LIBRATO_TOKEN_FILE"], token: environment["LIBRATO_TOKEN"], logger: logger,
+            readFile: readFile)
+    }
+
+    /// The credentials from typed values (the CLI passes its flags or their variables; ``fromEnvironment(_:logger:readFile:)``
+    /// reads the variables), with the same rules and errors.
+    public static func resolve(
+        email: String?, tokenFile: String?, token: String?, logger: Logger? = nil, readFile: ((String) throws -> String)? = nil
+    ) throws(LibratoConfigurationError) -> LibratoCredentials? {
         let readFile = readFile ?? { path in try SystemIO.readFile(path) }
-        func value(_ name: String) -> String? {
-            guard let v = environment[name]?.trimmingASCIIWhitespace(), !v.isEmpty else { return nil }
+        func value(_ v: String?) -> String? {
+            guard let v = v?.trimmingASCIIWhitespace(), !v.isEmpty else { return nil }
             return v
         }
-        let email = value("LIBRATO_EMAIL")
-        let tokenFile = value("LIBRATO_TOKEN_FILE")
-        let envToken = value("LIBRATO_TOKEN")
+        let email = value(email)
+        let tokenFile = value(tokenFile)
+        let envToken = value(token)
         if email == nil, tokenFile == nil, envToken == nil { return nil }
 
         var token: String?

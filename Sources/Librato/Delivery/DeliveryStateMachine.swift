@@ -5,7 +5,7 @@ import Timekeeping
 /// next action, performs the request it is told to, and feeds back the outcome with the current time. Tests drive it
 /// without sockets or sleeps.
 ///
-/// Rules (librato-api.md §5):
+/// Rules (docs/librato-api.md §5):
 /// - 2xx: accepted. Rate-limit headers with `remaining=0` pause sending until `reset`.
 /// - 5xx, 408, timeouts, connection errors: exponential backoff with jitter, in [d/2, d] for d = initial × 2^(n−1)
 ///   capped at the maximum, n = consecutive failures (or later, when a 5xx carries `Retry-After`). Only requests sent after the previous failure escalate n,

@@ -1,4 +1,4 @@
-/// Reads the messages out of a Librato error body, whatever its shape (librato-api.md §5.2):
+/// Reads the messages out of a Librato error body, whatever its shape (docs/librato-api.md §5):
 ///
 /// - `{"errors":{"params":{"name":["is not present"]}}}` → `params.name: is not present`
 /// - `{"errors":{"request":["Please provide credentials…"]}}` or `{"errors":{"request":"…"}}` → `request: …`

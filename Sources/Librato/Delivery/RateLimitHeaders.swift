@@ -1,5 +1,5 @@
 /// One `X-Librato-RateLimit-Agg` / `-Std` header: comma-separated `key=value` pairs in any order, e.g.
-/// `limit=600000,remaining=599998,reset=1531370400` (librato-api.md §5.3). Unknown keys are ignored.
+/// `limit=600000,remaining=599998,reset=1531370400` (docs/librato-api.md §5). Unknown keys are ignored.
 public struct RateLimitHeader: Sendable, Hashable {
     /// Requests allowed in the window.
     public var limit: Int?

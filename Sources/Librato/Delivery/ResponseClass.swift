@@ -1,4 +1,4 @@
-/// What an HTTP response from a measurement or annotation endpoint means for delivery (librato-api.md §5).
+/// What an HTTP response from a measurement or annotation endpoint means for delivery (docs/librato-api.md §5).
 enum ResponseClass: Equatable {
     /// 2xx. `pauseUntil` is set when rate-limit headers say no requests are left.
     case accepted(pauseUntil: Double?)

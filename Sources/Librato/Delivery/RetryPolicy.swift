@@ -12,7 +12,7 @@ public struct RetryPolicy: Sendable, Hashable {
     /// Longest pause for a rate limit, whatever the `reset`/`Retry-After` headers say.
     public var maxRateLimitWait: Duration
     /// Measurements whose time is older than this are dropped (counted and logged) instead of sent: Librato
-    /// rejects `measure_time` older than about 120 minutes (librato-api.md §4, UNCONFIRMED exact window).
+    /// rejects `measure_time` older than about 120 minutes (docs/librato-api.md §4, UNCONFIRMED exact window).
     public var maxAge: Duration
     /// Seed for the jitter; nil picks a random one. Tests set it to make delays reproducible.
     public var jitterSeed: UInt64?

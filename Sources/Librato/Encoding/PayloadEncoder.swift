@@ -1,4 +1,4 @@
-/// Turns sanitised measurements and annotations into the exact JSON Librato expects (librato-api.md §2, §3, §6).
+/// Turns sanitised measurements and annotations into the exact JSON Librato expects (docs/librato-api.md §2, §3, §6).
 ///
 /// Every measurement is encoded once, on its own, as one array element; a request body is then the API's prefix,
 /// the elements joined by commas, and the suffix. That makes batching by bytes exact and re-splitting a rejected

@@ -1,4 +1,4 @@
-/// An event on an annotation stream (`POST /v1/annotations/:stream`, librato-api.md §6), e.g. a container restart.
+/// An event on an annotation stream (`POST /v1/annotations/:stream`, docs/librato-api.md §6), e.g. a container restart.
 public struct Annotation: Sendable, Hashable {
     /// The stream, e.g. `docker.events`. Created by Librato if missing; sanitised like a metric name.
     public var stream: String

@@ -1,4 +1,4 @@
-/// Metric attributes (librato-api.md §2.5). Librato applies attributes sent with measurements only when it creates
+/// Metric attributes (docs/librato-api.md §2). Librato applies attributes sent with measurements only when it creates
 /// the metric; changing them later needs `PUT /v1/metrics/:name`, which this client does not do.
 ///
 /// Sent per measurement in both APIs. For the legacy API the place of attributes in a POST is not documented
@@ -18,7 +18,7 @@ public struct MetricAttributes: Sendable, Hashable {
     public var displayStacked: Bool?
     /// Roll-up function: `average` (default), `sum`, `count`, `min` or `max`.
     public var summarizeFunction: String?
-    /// Service-side aggregation. Off by default; leave it off for data that may be replayed (see librato-api.md §8).
+    /// Service-side aggregation. Off by default; leave it off for data that may be replayed (see docs/librato-api.md §7).
     public var aggregate: Bool?
 
     /// Creates attributes; every field is optional and only set fields are sent.

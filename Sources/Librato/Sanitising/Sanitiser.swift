@@ -1,4 +1,4 @@
-/// Pure functions that bring names, sources, tags and numbers into the shapes Librato accepts (librato-api.md §2.2,
+/// Pure functions that bring names, sources, tags and numbers into the shapes Librato accepts (docs/librato-api.md §2,
 /// §3.3, §4), so that no container name ever causes a 400.
 ///
 /// Letters from Latin-1/Latin Extended-A are transliterated (`ü` → `u`), combining marks are dropped, and each run
