@@ -118,7 +118,7 @@ fake_port=$(cat "$WORK/fake.port")
 pull=$(free_port) ack=$(free_port) http=$(free_port)
 [ "$ack" != "$pull" ] || ack=$(free_port)
 
-log "hub: PULL 127.0.0.1:$pull, PUB 127.0.0.1:$ack, HTTP 127.0.0.1:$http, Librato stand-in 127.0.0.1:$fake_port"
+log "hub: PULL 127.0.0.1:$pull, REP 127.0.0.1:$ack, HTTP 127.0.0.1:$http, Librato stand-in 127.0.0.1:$fake_port"
 mkdir -p "$WORK/hub-state"
 env HUB_LISTEN="tcp://127.0.0.1:$pull" HUB_ACK_LISTEN="tcp://127.0.0.1:$ack" HTTP_LISTEN="127.0.0.1:$http" \
     STATE_DIR="$WORK/hub-state" CLUSTER_KEY_FILE="$WORK/cluster.key" CLUSTER_NAME=rehearsal-hub \

@@ -13,7 +13,7 @@ public struct CollectorConfiguration: Sendable {
     public var docker: DockerEndpoint
     /// `HUB_ADDRESS`: the hub's PULL address (`tcp://hub:5555`, `ipc:///run/hub.ipc`).
     public var hubAddress: String
-    /// `HUB_ACK_ADDRESS`: the hub's PUB address (default: `hubAddress` with port + 1).
+    /// `HUB_ACK_ADDRESS`: the hub's control (REP) address (default: `hubAddress` with port + 1).
     public var hubAckAddress: String
     /// `CLUSTER_KEY_FILE` / `CLUSTER_KEY`, or ``ClusterKey/none`` when explicitly running without one.
     public var clusterKey: ClusterKey

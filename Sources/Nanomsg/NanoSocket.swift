@@ -195,6 +195,13 @@ public final class NanoSocket: Sendable {
         }
     }
 
+    /// REQ only: how long an unanswered request waits before nanomsg sends it again (`NN_REQ_RESEND_IVL`, default
+    /// 60 s). A new request cancels an unanswered one in any case.
+    public func setRequestResendInterval(milliseconds: Int) throws(NanomsgError) {
+        guard kind == .req else { throw .invalidOption("NN_REQ_RESEND_IVL is a REQ option, not \(kind)") }
+        try setOption(level: CNN_REQ, CNN_REQ_RESEND_IVL, Int32(clamping: milliseconds), name: "NN_REQ_RESEND_IVL")
+    }
+
     /// A counter of the socket (connections, messages, bytes); 0 once closed.
     public func statistic(_ statistic: SocketStatistic) -> UInt64 {
         (try? withSocket { s in nn_get_statistic(s, statistic.rawValue) }) ?? 0
@@ -246,7 +253,10 @@ public final class NanoSocket: Sendable {
             var buffer: UnsafeMutableRawPointer?
             let n = cnn_recv_msg_dontwait(s, &buffer)
             if n < 0 {
-                if nn_errno() == EAGAIN { return nil }
+                // EFSM: a REQ socket with no request in flight has nothing to receive yet (a reply comes only after a
+                // request), which is the same as nothing queued.
+                let e = nn_errno()
+                if e == EAGAIN || e == EFSM { return nil }
                 throw .last("receive")
             }
             defer { _ = nn_freemsg(buffer) }

@@ -8,8 +8,13 @@ public enum SocketKind: Sendable, CustomStringConvertible {
     case pull
     /// The hub's acknowledgements/control (binds).
     case pub
-    /// A collector's acknowledgement intake (connects, subscribes to its id).
+    /// A subscriber (connects, subscribes to topics). Not used by the product: nanomsg filters PUB/SUB at the
+    /// subscriber, so every subscriber receives every message (kept for tests and tools).
     case sub
+    /// A collector's control requests (connects): one request at a time, its reply comes back on the same pipe.
+    case req
+    /// The hub's control replies (binds): each reply goes only to the pipe its request came from.
+    case rep
 
     var protocolNumber: Int32 {
         switch self {
@@ -17,11 +22,13 @@ public enum SocketKind: Sendable, CustomStringConvertible {
         case .pull: CNN_PULL
         case .pub: CNN_PUB
         case .sub: CNN_SUB
+        case .req: CNN_REQ
+        case .rep: CNN_REP
         }
     }
 
-    var canReceive: Bool { self == .pull || self == .sub }
-    var canSend: Bool { self == .push || self == .pub }
+    var canReceive: Bool { self == .pull || self == .sub || self == .req || self == .rep }
+    var canSend: Bool { self == .push || self == .pub || self == .req || self == .rep }
 
     public var description: String {
         switch self {
@@ -29,6 +36,8 @@ public enum SocketKind: Sendable, CustomStringConvertible {
         case .pull: "PULL"
         case .pub: "PUB"
         case .sub: "SUB"
+        case .req: "REQ"
+        case .rep: "REP"
         }
     }
 }

@@ -49,7 +49,8 @@ public struct CollectorID: Hashable, Sendable, Comparable, CustomStringConvertib
 /// host as one-byte-length UTF-8 strings. The whole header is the AEAD's associated data.
 public struct FrameHeader: Equatable, Sendable {
     public static let magic: (UInt8, UInt8) = (0xD1, 0x1B)
-    public static let currentVersion: UInt8 = 1
+    /// 2: acknowledgements travel on REQ/REP (kind ``Kind/request`` and refusals) instead of PUB/SUB.
+    public static let currentVersion: UInt8 = 2
     /// Fixed part (65 bytes) + three empty strings + the 16-byte tag.
     public static let minimumLength = 65 + 3 + 16
     public static let nonceLength = 12
@@ -57,8 +58,12 @@ public struct FrameHeader: Equatable, Sendable {
     public enum Kind: UInt8, Sendable {
         /// Collector → hub: samples, log buckets, events, heartbeats.
         case data = 1
-        /// Hub → collector: acknowledgements and control.
+        /// Hub → collector: acknowledgements and control, the reply to a ``request``.
         case control = 2
+        /// Collector → hub on the control connection: "what is my ack?" (the hub answers with a ``control`` frame,
+        /// or a ``ControlRefusal`` when it cannot open the request). A separate kind, so that a reply can never be
+        /// played back to the hub as a request.
+        case request = 3
     }
 
     public struct Flags: OptionSet, Sendable, Hashable {
@@ -71,7 +76,7 @@ public struct FrameHeader: Equatable, Sendable {
     public var version: UInt8
     public var kind: Kind
     public var flags: Flags
-    /// For data frames the sender; for control frames the collector addressed (``CollectorID/broadcast`` for all).
+    /// For data frames and requests the sender; for control frames the collector addressed.
     public var collectorID: CollectorID
     /// Changes when a collector starts without its state: sequences restart at 1 in a new epoch.
     public var epoch: UInt64

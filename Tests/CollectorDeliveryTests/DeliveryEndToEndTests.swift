@@ -26,6 +26,7 @@ struct DeliveryEndToEndTests {
 
     static let options = FrameDeliverer.Options(
         shutdownGrace: .milliseconds(20),
+        ackPollInterval: .milliseconds(50),
         link: HubLink.Options(reconnectInterval: .milliseconds(20), reconnectIntervalMax: .milliseconds(200))
     )
 

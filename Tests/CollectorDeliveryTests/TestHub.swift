@@ -3,10 +3,10 @@ import Nanomsg
 import Synchronization
 import WireFormat
 
-/// A minimal hub for delivery tests: PULL for frames, PUB for acks. It opens frames with the cluster key, keeps each
-/// (epoch, sequence) once (later copies are counted as duplicates), applies abandoned ranges, and publishes
-/// cumulative acks for every epoch it has seen: `ackedThrough` = the highest sequence below which everything was
-/// received or abandoned, `nextExpected` = one more.
+/// A minimal hub for delivery tests: PULL for frames, REP for control requests. It opens frames with the cluster
+/// key, keeps each (epoch, sequence) once (later copies are counted as duplicates), applies abandoned ranges, and
+/// answers each request with the requester's cumulative ack: `ackedThrough` = the highest sequence below which
+/// everything was received or abandoned, `nextExpected` = one more (no ack before its first frame).
 ///
 /// Its ledger survives ``restart()`` (like a hub with a state file) while whatever was in flight is lost.
 final class TestHub: Sendable {
@@ -35,29 +35,28 @@ final class TestHub: Sendable {
         var abandoned: [AbandonedRange] = []
         var rejected = 0
         var acksPublished = 0
+        var requests = 0
     }
 
     private struct Running: Sendable {
         var pull: NanoSocket
-        var pub: NanoSocket
+        var rep: NanoSocket
         var receiver: Task<Void, Never>?
-        var acker: Task<Void, Never>
+        var responder: Task<Void, Never>
     }
 
     let dataAddress: String
     let ackAddress: String
     let key: ClusterKey
     let retransmitAfterMs: UInt64
-    let ackInterval: Duration
     private let state = Mutex(State())
     private let running = Mutex<Running?>(nil)
 
-    init(key: ClusterKey, retransmitAfterMs: UInt64 = 300, ackInterval: Duration = .milliseconds(50)) {
+    init(key: ClusterKey, retransmitAfterMs: UInt64 = 300) {
         dataAddress = FreePort.tcpAddress()
         ackAddress = FreePort.tcpAddress()
         self.key = key
         self.retransmitAfterMs = retransmitAfterMs
-        self.ackInterval = ackInterval
     }
 
     var snapshot: State { state.withLock { $0 } }
@@ -69,15 +68,16 @@ final class TestHub: Sendable {
         let pull = try NanoSocket(.pull)
         try pull.setReceiveMaxSize(1 << 20)
         try pull.bind(dataAddress)
-        let pub = try NanoSocket(.pub)
-        try pub.bind(ackAddress)
-        let acker = Task { [self] in
+        let rep = try NanoSocket(.rep)
+        try rep.bind(ackAddress)
+        let responder = Task { [self] in
+            var opener = FrameOpener(key: key)
             while !Task.isCancelled {
-                publishAcks(on: pub)
-                try? await Task.sleep(for: ackInterval)
+                guard let request = try? await rep.receive() else { return }
+                _ = try? rep.trySend(reply(to: request, opener: &opener))
             }
         }
-        running.withLock { $0 = Running(pull: pull, pub: pub, receiver: receiveTask(pull), acker: acker) }
+        running.withLock { $0 = Running(pull: pull, rep: rep, receiver: receiveTask(pull), responder: responder) }
     }
 
     private func receiveTask(_ pull: NanoSocket) -> Task<Void, Never> {
@@ -111,11 +111,11 @@ final class TestHub: Sendable {
             })
         else { return }
         r.receiver?.cancel()
-        r.acker.cancel()
+        r.responder.cancel()
         await r.receiver?.value
-        await r.acker.value
         await r.pull.closeAndWait()
-        await r.pub.closeAndWait()
+        await r.rep.closeAndWait()
+        await r.responder.value
     }
 
     /// Stops and starts again on the same addresses; the ledger survives.
@@ -146,23 +146,21 @@ final class TestHub: Sendable {
         }
     }
 
-    private func publishAcks(on pub: NanoSocket) {
-        let ledgers = state.withLock { $0.ledgers }
-        let sealer = FrameSealer(key: key)
-        for (epoch, ledger) in ledgers {
-            let ack = Ack(epoch: epoch, ackedThrough: ledger.doneThrough, nextExpected: ledger.doneThrough + 1, retransmitAfterMs: retransmitAfterMs)
-            let header = FrameHeader(
-                kind: .control,
-                collectorID: ledger.collectorID,
-                epoch: epoch,
-                sequence: 0,
-                sendTime: 0,
-                engineID: "",
-                cluster: "",
-                host: ""
-            )
-            let message = ledger.collectorID.bytes + sealer.seal(header, Batch(acks: [ack]))
-            if (try? pub.trySend(message)) == true { state.withLock { $0.acksPublished += 1 } }
+    /// The reply to a control request: the requester's ack (sealed), or a refusal when it does not open.
+    private func reply(to request: [UInt8], opener: inout FrameOpener) -> [UInt8] {
+        guard let frame = try? opener.open(request), frame.header.kind == .request else {
+            return ControlRefusal(reason: .unauthenticated, message: "test hub").encode()
         }
+        let h = frame.header
+        let ledger = state.withLock { s in
+            s.requests += 1
+            return s.ledgers[h.epoch]
+        }
+        let acks = ledger.map {
+            [Ack(epoch: h.epoch, ackedThrough: $0.doneThrough, nextExpected: $0.doneThrough + 1, retransmitAfterMs: retransmitAfterMs)]
+        } ?? []
+        if !acks.isEmpty { state.withLock { $0.acksPublished += 1 } }
+        let header = FrameHeader(kind: .control, collectorID: h.collectorID, epoch: h.epoch, sequence: 0, sendTime: 0, engineID: "", cluster: "", host: "")
+        return FrameSealer(key: key).seal(header, Batch(acks: acks))
     }
 }

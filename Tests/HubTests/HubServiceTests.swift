@@ -57,13 +57,12 @@ struct HubServiceTests {
         let hub = try await start()
         let push = try NanoSocket(.push)
         try push.connect(hub.listen)
-        let sub = try NanoSocket(.sub)
+        let req = try NanoSocket(.req)
         let collector = CollectorID.random()
-        try sub.subscribe(collector.bytes)
-        try sub.connect(hub.ackListen)
+        try req.connect(hub.ackListen)
         defer {
             push.close()
-            sub.close()
+            req.close()
         }
         let sealer = FrameSealer(key: Self.key)
         let t0 = nowMs()
@@ -88,16 +87,23 @@ struct HubServiceTests {
         #expect(snapshot.requests.allSatisfy { $0.header("User-Agent")?.hasPrefix("docker-librato/") == true })
         // Every point is period-aligned.
         #expect(snapshot.accepted.allSatisfy { $0.time % 2 == 0 })
-        // The ack for sequence 3 arrives once its periods are delivered.
+        // The ack for sequence 3 is the answer to a request once its periods are delivered.
         var opener = FrameOpener(key: Self.key)
         var acked: UInt64 = 0
+        let request = sealer.seal(
+            FrameHeader(kind: .request, collectorID: collector, epoch: 9, sequence: 3, sendTime: 0, engineID: "E1", cluster: "prod", host: "node-1"), Batch())
         while acked < 3 {
-            let message = try await sub.receive()
-            #expect(Array(message.prefix(16)) == collector.bytes)
-            let frame = try opener.open(Array(message.dropFirst(16)))
+            try await req.send(request, timeout: .seconds(5))
+            let frame = try opener.open(try await req.receive())
+            #expect(frame.header.kind == .control && frame.header.collectorID == collector && frame.header.epoch == 9)
             acked = frame.batch.acks.first?.ackedThrough ?? 0
-            #expect(frame.header.kind == .control)
         }
+        // A request sealed with another key is refused, in words.
+        try await req.send(FrameSealer(key: try ClusterKey(text: String(repeating: "77", count: 32))).seal(
+            FrameHeader(kind: .request, collectorID: collector, epoch: 9, sequence: 3, sendTime: 0, engineID: "E1", cluster: "prod", host: "node-1"), Batch()),
+            timeout: .seconds(5))
+        #expect(ControlRefusal.decode(try await req.receive())?.reason == .unauthenticated)
+        #expect(hub.service.runtime.board.counters.refusedUnauthenticated == 1)
         try await hub.stop()
     }
 

@@ -6,7 +6,7 @@ import WireFormat
 /// The decoder is total: a seeded random mutator feeds it mutated frames and bodies; every input must decode or
 /// throw a WireError. A crash fails the whole run. (The libFuzzer harness in Fuzz/ explores further; see
 /// docs/wire-format.md.)
-@Suite("wire format v1: seeded mutation fuzzing")
+@Suite("wire format: seeded mutation fuzzing")
 struct FuzzTests {
     static let iterations = 1_000_000
 

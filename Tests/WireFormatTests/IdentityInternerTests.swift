@@ -2,7 +2,7 @@ import ContainerMetrics
 import Testing
 @testable import WireFormat
 
-@Suite("wire format v1: identity interning in the opener")
+@Suite("wire format: identity interning in the opener")
 struct IdentityInternerTests {
     let key = try! ClusterKey(text: String(repeating: "cd", count: 32))
 

@@ -2,7 +2,7 @@ import ContainerMetrics
 import Testing
 import WireFormat
 
-@Suite("wire format v1: everything that is not a valid frame is rejected")
+@Suite("wire format: everything that is not a valid frame is rejected")
 struct RejectionTests {
     let key = try! ClusterKey(text: String(repeating: "cd", count: 32))
 
@@ -50,13 +50,17 @@ struct RejectionTests {
         #expect(WireError.keyMismatch(frameHasKey: false).description.contains("CLUSTER_KEY_FILE"))
     }
 
-    @Test func futureVersionGivesAClearError() {
+    @Test(arguments: [UInt8(1), 3])
+    func otherVersionsGiveAClearError(version: UInt8) {
         var frame = sampleFrame()
-        frame[2] = 2
+        #expect(frame[2] == FrameHeader.currentVersion && FrameHeader.currentVersion == 2)
+        frame[2] = version
         var opener = FrameOpener(key: key)
-        #expect(throws: WireError.unsupportedVersion(2)) { try opener.open(frame) }
-        #expect(WireError.unsupportedVersion(2).description.contains("unsupported frame format version 2"))
-        #expect(WireError.unsupportedVersion(2).reason == .badVersion)
+        #expect(throws: WireError.unsupportedVersion(version)) { try opener.open(frame) }
+        let message = WireError.unsupportedVersion(version).description
+        #expect(message.contains("unsupported frame format version \(version)") && message.contains("same docker-librato version"))
+        #expect(WireError.unsupportedVersion(version).reason == .badVersion)
+        #expect(ControlRefusal(WireError.unsupportedVersion(version)).reason == .unsupportedVersion)
     }
 
     @Test func foreignBytesAreNotOurProtocol() {

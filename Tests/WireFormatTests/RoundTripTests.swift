@@ -2,7 +2,7 @@ import ContainerMetrics
 import Testing
 import WireFormat
 
-@Suite("wire format v1: round trips")
+@Suite("wire format: round trips")
 struct RoundTripTests {
     let key = try! ClusterKey(text: String(repeating: "ab", count: 32))
 

@@ -10,13 +10,13 @@ extension FrameDeliverer {
     package func run() async throws {
         if configuration.hubAckAddress == configuration.hubAddress {
             logger.warning(
-                "HUB_ACK_ADDRESS equals HUB_ADDRESS: acks cannot arrive on the data port; set HUB_ACK_ADDRESS to the hub's PUB address",
+                "HUB_ACK_ADDRESS equals HUB_ADDRESS: acks cannot arrive on the data port; set HUB_ACK_ADDRESS to the hub's control address (HUB_ACK_LISTEN)",
                 metadata: ["hub_address": "\(configuration.hubAddress)"]
             )
         }
         let link = try HubLink(
             dataAddress: configuration.hubAddress,
-            ackAddress: configuration.hubAckAddress,
+            controlAddress: configuration.hubAckAddress,
             collectorID: collectorID,
             clusterKey: configuration.clusterKey,
             options: options.link,
@@ -37,6 +37,7 @@ extension FrameDeliverer {
         await cancelWhenGracefulShutdown {
             await withTaskGroup(of: Void.self) { group in
                 group.addTask { await self.ackLoop(link) }
+                group.addTask { await self.pollLoop(link) }
                 group.addTask { await self.sendLoop(link) }
                 group.addTask { await self.tickLoop() }
                 await group.waitForAll()
@@ -58,8 +59,28 @@ extension FrameDeliverer {
         }
     }
 
+    /// Asks the hub for this collector's ack every ``Options/ackPollInterval`` (on the injected clock), and says so
+    /// when no ack has come for ``Options/noAckWarningAfter``.
+    private func pollLoop(_ link: HubLink) async {
+        while !Task.isCancelled {
+            pollOnce(link)
+            // The poll interval: how stale an ack can be, and the hub's load per collector (one request each).
+            do { try await clocks.sleep(for: options.ackPollInterval) } catch { return }
+        }
+    }
+
+    func pollOnce(_ link: HubLink) {
+        guard !crashed else { return }
+        let header = FrameHeader(
+            kind: .request, collectorID: collectorID, epoch: epoch, sequence: machine.nextSequence &- 1, ackedThrough: machine.ackedThrough,
+            sendTime: clocks.wall.now().milliseconds, engineID: engineID, cluster: configuration.cluster, host: host)
+        link.sendRequest(sealer.seal(header, Batch()))
+        warnWhenNoAcks(link)
+    }
+
     func received(_ ack: Ack) {
         guard !crashed else { return }
+        lastAck = clocks.monotonicNow()
         let actions = machine.ackReceived(ack, now: clocks.monotonicNow())
         perform(actions)
         publishMetrics()
@@ -171,5 +192,40 @@ extension FrameDeliverer {
         crashed = true
         accepting = false
         disk?.abandon()
+    }
+}
+
+extension FrameDeliverer {
+    /// Why no ack arrives, in the words an operator can act on, from what the control connection saw.
+    static func noAckReason(_ d: HubLink.Diagnosis, dataConnected: Bool, unsentFrames: Int) -> String {
+        if let refusal = d.lastRefusal { return refusal.description }
+        if d.repliesReceived == 0 && !dataConnected {
+            return "nothing is connected: no hub answers at HUB_ADDRESS or HUB_ACK_ADDRESS (wrong address, hub down, or a firewall)"
+        }
+        if d.repliesReceived == 0 {
+            return "the data connection is up but nothing answers on HUB_ACK_ADDRESS (the hub's HUB_ACK_LISTEN; or the hub runs another docker-librato version)"
+        }
+        if d.acksReceived == 0 {
+            return "the hub answers but has no frame of this collector: frames do not reach HUB_ADDRESS, or the hub rejects them (check its log for a key mismatch)"
+        }
+        return "the hub has this collector's frames but has not acknowledged new ones: its Librato submissions are not completing (see the hub's status page)"
+    }
+
+    /// Logs a warning when no ack arrived for ``Options/noAckWarningAfter`` while frames wait (at most once per
+    /// that interval).
+    func warnWhenNoAcks(_ link: HubLink) {
+        let now = clocks.monotonicNow()
+        let since = lastAck ?? started
+        guard now - since >= options.noAckWarningAfter, machine.spoolFrames > 0 else { return }
+        if let last = lastNoAckWarning, now - last < options.noAckWarningAfter { return }
+        lastNoAckWarning = now
+        let d = link.diagnosis
+        logger.warning(
+            "no acknowledgement from the hub",
+            metadata: [
+                "for_seconds": "\(Int((now - since).seconds))", "reason": "\(Self.noAckReason(d, dataConnected: link.dataConnected, unsentFrames: machine.unsentFrames))",
+                "spool_frames": "\(machine.spoolFrames)", "requests_sent": "\(d.requestsSent)", "replies": "\(d.repliesReceived)",
+                "hub_address": "\(configuration.hubAddress)", "hub_ack_address": "\(configuration.hubAckAddress)",
+            ])
     }
 }

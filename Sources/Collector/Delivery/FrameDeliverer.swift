@@ -30,6 +30,10 @@ package actor FrameDeliverer: RecordSink, Service {
         package var tickInterval: Duration
         /// On shutdown, how long frames already handed to nanomsg get to leave (nanomsg has no linger).
         package var shutdownGrace: Duration
+        /// How often the collector asks the hub for its ack.
+        package var ackPollInterval: Duration
+        /// No ack for this long (while frames wait) is logged as a warning, with what the control connection saw.
+        package var noAckWarningAfter: Duration
         /// Socket settings.
         package var link: HubLink.Options
 
@@ -41,6 +45,8 @@ package actor FrameDeliverer: RecordSink, Service {
             retransmitBytesPerAck: Int = 16 << 20,
             tickInterval: Duration = .milliseconds(250),
             shutdownGrace: Duration = .milliseconds(200),
+            ackPollInterval: Duration = .seconds(1),
+            noAckWarningAfter: Duration = .seconds(60),
             link: HubLink.Options = HubLink.Options()
         ) {
             self.maxFrameBytes = maxFrameBytes
@@ -49,6 +55,8 @@ package actor FrameDeliverer: RecordSink, Service {
             self.retransmitBytesPerAck = retransmitBytesPerAck
             self.tickInterval = tickInterval
             self.shutdownGrace = shutdownGrace
+            self.ackPollInterval = ackPollInterval
+            self.noAckWarningAfter = noAckWarningAfter
             self.link = link
         }
     }
@@ -85,6 +93,10 @@ package actor FrameDeliverer: RecordSink, Service {
     let ring: AsyncStream<Void>.Continuation
     /// Wall time for frame headers and heartbeats; monotonic time and sleeps for the spool's pacing.
     let clocks: Clocks
+    /// When the last ack arrived (nil: none yet), when delivery started, and when "no acks" was last logged.
+    var lastAck: MonotonicInstant?
+    var started: MonotonicInstant
+    var lastNoAckWarning: MonotonicInstant?
 
     /// Restores (or creates) the collector's identity and spool from `configuration.stateDirectory`; without one,
     /// starts a random id and epoch with a memory-only spool. `engineID` and `host` go into every frame header.
@@ -99,6 +111,7 @@ package actor FrameDeliverer: RecordSink, Service {
     ) throws(StateDirectoryError) {
         self.configuration = configuration
         self.clocks = clocks
+        self.started = clocks.monotonicNow()
         self.options = options
         self.engineID = engineID
         self.host = host

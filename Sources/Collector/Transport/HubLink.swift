@@ -3,12 +3,13 @@ import Nanomsg
 import Synchronization
 import WireFormat
 
-/// The collector's two connections to the hub: a PUSH socket for data frames and a SUB socket for acks.
+/// The collector's two connections to the hub: a PUSH socket for data frames and a REQ socket for control — the
+/// collector asks for its ack (``sendRequest(_:)``) and the hub's reply comes back on that connection only.
 ///
 /// Both connect (the hub binds), reconnect on their own and never block: ``trySend(_:)`` answers at once, and
-/// ``waitUntilSendable(timeout:)`` suspends until a peer can take a frame. The SUB socket subscribes to this
-/// collector's id and to ``CollectorID/broadcast``; ``acks`` yields the acks of authenticated control frames
-/// addressed to either. Everything else on the ack socket is counted in ``rejectedMessages`` and logged.
+/// ``waitUntilSendable(timeout:)`` suspends until a peer can take a frame. ``acks`` yields the acks of authenticated
+/// replies addressed to this collector; anything else is counted (``diagnosis``) and logged, and a hub's
+/// ``ControlRefusal`` says why it cannot answer (key mismatch, format version).
 package final class HubLink: Sendable {
     /// Socket settings.
     package struct Options: Sendable, Equatable {
@@ -21,51 +22,60 @@ package final class HubLink: Sendable {
         package var reconnectIntervalMax: Duration
         /// `NN_TCP_NODELAY`: frames are sent whole; do not wait to coalesce them.
         package var tcpNoDelay: Bool
-        /// Largest ack message accepted (`NN_RCVMAXSIZE` on the SUB socket).
-        package var ackMaxBytes: Int
+        /// Largest reply accepted (`NN_RCVMAXSIZE` on the REQ socket).
+        package var replyMaxBytes: Int
 
-        /// Defaults: 1 MiB send buffer, reconnect 100 ms → 5 s, TCP_NODELAY on, acks up to 1 MiB.
+        /// Defaults: 1 MiB send buffer, reconnect 100 ms → 5 s, TCP_NODELAY on, replies up to 64 KiB.
         package init(
             sendBufferBytes: Int = 1 << 20,
             reconnectInterval: Duration = .milliseconds(100),
             reconnectIntervalMax: Duration = .seconds(5),
             tcpNoDelay: Bool = true,
-            ackMaxBytes: Int = 1 << 20
+            replyMaxBytes: Int = 64 << 10
         ) {
             self.sendBufferBytes = sendBufferBytes
             self.reconnectInterval = reconnectInterval
             self.reconnectIntervalMax = reconnectIntervalMax
             self.tcpNoDelay = tcpNoDelay
-            self.ackMaxBytes = ackMaxBytes
+            self.replyMaxBytes = replyMaxBytes
         }
     }
 
-    /// Why a message on the ack socket was not used.
-    package enum AckRejection: Error, Equatable, Sendable {
-        /// Shorter than the 16-byte topic.
-        case noTopic
-        /// The topic is neither this collector's id nor broadcast.
-        case otherTopic
-        /// The frame does not open (wrong key, damaged, other version).
+    /// Why a reply was not used.
+    package enum ReplyRejection: Error, Equatable, Sendable {
+        /// The hub refused the request (it says why).
+        case refused(ControlRefusal)
+        /// The reply does not open (wrong key, damaged, other version).
         case unopenable(WireError)
-        /// Not a control frame, or addressed to another collector.
+        /// Not a control frame for this collector.
         case notForUs
+    }
+
+    /// What the control connection has seen, for the collector's "no acks" diagnosis.
+    package struct Diagnosis: Sendable, Equatable {
+        package var requestsSent = 0
+        package var repliesReceived = 0
+        /// Replies that carried no ack (the hub has no frame of this epoch yet) are counted in ``repliesReceived``.
+        package var acksReceived = 0
+        package var rejected = 0
+        /// The hub's latest refusal, if any.
+        package var lastRefusal: ControlRefusal?
     }
 
     /// Data frames to the hub's PULL socket.
     package let push: NanoSocket
-    /// Acks from the hub's PUB socket.
-    package let sub: NanoSocket
+    /// Control requests to the hub's REP socket, and their replies.
+    package let req: NanoSocket
     /// The collector whose acks are taken.
     package let collectorID: CollectorID
     let clusterKey: ClusterKey
     let logger: Logger
-    private let rejected = Atomic<Int>(0)
+    private let state = Mutex(Diagnosis())
 
     /// Opens and connects both sockets. Connecting never fails for an absent hub: nanomsg retries in the background.
     package init(
         dataAddress: String,
-        ackAddress: String,
+        controlAddress: String,
         collectorID: CollectorID,
         clusterKey: ClusterKey,
         options: Options = Options(),
@@ -75,23 +85,23 @@ package final class HubLink: Sendable {
         self.clusterKey = clusterKey
         self.logger = logger
         push = try NanoSocket(.push)
-        sub = try NanoSocket(.sub)
+        req = try NanoSocket(.req)
         do throws(NanomsgError) {
             let ivl = Int(options.reconnectInterval / .milliseconds(1))
             let ivlMax = Int(options.reconnectIntervalMax / .milliseconds(1))
-            for socket in [push, sub] {
+            for socket in [push, req] {
                 try socket.setReconnectInterval(milliseconds: max(ivl, 1), max: max(ivlMax, ivl, 1))
-                if dataAddress.hasPrefix("tcp://") || ackAddress.hasPrefix("tcp://") { try socket.setTCPNoDelay(options.tcpNoDelay) }
+                if dataAddress.hasPrefix("tcp://") || controlAddress.hasPrefix("tcp://") { try socket.setTCPNoDelay(options.tcpNoDelay) }
             }
             try push.setSendBuffer(options.sendBufferBytes)
-            try sub.setReceiveMaxSize(options.ackMaxBytes)
-            try sub.subscribe(collectorID.bytes)
-            try sub.subscribe(CollectorID.broadcast.bytes)
+            try req.setReceiveMaxSize(options.replyMaxBytes)
+            // Each poll sends a fresh request (which cancels an unanswered one); nanomsg's own resend is not needed.
+            try req.setRequestResendInterval(milliseconds: 60_000)
             try push.connect(dataAddress)
-            try sub.connect(ackAddress)
+            try req.connect(controlAddress)
         } catch {
             push.close()
-            sub.close()
+            req.close()
             throw error
         }
     }
@@ -106,29 +116,37 @@ package final class HubLink: Sendable {
         try await push.waitUntilSendable(timeout: timeout)
     }
 
-    /// Ack messages received and not used (other topics, wrong key, malformed).
-    package var rejectedMessages: Int { rejected.load(ordering: .relaxed) }
+    /// Sends a sealed control request; false when the control connection is not up. A request still unanswered is
+    /// cancelled by nanomsg (a REQ socket has one request in flight).
+    @discardableResult
+    package func sendRequest(_ request: [UInt8]) -> Bool {
+        let sent = (try? req.trySend(request)) ?? false
+        if sent { state.withLock { $0.requestsSent += 1 } }
+        return sent
+    }
+
+    /// What the control connection has seen so far.
+    package var diagnosis: Diagnosis { state.withLock { $0 } }
+
+    /// Whether a data connection to the hub is up (nanomsg's own count).
+    package var dataConnected: Bool { push.statistic(.currentConnections) > 0 }
 
     /// Closes both sockets and waits until nanomsg has released them.
     package func close() async {
         await push.closeAndWait()
-        await sub.closeAndWait()
+        await req.closeAndWait()
     }
 
-    /// The acks in one message from the hub's PUB socket: the 16-byte topic, then a sealed control frame.
-    package static func acks(in message: [UInt8], for collectorID: CollectorID, opener: inout FrameOpener) throws(AckRejection) -> [Ack] {
-        guard message.count >= 16 else { throw .noTopic }
-        let topic = Array(message[0..<16])
-        guard topic == collectorID.bytes || topic == CollectorID.broadcast.bytes else { throw .otherTopic }
+    /// The acks in one reply from the hub: a sealed control frame addressed to `collectorID`, or a refusal.
+    package static func acks(inReply message: [UInt8], for collectorID: CollectorID, opener: inout FrameOpener) throws(ReplyRejection) -> [Ack] {
+        if let refusal = ControlRefusal.decode(message) { throw .refused(refusal) }
         let frame: OpenedFrame
         do throws(WireError) {
-            frame = try opener.open(Array(message[16...]))
+            frame = try opener.open(message)
         } catch {
             throw .unopenable(error)
         }
-        guard frame.header.kind == .control, frame.header.collectorID == collectorID || frame.header.collectorID == .broadcast else {
-            throw .notForUs
-        }
+        guard frame.header.kind == .control, frame.header.collectorID == collectorID else { throw .notForUs }
         return frame.batch.acks
     }
 
@@ -140,7 +158,7 @@ package final class HubLink: Sendable {
         package typealias Element = Ack
         let link: HubLink
 
-        /// Receives, opens and unpacks ack messages.
+        /// Receives, opens and unpacks replies.
         package struct AsyncIterator: AsyncIteratorProtocol {
             let link: HubLink
             var messages: NanoSocket.Messages.AsyncIterator
@@ -151,8 +169,9 @@ package final class HubLink: Sendable {
             package mutating func next() async throws -> Ack? {
                 while buffered.isEmpty {
                     guard let message = try await messages.next() else { return nil }
-                    do throws(AckRejection) {
-                        buffered = try HubLink.acks(in: message, for: link.collectorID, opener: &opener)
+                    do throws(ReplyRejection) {
+                        buffered = try HubLink.acks(inReply: message, for: link.collectorID, opener: &opener)
+                        link.noteReply(acks: buffered.count)
                     } catch {
                         link.noteRejected(error)
                     }
@@ -163,17 +182,27 @@ package final class HubLink: Sendable {
 
         /// An iterator with its own frame opener.
         package func makeAsyncIterator() -> AsyncIterator {
-            AsyncIterator(link: link, messages: link.sub.messages.makeAsyncIterator(), opener: FrameOpener(key: link.clusterKey, maxCachedKeys: 4))
+            AsyncIterator(link: link, messages: link.req.messages.makeAsyncIterator(), opener: FrameOpener(key: link.clusterKey, maxCachedKeys: 4))
         }
     }
 
-    private func noteRejected(_ rejection: AckRejection) {
-        let count = rejected.add(1, ordering: .relaxed).newValue
-        // The hub repeats its acks every second: log the first rejections and then one in a hundred.
+    private func noteReply(acks: Int) {
+        state.withLock {
+            $0.repliesReceived += 1
+            $0.acksReceived += acks
+        }
+    }
+
+    private func noteRejected(_ rejection: ReplyRejection) {
+        let count = state.withLock { s -> Int in
+            s.rejected += 1
+            if case .refused(let refusal) = rejection { s.lastRefusal = refusal }
+            return s.rejected
+        }
+        // Requests go out every second: log the first rejections and then one in a hundred.
         guard count <= 3 || count % 100 == 0 else { return }
-        logger.warning(
-            "ignoring a message on the ack socket",
-            metadata: ["reason": "\(rejection)", "rejected_total": "\(count)", "collector_id": "\(collectorID)"]
-        )
+        let message: Logger.Message =
+            if case .refused(let refusal) = rejection { "the hub refuses this collector's requests: \(refusal)" } else { "ignoring a reply on the control connection" }
+        logger.warning(message, metadata: ["reason": "\(rejection)", "rejected_total": "\(count)", "collector_id": "\(collectorID)"])
     }
 }

@@ -10,7 +10,7 @@ struct CollectorCommand: AsyncParsableCommand {
         abstract: "Follow every container of the local Docker engine and stream stats, log counters and events to the hub.",
         discussion: """
             One per Docker host (two for availability: the hub takes each container's series from one collector at a \
-            time). Connects a nanomsg PUSH to HUB_ADDRESS and a SUB to HUB_ACK_ADDRESS; keeps every frame until the hub \
+            time). Connects a nanomsg PUSH to HUB_ADDRESS and a REQ to HUB_ACK_ADDRESS (asking for its acknowledgement every second); keeps every frame until the hub \
             acknowledges that Librato accepted its data — in memory, then under STATE_DIR, then dropping the oldest \
             (counted and reported). Needs the Docker socket (root or the socket's group; add --privileged on hosts where \
             SELinux/AppArmor deny it) and, for the cgroup stats source, the host's /sys/fs/cgroup.
@@ -23,7 +23,7 @@ struct CollectorCommand: AsyncParsableCommand {
     @Option(name: .customLong("hub-address"), help: "The hub's PULL address. [env: HUB_ADDRESS] (default: tcp://127.0.0.1:5555)")
     var hubAddress: String?
 
-    @Option(name: .customLong("hub-ack-address"), help: "The hub's PUB address. [env: HUB_ACK_ADDRESS] (default: HUB_ADDRESS with port + 1)")
+    @Option(name: .customLong("hub-ack-address"), help: "The hub's control address (its HUB_ACK_LISTEN). [env: HUB_ACK_ADDRESS] (default: HUB_ADDRESS with port + 1)")
     var hubAckAddress: String?
 
     @Option(name: .customLong("state-dir"), help: "Directory for the collector's id, epoch, spool and log checkpoints; a restarted collector resumes from it. [env: STATE_DIR]")

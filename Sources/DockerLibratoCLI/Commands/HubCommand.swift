@@ -10,7 +10,7 @@ struct HubCommand: AsyncParsableCommand {
         commandName: "hub",
         abstract: "Receive frames from collectors, aggregate per period and submit to Librato (one per cluster).",
         discussion: """
-            Binds a nanomsg PULL socket for data and a PUB socket for acknowledgements (collectors connect to both, so \
+            Binds a nanomsg PULL socket for data and a REP socket that answers each collector's request for its acknowledgement (collectors connect to both, so \
             the hub needs no route to the hosts), serves /healthz, /metrics and a status page over HTTP, and holds the \
             only Librato credential. With --state-dir it survives restarts without posting a period twice (except the \
             window documented in docs/ARCHITECTURE.md). SIGTERM closes the open periods and submits them before exiting.

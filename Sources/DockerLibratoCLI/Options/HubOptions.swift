@@ -7,7 +7,7 @@ struct HubOptions: ParsableArguments {
     @Option(name: .customLong("listen"), help: "nanomsg PULL address collectors push to. [env: HUB_LISTEN] (default: tcp://*:5555)")
     var listen: String?
 
-    @Option(name: .customLong("ack-listen"), help: "nanomsg PUB address for acknowledgements. [env: HUB_ACK_LISTEN] (default: tcp://*:5556)")
+    @Option(name: .customLong("ack-listen"), help: "nanomsg REP address of the control path: each collector asks for its acknowledgement here. [env: HUB_ACK_LISTEN] (default: tcp://*:5556)")
     var ackListen: String?
 
     @Option(

@@ -346,17 +346,20 @@ import WireFormat
 
     // MARK: acks and housekeeping
 
-    /// The acknowledgement for every known collector epoch.
+    /// The acknowledgement for every known collector epoch (without the back-pressure flag: see ``isBackpressured``).
     package func acks() -> [(LedgerKey, Ack)] {
-        let flags: Ack.Flags = isBackpressured ? [.backpressure] : []
-        return ledgers.map { key, ledger in
-            (
-                key,
-                Ack(
-                    epoch: key.epoch, ackedThrough: ledger.ackedThrough, nextExpected: ledger.nextExpected, flags: flags,
-                    retransmitAfterMs: UInt64(configuration.retransmitAfterMs))
-            )
-        }
+        ledgers.map { key, ledger in (key, ack(key, ledger)) }
+    }
+
+    /// The acknowledgement for one collector epoch; nil when no frame of it arrived yet.
+    package func ack(for key: LedgerKey) -> Ack? {
+        ledgers[key].map { ack(key, $0) }
+    }
+
+    private func ack(_ key: LedgerKey, _ ledger: CollectorLedger) -> Ack {
+        Ack(
+            epoch: key.epoch, ackedThrough: ledger.ackedThrough, nextExpected: ledger.nextExpected,
+            retransmitAfterMs: UInt64(configuration.retransmitAfterMs))
     }
 
     /// Forgets collectors and containers not heard from for `retainMs` (containers only when nothing of theirs is

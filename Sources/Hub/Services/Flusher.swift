@@ -12,7 +12,6 @@ struct Flusher: Service {
     let sink: any MetricsSink
     let naming: NamingScheme
     let postSelfMetrics: Bool
-    let acks: AckPublisher
     let annotations: AnnotationSender
     let shutdownTimeout: Duration
     let clocks: Clocks
@@ -67,10 +66,8 @@ struct Flusher: Service {
             logger.error("could not write the hub state file; acks are held back", metadata: ["error": "\(error)"])
             return
         }
-        if report.isComplete {
-            await acks.publish()
-            annotations.send(naming.annotations(for: period))
-        }
+        // The runtime put the new acks on the board when it recorded the delivery.
+        if report.isComplete { annotations.send(naming.annotations(for: period)) }
     }
 }
 

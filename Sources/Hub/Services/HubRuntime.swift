@@ -20,14 +20,13 @@ package actor HubRuntime {
     private(set) var rejects: [RejectReason: Int] = [:]
     private var lastRejectLogMs: Int64?
     private var suppressedRejectLogs = 0
-    private var ackSequence: UInt64 = 0
     /// The period handed to the flusher and not yet reported delivered.
     private var inFlight: Int64?
     /// Counter values (and rejects) when self-metrics were last posted: they are posted as deltas.
     private var lastSelfMetrics = HubCounters()
     private var rejectsAtLastSelfMetrics = 0
-    /// Set while the state file cannot be written: no acks go out until it can (acks must never run ahead of it).
-    private var stateWriteFailing = false
+    /// The acks the control service answers with (kept current here, read there without this actor).
+    package nonisolated let board = AckBoard()
     package private(set) var lastSubmit: SubmitSummary?
     package let startedAtMs: Int64
     /// Yields whenever periods were closed and wait for the flusher (newest signal only: the flusher takes all).
@@ -78,7 +77,10 @@ package actor HubRuntime {
 
     @discardableResult
     package func ingest(_ frame: OpenedFrame) -> HubCore.IngestResult {
-        core.ingest(frame, now: nowMs)
+        let result = core.ingest(frame, now: nowMs)
+        let key = LedgerKey(collector: frame.header.collectorID, epoch: frame.header.epoch)
+        board.set(key, core.ack(for: key), backpressure: core.isBackpressured)
+        return result
     }
 
     /// A frame that failed to open: counted by reason, logged at most every 10 s (with how many were not logged).
@@ -111,6 +113,8 @@ package actor HubRuntime {
         let now = nowMs
         if core.closeDuePeriods(now: now) > 0 { closedSignal.yield() }
         core.retire(now: now)
+        board.retire(before: now - core.configuration.retainMs)
+        publishAcks()
         return WallTime(milliseconds: core.nextCloseDue(now: now))
     }
 
@@ -139,30 +143,21 @@ package actor HubRuntime {
         core.delivered(periodStart: period.start)
         do {
             try store.save(core.stateFile())
-            stateWriteFailing = false
+            board.hold(false)
+            publishAcks()
         } catch {
-            stateWriteFailing = true
+            board.hold(true)
             throw error
         }
     }
 
-    package func annotationsSent(_ n: Int) {
-        core.record(accepted: 0, invalid: 0, tooOld: 0, requests: [:], annotations: n)
+    /// Puts every ledger's ack on the board.
+    private func publishAcks() {
+        board.replaceAll(core.acks(), backpressure: core.isBackpressured)
     }
 
-    // MARK: acks
-
-    /// One PUB message per collector epoch: the collector id (the SUB topic) followed by a sealed control frame.
-    package func ackMessages() -> [[UInt8]] {
-        guard !stateWriteFailing else { return [] }
-        let now = nowMs
-        return core.acks().map { key, ack in
-            ackSequence &+= 1
-            let header = FrameHeader(
-                kind: .control, collectorID: key.collector, epoch: key.epoch, sequence: ackSequence, sendTime: now, engineID: "hub",
-                cluster: core.configuration.selfCluster, host: hostName)
-            return key.collector.bytes + sealer.seal(header, Batch(acks: [ack]))
-        }
+    package func annotationsSent(_ n: Int) {
+        core.record(accepted: 0, invalid: 0, tooOld: 0, requests: [:], annotations: n)
     }
 
     // MARK: status

@@ -12,7 +12,7 @@ import WireFormat
 /// | service | what it does |
 /// |---|---|
 /// | ``StatusService`` | `/healthz`, `/metrics`, `/status.json`, the status page |
-/// | ``AckPublisher`` | acknowledgements to the collectors |
+/// | ``ControlService`` | answers each collector's request for its acknowledgement (REP) |
 /// | ``PeriodCloser`` | closes periods when they are due (sleeps until then on the injected clock) |
 /// | ``AnnotationSender`` | posts the annotations of delivered periods |
 /// | ``Flusher`` | submits closed periods to Librato, in order, when the closer says so |
@@ -20,7 +20,8 @@ import WireFormat
 ///
 /// A group shuts its services down in reverse order, so on SIGTERM the hub stops taking frames first, then the
 /// flusher closes every open period and submits it (within ``HubSettings/shutdownFlushTimeout``), then the last
-/// annotations go, and the last acks go out before the sockets close.
+/// annotations go, and the control service answers one more round of requests with the final acks before its
+/// socket closes.
 public final class HubService: Service {
     /// The settings the hub runs with.
     public let settings: HubSettings
@@ -50,13 +51,15 @@ public final class HubService: Service {
         try pull.setReceiveMaxSize(settings.maxFrameBytes)
         try pull.setReceiveBuffer(1 << 20)
         try pull.bind(settings.listen)
-        let acks = try AckPublisher(listen: settings.ackListen, runtime: runtime, clocks: clocks)
+        let control = try ControlService(
+            listen: settings.ackListen, board: runtime.board, key: settings.clusterKey, clocks: clocks, cluster: settings.configuration.selfCluster,
+            hostName: settings.hostName, logger: logger)
         let naming = NamingScheme(mode: settings.naming, periodSeconds: Int(settings.configuration.periodMs / 1000), api: settings.api)
         let annotations = AnnotationSender(sink: sink, runtime: runtime)
         let flusher = Flusher(
-            runtime: runtime, sink: sink, naming: naming, postSelfMetrics: settings.naming == .standard, acks: acks, annotations: annotations,
+            runtime: runtime, sink: sink, naming: naming, postSelfMetrics: settings.naming == .standard, annotations: annotations,
             shutdownTimeout: settings.shutdownFlushTimeout, clocks: clocks, logger: logger)
-        services = [status as (any Service)?, acks, PeriodCloser(runtime: runtime, clocks: clocks), annotations, flusher,
+        services = [status as (any Service)?, control, PeriodCloser(runtime: runtime, clocks: clocks), annotations, flusher,
             IngestService(pull: pull, runtime: runtime, key: settings.clusterKey, logger: logger)].compactMap { $0 }
         if settings.clusterKey.isNull && !quietAboutMissingKey {
             logger.warning(

@@ -5,7 +5,7 @@ public import WireFormat
 public struct HubSettings: Sendable {
     /// `HUB_LISTEN`: the PULL address collectors push to.
     public var listen: String
-    /// `HUB_ACK_LISTEN`: the PUB address acknowledgements are published on.
+    /// `HUB_ACK_LISTEN`: the REP address of the control path (collectors ask for their acks there).
     public var ackListen: String
     /// `HTTP_LISTEN`: `/healthz`, `/metrics` and the status page (`host:port`); nil disables the server.
     public var httpListen: String?
