@@ -36,6 +36,9 @@ final class TestHub: Sendable {
         var rejected = 0
         var acksPublished = 0
         var requests = 0
+        /// Data frames still to lose in flight (``loseNextFrames(_:)``).
+        var toLose = 0
+        var lost = 0
     }
 
     private struct Running: Sendable {
@@ -124,11 +127,23 @@ final class TestHub: Sendable {
         try start()
     }
 
+    /// The next `n` data frames are lost in flight (received and forgotten, as a dying connection would lose them).
+    func loseNextFrames(_ n: Int) {
+        state.withLock { $0.toLose += n }
+    }
+
     private func handle(_ message: [UInt8], opener: inout FrameOpener) {
         guard let frame = try? opener.open(message), frame.header.kind == .data else {
             state.withLock { $0.rejected += 1 }
             return
         }
+        let lose = state.withLock { s -> Bool in
+            guard s.toLose > 0 else { return false }
+            s.toLose -= 1
+            s.lost += 1
+            return true
+        }
+        if lose { return }
         let header = frame.header
         state.withLock { s in
             var ledger = s.ledgers[header.epoch] ?? Ledger(collectorID: header.collectorID)
