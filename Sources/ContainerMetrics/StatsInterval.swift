@@ -87,11 +87,15 @@ public struct StatsInterval: Equatable, Sendable {
         }
         if !current.networks.isEmpty {
             var total = StatsSample.NetworkCounters(interface: "total")
-            for cur in current.networks {
+            result.networks.reserveCapacity(current.networks.count)
+            for (k, cur) in current.networks.enumerated() {
                 // An interface the previous sample did not have started from zero (attached during the interval).
-                let prev = previous.networks.first { $0.interface == cur.interface }
-                let reset = restarted || prev == nil
-                let p = prev ?? StatsSample.NetworkCounters(interface: cur.interface)
+                // Interfaces usually come in the same order: look at the same position first.
+                let j =
+                    k < previous.networks.count && previous.networks[k].interface == cur.interface
+                    ? k : previous.networks.firstIndex { $0.interface == cur.interface }
+                let reset = restarted || j == nil
+                let p = j.map { previous.networks[$0] } ?? StatsSample.NetworkCounters(interface: cur.interface)
                 let d = StatsSample.NetworkCounters(
                     interface: cur.interface,
                     rxBytes: counterDelta(p.rxBytes, cur.rxBytes, restarted: reset),

@@ -43,7 +43,43 @@ public struct ByteReader {
     }
 
 
+    @inline(__always)
     public mutating func varint(_ field: StaticString) throws(WireError) -> UInt64 {
+        // Fast path: one byte (small values), with a single bounds check.
+        if offset < buffer.count {
+            let byte = buffer[offset]
+            if byte < 0x80 {
+                offset += 1
+                return UInt64(byte)
+            }
+        }
+        return try varintSlow(field)
+    }
+
+    @inline(never)
+    mutating func varintSlow(_ field: StaticString) throws(WireError) -> UInt64 {
+        // With ten bytes left a varint cannot run past the end: decode without per-byte bounds checks (large
+        // counters take 4–8 bytes, and most of a stats record is such counters).
+        if buffer.count - offset >= 10 {
+            var result: UInt64 = 0
+            var shift: UInt64 = 0
+            var i = offset
+            while shift < 63 {
+                let byte = buffer[i]
+                i += 1
+                result |= UInt64(byte & 0x7F) << shift
+                if byte < 0x80 {
+                    offset = i
+                    return result
+                }
+                shift += 7
+            }
+            // The tenth byte: only its lowest bit fits.
+            let byte = buffer[i]
+            guard byte <= 1 else { throw .invalidValue(field: "\(field) (varint overflow)", offset: base + i) }
+            offset = i + 1
+            return result | UInt64(byte) << 63
+        }
         var result: UInt64 = 0
         var shift: UInt64 = 0
         while true {
@@ -93,6 +129,8 @@ public struct ByteReader {
         let n = try varint(field)
         guard n <= UInt64(maxLength) else { throw .oversize(field: "\(field) at byte \(start)", length: Int(clamping: n), limit: maxLength) }
         let raw = try bytes(Int(n), field)
+        // ASCII (interface names, most ids) is valid UTF-8 as it is; full validation is several times slower.
+        if raw.allSatisfy({ $0 < 0x80 }) { return String(decoding: raw, as: UTF8.self) }
         guard let s = String(validating: raw, as: UTF8.self) else { throw .invalidUTF8(field: "\(field)", offset: start) }
         return s
     }

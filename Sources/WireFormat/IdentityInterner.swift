@@ -29,9 +29,9 @@ public struct IdentityInterner {
         for payload: UnsafeRawBufferPointer, decode: () throws(WireError) -> ContainerIdentity
     ) throws(WireError) -> ContainerIdentity {
         guard capacity > 0 else { return try decode() }
-        var hasher = Hasher()
-        hasher.combine(bytes: payload)
-        let key = hasher.finalize()
+        // A fast fingerprint, not SipHash: the bytes are compared in full before a kept identity is reused, and the
+        // frame was authenticated before it got here; a collision only costs a decode.
+        let key = Int(Int64(bitPattern: fingerprint64(payload)))
         if let entry = entries[key], Self.equal(entry.bytes, payload) { return entry.identity }
         let identity = try decode()
         if entries.count >= capacity { entries.removeAll(keepingCapacity: true) }

@@ -25,6 +25,9 @@ func nowNs() -> UInt64 {
 
 let key = try ClusterKey(text: String(repeating: "3c", count: 32))
 let valuesPerSample = 27
+/// `HubBench --profile-ingest`: only a small full-ingest run (for callgrind/valgrind instruction counts, which do not
+/// depend on what else the machine does).
+let profileIngest = CommandLine.arguments.contains("--profile-ingest")
 
 /// A realistic frame: `containers` containers (64-hex id, name, image, the two compose labels), one stats sample
 /// each with cpu, memory, oom, pids, block I/O and one interface = 27 values. A collector sends one frame per second
@@ -62,6 +65,21 @@ func makeFrames(count: Int, containers: Int, collector: CollectorID, containerBa
 
 func r2(_ x: Double) -> String { "\((x * 100).rounded() / 100)" }
 func k(_ x: Double) -> String { x >= 1e6 ? "\(r2(x / 1e6)) M" : "\(Int(x / 1000)) k" }
+
+if profileIngest {
+    let t0: Int64 = 1_800_000_000_000
+    let frames = (0..<10).flatMap { c in
+        makeFrames(count: 12, containers: 200, collector: CollectorID(high: 1, low: UInt64(c + 1)), containerBase: c * 1000, t0: t0)
+    }
+    var opener = FrameOpener(key: key)
+    let opened = try frames.map { try opener.open($0) }
+    var core = HubCore(configuration: HubConfiguration(periodMs: 60_000, startupGraceMs: 0), now: t0)
+    let start = nowNs()
+    for f in opened { core.ingest(f, now: t0) }
+    let seconds = Double(nowNs() - start) / 1e9
+    print("profile: \(core.counters[.samplesApplied]) samples applied (dedupe + aggregate only) in \(r2(seconds * 1000)) ms")
+    exit(0)
+}
 
 // 1. trivial nanomsg PUSH→PULL: 100-byte messages over TCP loopback, the sender a tight non-blocking loop on its own
 // thread. Received either by a tight non-blocking loop too (what nanomsg itself can move; no Swift concurrency in the

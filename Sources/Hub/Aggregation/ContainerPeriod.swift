@@ -18,6 +18,11 @@ package struct ContainerPeriod: Sendable {
     package var events: [LifecycleEvent] = []
     /// Stats samples that contributed.
     package var samples = 0
+    /// The container's slot in the hub (stable while any of its periods is undelivered).
+    var slot: Int32 = -1
+    /// How far this period's data moved the container's watermarks: folded into its delivered watermarks when the
+    /// period is delivered.
+    var marks = Watermarks()
 
     package init(identity: ContainerIdentity, cluster: String, host: String, engineID: String) {
         self.identity = identity
@@ -83,7 +88,11 @@ package struct ContainerPeriod: Sendable {
             add(.netTxDropped, Double(n.txDropped))
         }
         for d in i.networks {
-            interfaces[d.interface, default: StatsSample.NetworkCounters(interface: d.interface)].add(d)
+            if let j = interfaces.index(forKey: d.interface) {
+                interfaces.values[j].add(d)
+            } else {
+                interfaces[d.interface] = d
+            }
         }
     }
 

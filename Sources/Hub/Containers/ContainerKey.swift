@@ -1,3 +1,5 @@
+import ContainerMetrics
+
 /// A Docker engine within a cluster: containers of one engine are the same whoever reports them.
 package struct EngineKey: Hashable, Sendable, Codable {
     package var cluster: String
@@ -17,5 +19,15 @@ package struct ContainerKey: Hashable, Sendable, Codable {
     package init(engine: EngineKey, id: String) {
         self.engine = engine
         self.id = id
+    }
+
+    package static func == (a: ContainerKey, b: ContainerKey) -> Bool { a.id == b.id && a.engine == b.engine }
+
+    /// Feeds the hasher a fast fingerprint of the container id (``fingerprint64(_:)``) instead of every field:
+    /// SipHash over cluster, engine id and the 64-digit id was a tenth of the hub's ingest cost, and the hub resolves
+    /// every container of every frame through this hash. Equality still compares every field.
+    package func hash(into hasher: inout Hasher) {
+        var id = id
+        hasher.combine(id.withUTF8 { fingerprint64(UnsafeRawBufferPointer($0)) })
     }
 }

@@ -8,8 +8,8 @@ import WireFormat
 /// - Logs: per stream, the highest bucket second accepted; events: the highest `timeNano` accepted.
 ///
 /// Watermarks move on as data is applied, but what survives a hub restart must describe only data that reached
-/// Librato: ``delivered`` is the state as of the last delivered period, and ``pending`` what each undelivered period
-/// adds to it.
+/// Librato: ``ContainerState/delivered`` is the state as of the last delivered period, and each undelivered period
+/// carries what it adds to it (``ContainerPeriod/marks``).
 package struct Watermarks: Equatable, Sendable, Codable {
     /// The last accepted stats sample and the container start time it belongs to.
     package var stats: StatsSample?
@@ -37,39 +37,36 @@ package struct Watermarks: Equatable, Sendable, Codable {
     }
 }
 
+/// One container's state in the hub, in a slot of ``HubCore``'s slot-indexed storage: a frame's containers are
+/// resolved to slots once, and every record then reaches its state and its open period by index — no dictionary
+/// keyed by strings on the per-sample path.
 struct ContainerState {
+    let key: ContainerKey
     var identity: ContainerIdentity
     var host: String
-    var slot: Int32
     /// Live watermarks (everything applied so far).
     var live = Watermarks()
     /// As of the last delivered period (what the state file holds).
     var delivered = Watermarks()
-    /// What each undelivered period contributed, by effective period start.
-    var pending: [Int64: Watermarks] = [:]
+    /// This container's data in each open period, oldest first (usually one period, two around a boundary).
+    var open: [(start: Int64, data: ContainerPeriod)] = []
+    /// The latest period its data landed in: it may be forgotten only once that period is delivered.
+    var lastDataPeriod: Int64 = .min
     /// Stats owner and the time (sample clock) of its last accepted sample.
     var owner: CollectorID?
     var lastActivityMs: Int64
 
-    init(identity: ContainerIdentity, host: String, slot: Int32, now: Int64) {
+    init(key: ContainerKey, identity: ContainerIdentity, host: String, now: Int64) {
+        self.key = key
         self.identity = identity
         self.host = host
-        self.slot = slot
         self.lastActivityMs = now
     }
 
-    /// Records that data landing in `period` moved the watermarks to `update`.
-    mutating func note(period: Int64, _ update: (inout Watermarks) -> Void) {
-        update(&live)
-        update(&pending[period, default: Watermarks()])
-    }
+    /// What a free slot holds.
+    static let vacant = ContainerState(
+        key: ContainerKey(engine: EngineKey(cluster: "", engineID: ""), id: ""), identity: ContainerIdentity(id: "", name: "", image: ""), host: "",
+        now: .min)
 
-    /// Period `period` and all before it were delivered: fold their contributions into ``delivered``.
-    mutating func delivered(through period: Int64) {
-        guard !pending.isEmpty else { return }
-        for p in pending.keys.sorted() where p <= period {
-            delivered.advance(to: pending[p]!)
-            pending[p] = nil
-        }
-    }
+    var isVacant: Bool { key.id.isEmpty }
 }

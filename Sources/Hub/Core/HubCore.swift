@@ -9,10 +9,13 @@ import WireFormat
     @_spi(Benchmarks) public private(set) var counters = HubCounters()
     package private(set) var collectors: [LedgerKey: CollectorInfo] = [:]
     private(set) var ledgers: [LedgerKey: CollectorLedger] = [:]
-    private(set) var containers: [ContainerKey: ContainerState] = [:]
-    private var nextSlot: Int32 = 0
-    /// Open periods: start → per container slot.
-    private(set) var open: [Int64: [Int32: ContainerPeriod]] = [:]
+    /// Container states by slot (a free slot holds ``ContainerState/vacant``), and the slot of each container.
+    /// Not optional: reading a field through an optional element would copy the whole state.
+    private var states: ContiguousArray<ContainerState> = []
+    private var slotByKey: [ContainerKey: Int32] = [:]
+    private var freeSlots: [Int32] = []
+    /// Starts of the open periods (each holds data of at least one container), ascending.
+    private(set) var openStarts: [Int64] = []
     /// Closed, not yet delivered, oldest first.
     package private(set) var pending: Deque<ClosedPeriod> = []
     /// The latest period closed (data for it or earlier is late).
@@ -38,9 +41,9 @@ import WireFormat
 
     /// True while the hub holds as many undelivered periods (closed and open) as it may: new data frames are refused
     /// (collectors keep them and retransmit later). Open periods count, so closed ones never exceed the bound.
-    package var isBackpressured: Bool { pending.count + open.count >= configuration.maxPendingPeriods }
+    package var isBackpressured: Bool { pending.count + openStarts.count >= configuration.maxPendingPeriods }
 
-    @_spi(Benchmarks) public var liveContainers: Int { containers.count }
+    @_spi(Benchmarks) public var liveContainers: Int { slotByKey.count }
 
     // MARK: ingest
 
@@ -109,35 +112,36 @@ import WireFormat
         counters[.recordsSkipped] += frame.batch.skippedRecords
         let h = frame.header
         let engine = EngineKey(cluster: h.cluster, engineID: h.engineID)
-        var keys: [ContainerKey?] = []
-        keys.reserveCapacity(frame.batch.containers.count)
+        // Each container of the frame is resolved to its slot once; records then go by index.
+        var slots: [Int32?] = []
+        slots.reserveCapacity(frame.batch.containers.count)
         for identity in frame.batch.containers {
-            keys.append(resolve(identity, engine: engine, host: h.host, now: now))
+            slots.append(resolve(identity, engine: engine, host: h.host, now: now))
         }
         var latest: Int64?
         func landed(_ p: Int64?) {
             if let p { latest = max(latest ?? p, p) }
         }
         for record in frame.batch.stats {
-            guard let key = keys[record.container] else {
+            guard let slot = slots[record.container] else {
                 counters[.seriesOverflow] += 1
                 continue
             }
-            landed(applyStats(record.value, to: key, from: h.collectorID))
+            landed(applyStats(record.value, to: Int(slot), from: h.collectorID))
         }
         for record in frame.batch.logs {
-            guard let key = keys[record.container] else {
+            guard let slot = slots[record.container] else {
                 counters[.seriesOverflow] += 1
                 continue
             }
-            landed(applyLogs(record.value, to: key))
+            landed(applyLogs(record.value, to: Int(slot)))
         }
         for record in frame.batch.events {
-            guard let key = keys[record.container] else {
+            guard let slot = slots[record.container] else {
                 counters[.seriesOverflow] += 1
                 continue
             }
-            landed(applyEvent(record.value, to: key))
+            landed(applyEvent(record.value, to: Int(slot)))
         }
         if let beat = frame.batch.heartbeats.last {
             collectors[LedgerKey(collector: h.collectorID, epoch: h.epoch)]?.heartbeat = beat.values
@@ -145,24 +149,32 @@ import WireFormat
         return latest
     }
 
-    /// Finds or creates the container's state; nil when the series bound is reached.
-    private mutating func resolve(_ identity: ContainerIdentity, engine: EngineKey, host: String, now: Int64) -> ContainerKey? {
+    /// Finds or creates the container's state; its slot, or nil when the series bound is reached.
+    private mutating func resolve(_ identity: ContainerIdentity, engine: EngineKey, host: String, now: Int64) -> Int32? {
         let key = ContainerKey(engine: engine, id: identity.id)
-        if let i = containers.index(forKey: key) {
-            // One hash per container and frame; fields are read and written through the index in place.
+        if let slot = slotByKey[key] {
             // Assigned, not compared first: comparing labels costs more than storing them again.
-            state(i) { s in
-                s.lastActivityMs = now
-                s.identity = identity
-                s.host = host
-            }
-            return key
+            let i = Int(slot)
+            states[i].lastActivityMs = now
+            states[i].identity = identity
+            states[i].host = host
+            return slot
         }
-        guard containers.count < configuration.maxContainers else { return nil }
-        let slot = nextSlot
-        nextSlot &+= 1
-        containers[key] = ContainerState(identity: identity, host: host, slot: slot, now: now)
-        return key
+        guard slotByKey.count < configuration.maxContainers else { return nil }
+        return insert(ContainerState(key: key, identity: identity, host: host, now: now))
+    }
+
+    private mutating func insert(_ state: ContainerState) -> Int32 {
+        let slot: Int32
+        if let free = freeSlots.popLast() {
+            slot = free
+            states[Int(slot)] = state
+        } else {
+            slot = Int32(states.count)
+            states.append(state)
+        }
+        slotByKey[state.key] = slot
+        return slot
     }
 
     private func isLate(_ period: Int64) -> Bool { closedThrough.map { period <= $0 } ?? false }
@@ -173,24 +185,25 @@ import WireFormat
         return closed + configuration.periodMs
     }
 
-    private mutating func withPeriod(_ period: Int64, _ key: ContainerKey, _ body: (inout ContainerPeriod) -> Void) {
-        withPeriod(period, key, at: containers.index(forKey: key)!, body)
-    }
-
-    /// `withPeriod` for a container whose index in ``containers`` is known.
-    private mutating func withPeriod(
-        _ period: Int64, _ key: ContainerKey, at i: Dictionary<ContainerKey, ContainerState>.Index, _ body: (inout ContainerPeriod) -> Void
-    ) {
-        let slot = state(i) { $0.slot }
-        // `default:` subscripts modify in place: one lookup each, and the new period is only built when missing.
-        body(&open[period, default: [:]][slot, default: ContainerPeriod(
-            identity: containers.values[i].identity, cluster: key.engine.cluster, host: containers.values[i].host, engineID: key.engine.engineID)])
-    }
-
-    /// Reads or changes a container's state in place (the `values[i]` getter would copy the whole state).
-    @inline(__always)
-    private mutating func state<T>(_ i: Dictionary<ContainerKey, ContainerState>.Index, _ body: (inout ContainerState) -> T) -> T {
-        body(&containers.values[i])
+    /// Runs `body` on the container's data in open period `period` (created when missing), then records that its
+    /// data landed there.
+    private mutating func withPeriod(_ period: Int64, _ i: Int, _ body: (inout ContainerPeriod) -> Void) {
+        if let j = states[i].open.lastIndex(where: { $0.start == period }) {
+            body(&states[i].open[j].data)
+        } else {
+            let s = states[i]
+            var data = ContainerPeriod(identity: s.identity, cluster: s.key.engine.cluster, host: s.host, engineID: s.key.engine.engineID)
+            data.slot = Int32(i)
+            body(&data)
+            let j = s.open.firstIndex { $0.start > period } ?? s.open.endIndex
+            states[i].open.insert((period, data), at: j)
+            if let k = openStarts.firstIndex(where: { $0 >= period }) {
+                if openStarts[k] != period { openStarts.insert(period, at: k) }
+            } else {
+                openStarts.append(period)
+            }
+        }
+        if period > states[i].lastDataPeriod { states[i].lastDataPeriod = period }
     }
 
     /// A record dropped because another collector's copy was taken: the frame carrying it stays unacknowledged until
@@ -198,43 +211,39 @@ import WireFormat
     /// unacknowledged would take it with it, while the copy that survives was already acknowledged and freed.
     private func heldFor(_ ms: Int64) -> Int64 { effective(configuration.period(ofMs: ms)) }
 
-    private mutating func applyStats(_ sample: StatsSample, to key: ContainerKey, from collector: CollectorID) -> Int64? {
-        // One hash per sample: everything below goes through the index (no insertions happen meanwhile).
-        let i = containers.index(forKey: key)!
-        let (last, owner, startedAt, liveStartedAt) = state(i) { ($0.live.stats, $0.owner, $0.identity.startedAt, $0.live.startedAt) }
-        if let owner, owner != collector {
+    private mutating func applyStats(_ sample: StatsSample, to i: Int, from collector: CollectorID) -> Int64? {
+        let last = states[i].live.stats
+        if let owner = states[i].owner, owner != collector {
             guard let last, sample.time - last.time > configuration.takeoverAfterMs else {
                 counters[.samplesNotOwner] += 1
                 return heldFor(sample.time)
             }
             counters[.takeovers] += 1
         }
-        state(i) { $0.owner = collector }
+        states[i].owner = collector
         if let last, sample.time <= last.time {
             counters[.samplesStale] += 1
             return heldFor(sample.time)
         }
+        let startedAt = states[i].identity.startedAt
+        let liveStartedAt = states[i].live.startedAt
         let restarted = last != nil && startedAt != 0 && liveStartedAt != 0 && startedAt != liveStartedAt
         let baseline = last ?? zeroBaseline(startedAt: startedAt, sampleTime: sample.time)
         let interval = StatsInterval.between(baseline, sample, restarted: restarted)
         let period = configuration.period(ofMs: sample.time)
         let target = effective(period)
         let late = isLate(period)
-        withPeriod(target, key, at: i) { p in
-            if late { p.addCounters(interval) } else {
-                p.addGauges(interval)
-                p.addCounters(interval)
-            }
+        withPeriod(target, i) { p in
+            if !late { p.addGauges(interval) }
+            p.addCounters(interval)
+            p.marks.stats = sample
+            p.marks.startedAt = startedAt
         }
+        states[i].live.stats = sample
+        states[i].live.startedAt = startedAt
         if late { counters[.lateGaugeSamples] += 1 }
         counters[.samplesApplied] += 1
         counters[.valuesApplied] += sample.valueCount
-        state(i) { s in
-            s.note(period: target) { w in
-                w.stats = sample
-                w.startedAt = startedAt
-            }
-        }
         return target
     }
 
@@ -247,31 +256,37 @@ import WireFormat
         return StatsSample(time: startedMs, blockIO: StatsSample.BlockIO(readBytes: 0, writeBytes: 0, readOps: 0, writeOps: 0))
     }
 
-    private mutating func applyLogs(_ bucket: LogBucket, to key: ContainerKey) -> Int64? {
-        guard bucket.second > containers[key]!.live[bucket.stream] else {
+    private mutating func applyLogs(_ bucket: LogBucket, to i: Int) -> Int64? {
+        guard bucket.second > states[i].live[bucket.stream] else {
             counters[.bucketsDuplicate] += 1
             return heldFor(bucket.second &* 1000)
         }
         let period = configuration.period(ofMs: bucket.second &* 1000)
         let target = effective(period)
         if isLate(period) { counters[.lateBuckets] += 1 }
-        withPeriod(target, key) { $0.add(bucket) }
-        containers[key]!.note(period: target) { $0[bucket.stream] = max($0[bucket.stream], bucket.second) }
+        withPeriod(target, i) { p in
+            p.add(bucket)
+            p.marks[bucket.stream] = max(p.marks[bucket.stream], bucket.second)
+        }
+        states[i].live[bucket.stream] = bucket.second
         counters[.bucketsApplied] += 1
         counters[.logLinesApplied] &+= Int(truncatingIfNeeded: bucket.lines)
         return target
     }
 
-    private mutating func applyEvent(_ event: LifecycleEvent, to key: ContainerKey) -> Int64? {
-        guard event.timeNano > containers[key]!.live.event else {
+    private mutating func applyEvent(_ event: LifecycleEvent, to i: Int) -> Int64? {
+        guard event.timeNano > states[i].live.event else {
             counters[.eventsDuplicate] += 1
             return heldFor(event.timeNano / 1_000_000)
         }
         let period = configuration.period(ofMs: event.timeNano / 1_000_000)
         let target = effective(period)
         if isLate(period) { counters[.lateEvents] += 1 }
-        withPeriod(target, key) { $0.events.append(event) }
-        containers[key]!.note(period: target) { $0.event = max($0.event, event.timeNano) }
+        withPeriod(target, i) { p in
+            p.events.append(event)
+            p.marks.event = max(p.marks.event, event.timeNano)
+        }
+        states[i].live.event = event.timeNano
         counters[.eventsApplied] += 1
         return target
     }
@@ -288,9 +303,8 @@ import WireFormat
         let latestDue = configuration.period(ofMs: now - configuration.graceMs) - p
         if let closed = closedThrough, latestDue <= closed { return 0 }
         var n = 0
-        for start in open.keys.sorted() where start <= latestDue {
-            let data = open.removeValue(forKey: start)!
-            pending.append(ClosedPeriod(start: start, containers: Array(data.values)))
+        while let start = openStarts.first, start <= latestDue {
+            pending.append(ClosedPeriod(start: start, containers: takeOpen(start)))
             n += 1
         }
         closedThrough = max(closedThrough ?? latestDue, latestDue)
@@ -310,10 +324,20 @@ import WireFormat
     /// Closes every open period now, also the current one (graceful shutdown: flush what the hub holds). Data for
     /// them that arrives after a restart is late: its counters go to the next open period, so nothing is lost.
     @_spi(Benchmarks) public mutating func closeAll() {
-        for start in open.keys.sorted() {
-            pending.append(ClosedPeriod(start: start, containers: Array(open.removeValue(forKey: start)!.values)))
+        while let start = openStarts.first {
+            pending.append(ClosedPeriod(start: start, containers: takeOpen(start)))
             closedThrough = max(closedThrough ?? start, start)
         }
+    }
+
+    /// Removes the oldest open period, `start`, from every container that has data in it (its first open period).
+    private mutating func takeOpen(_ start: Int64) -> [ContainerPeriod] {
+        openStarts.removeFirst()
+        var out: [ContainerPeriod] = []
+        for i in states.indices where states[i].open.first?.start == start {
+            out.append(states[i].open.removeFirst().data)
+        }
+        return out
     }
 
     /// The oldest closed period has been submitted completely (accepted, rejected as invalid, or too old).
@@ -321,8 +345,9 @@ import WireFormat
         guard let head = pending.first, head.start == periodStart else { return }
         pending.removeFirst()
         counters[.periodsDelivered] += 1
-        if let through = deliveredThrough {
-            for key in containers.keys { containers[key]!.delivered(through: through) }
+        // What the period's data moved is now in Librato: it becomes what a restarted hub resumes from.
+        for c in head.containers where states.indices.contains(Int(c.slot)) {
+            states[Int(c.slot)].delivered.advance(to: c.marks)
         }
         advanceLedgers()
     }
@@ -370,8 +395,12 @@ import WireFormat
             collectors[key] = nil
             ledgers[key] = nil
         }
-        for (key, state) in containers where state.lastActivityMs < horizon && state.pending.isEmpty {
-            containers[key] = nil
+        let delivered = deliveredThrough ?? .min
+        for i in states.indices where !states[i].isVacant {
+            guard states[i].lastActivityMs < horizon, states[i].open.isEmpty, states[i].lastDataPeriod <= delivered else { continue }
+            slotByKey[states[i].key] = nil
+            states[i] = .vacant
+            freeSlots.append(Int32(i))
         }
     }
 
@@ -383,8 +412,8 @@ import WireFormat
             deliveredThrough: deliveredThrough,
             ledgers: ledgers.map { HubStateFile.Ledger(key: $0.key, ackedThrough: $0.value.ackedThrough) }
                 .sorted { ($0.key.collector, $0.key.epoch) < ($1.key.collector, $1.key.epoch) },
-            containers: containers.map { key, state in
-                HubStateFile.Container(key: key, name: state.identity.name, image: state.identity.image, host: state.host, watermarks: state.delivered)
+            containers: states.filter { !$0.isVacant }.map { state in
+                HubStateFile.Container(key: state.key, name: state.identity.name, image: state.identity.image, host: state.host, watermarks: state.delivered)
             }.sorted { ($0.key.engine.engineID, $0.key.id) < ($1.key.engine.engineID, $1.key.id) })
     }
 
@@ -396,12 +425,10 @@ import WireFormat
         for c in state.containers {
             var identity = ContainerIdentity(id: c.key.id, name: c.name, image: c.image, startedAt: c.watermarks.startedAt)
             identity.labels = [:]
-            let slot = nextSlot
-            nextSlot &+= 1
-            var s = ContainerState(identity: identity, host: c.host, slot: slot, now: now)
+            var s = ContainerState(key: c.key, identity: identity, host: c.host, now: now)
             s.live = c.watermarks
             s.delivered = c.watermarks
-            containers[c.key] = s
+            _ = insert(s)
         }
     }
 }
