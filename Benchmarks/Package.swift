@@ -1,6 +1,6 @@
 // swift-tools-version:6.1
 // Benchmarks live in their own package so the product's build and CI stay lean (Hummingbird does the same).
-// Run: swift run -c release --package-path Benchmarks hub-bench
+// Run: swift run -c release --package-path Benchmarks HubBench  (and FleetSim; see BENCHMARKS.md)
 import PackageDescription
 
 let package = Package(
@@ -17,6 +17,14 @@ let package = Package(
                 "CHeapInfo",
             ],
             path: "Sources/HubBench"
-        )
+        ),
+        .executableTarget(
+            name: "FleetSim",
+            dependencies: [
+                .product(name: "DockerLibratoKit", package: "docker-librato"),
+                .product(name: "DockerLibratoTesting", package: "docker-librato"),
+            ],
+            path: "Sources/FleetSim"
+        ),
     ]
 )

@@ -4,7 +4,7 @@ import Logging
 import Testing
 import WireFormat
 
-@testable import Collector
+@_spi(Simulation) @testable import Collector
 
 /// The deliverer against a small hub over real nanomsg TCP sockets.
 @Suite("Delivery end to end over nanomsg", .serialized)

@@ -5,7 +5,7 @@ import Logging
 import Testing
 import WireFormat
 
-@testable import Collector
+@_spi(Simulation) @testable import Collector
 
 @Suite("Disk spool segments and the collector state file")
 struct DiskSpoolTests {

@@ -5,7 +5,7 @@ import Nanomsg
 import Testing
 import WireFormat
 
-@testable import Collector
+@_spi(Simulation) @testable import Collector
 import Timekeeping
 
 @Suite("Control replies and frame building")

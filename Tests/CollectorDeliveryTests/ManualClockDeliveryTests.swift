@@ -5,7 +5,7 @@ import Testing
 import Timekeeping
 import WireFormat
 
-@testable import Collector
+@_spi(Simulation) @testable import Collector
 
 /// The deliverer's timing rules on a manual clock over real nanomsg sockets: the ack poll and retransmission wait
 /// for the injected clock, not for real time.

@@ -5,7 +5,7 @@ import Synchronization
 import Testing
 import WireFormat
 
-@testable import Collector
+@_spi(Simulation) @testable import Collector
 
 @Suite struct RecordQueueTests {
     let identity = ContainerIdentity(id: String(repeating: "e", count: 64), name: "q", image: "i")

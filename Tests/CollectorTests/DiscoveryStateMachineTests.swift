@@ -2,7 +2,7 @@ import ContainerMetrics
 import DockerEngine
 import Testing
 
-@testable import Collector
+@_spi(Simulation) @testable import Collector
 
 /// Discovery's rules without a dockerd: listings and events in, actions out.
 @Suite("discovery state machine")

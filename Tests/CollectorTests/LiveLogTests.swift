@@ -1,4 +1,4 @@
-import Collector
+@_spi(Simulation) import Collector
 import ContainerMetrics
 import DockerEngine
 import DockerLibratoTesting

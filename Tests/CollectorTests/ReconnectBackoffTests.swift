@@ -4,7 +4,7 @@ import Logging
 import Testing
 import Timekeeping
 
-@testable import Collector
+@_spi(Simulation) @testable import Collector
 
 /// Waiting for an unreachable Docker engine backs off on the injected clock: 10, 20, 40 s pass in microseconds.
 @Suite("collector backoff on a manual clock")

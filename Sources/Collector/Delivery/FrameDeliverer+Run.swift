@@ -7,7 +7,7 @@ import Timekeeping
 extension FrameDeliverer {
     /// Connects to the hub and runs the ack, send and tick loops until the task is cancelled or a graceful shutdown
     /// begins; then shuts down (see the type's documentation). Call it once. Throws when the sockets cannot be set up.
-    package func run() async throws {
+    @_spi(Simulation) public func run() async throws {
         if configuration.hubAckAddress == configuration.hubAddress {
             logger.warning(
                 "HUB_ACK_ADDRESS equals HUB_ADDRESS: acks cannot arrive on the data port; set HUB_ACK_ADDRESS to the hub's control address (HUB_ACK_LISTEN)",

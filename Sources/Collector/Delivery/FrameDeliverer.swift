@@ -14,9 +14,9 @@ import Timekeeping
 /// from `kill -9`; fsynced within ~250 ms) when a state directory is configured. ``run()`` (a swift-service-lifecycle
 /// `Service`) runs until cancelled or a graceful shutdown: then it stops accepting, lets in-flight sends settle a
 /// moment, fsyncs the spool, writes the state file and closes the sockets.
-package actor FrameDeliverer: RecordSink, Service {
+@_spi(Simulation) public actor FrameDeliverer: RecordSink, Service {
     /// Settings beyond ``CollectorConfiguration``.
-    package struct Options: Sendable {
+    @_spi(Simulation) public struct Options: Sendable {
         /// Largest sealed frame (the hub's `NN_RCVMAXSIZE`); bigger batches are split, single records refused.
         package var maxFrameBytes: Int
         /// Sequences reserved per state file write.
@@ -38,7 +38,7 @@ package actor FrameDeliverer: RecordSink, Service {
         package var link: HubLink.Options
 
         /// Defaults suited to production; tests shorten the intervals.
-        package init(
+        @_spi(Simulation) public init(
             maxFrameBytes: Int = 1 << 20,
             sequenceBlock: UInt64 = 1024,
             segmentBytes: Int? = nil,
@@ -68,9 +68,9 @@ package actor FrameDeliverer: RecordSink, Service {
     }
 
     /// This collector's id (restored from the state directory, or random).
-    package nonisolated let collectorID: CollectorID
+    @_spi(Simulation) public nonisolated let collectorID: CollectorID
     /// The epoch of every frame this deliverer builds.
-    package nonisolated let epoch: UInt64
+    @_spi(Simulation) public nonisolated let epoch: UInt64
     let configuration: CollectorConfiguration
     let options: Options
     let engineID: String
@@ -100,7 +100,7 @@ package actor FrameDeliverer: RecordSink, Service {
 
     /// Restores (or creates) the collector's identity and spool from `configuration.stateDirectory`; without one,
     /// starts a random id and epoch with a memory-only spool. `engineID` and `host` go into every frame header.
-    package init(
+    @_spi(Simulation) public init(
         configuration: CollectorConfiguration,
         engineID: String,
         host: String,
@@ -184,7 +184,7 @@ package actor FrameDeliverer: RecordSink, Service {
     /// Seals `batch` into a frame (several when it would exceed ``Options/maxFrameBytes``) and spools it. Returns
     /// once it is spooled; never waits for the hub. Throws ``SubmitError/stopped`` after shutdown began, or a
     /// ``StateDirectoryError`` when a sequence cannot be reserved in the state file.
-    package func submit(_ batch: Batch) async throws {
+    @_spi(Simulation) public func submit(_ batch: Batch) async throws {
         guard accepting else { throw SubmitError.stopped }
         if batch.isEmpty && machine.pending.isEmpty { return }
         try build(batch)
@@ -345,4 +345,16 @@ package actor FrameDeliverer: RecordSink, Service {
 
     /// The spool state machine as it is now.
     package var spoolState: SpoolStateMachine { machine }
+
+    /// What the fleet simulator reads (Benchmarks/FleetSim): every sequence ≤ it is acknowledged, the next sequence,
+    /// the hub's latest "next expected", frames still spooled, retransmissions so far, and the bytes the hub sent on
+    /// this collector's control connection.
+    @_spi(Simulation) public var simulationView:
+        (ackedThrough: UInt64, nextSequence: UInt64, hubNextExpected: UInt64, spoolFrames: Int, retransmitted: Int, controlBytesReceived: UInt64)
+    {
+        (
+            machine.ackedThrough, machine.nextSequence, machine.hubNextExpected ?? 0, machine.spoolFrames, machine.counters.retransmitted,
+            link?.req.statistic(.bytesReceived) ?? 0
+        )
+    }
 }

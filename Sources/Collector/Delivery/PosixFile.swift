@@ -7,7 +7,7 @@ import Darwin
 #endif
 
 /// A failed file operation in the state directory, with the path and the system's reason.
-package struct StateDirectoryError: Error, Equatable, CustomStringConvertible {
+@_spi(Simulation) public struct StateDirectoryError: Error, Equatable, CustomStringConvertible {
     /// What was being done (`write`, `fsync`, `rename`, …).
     package let operation: String
     /// The file or directory concerned.
@@ -28,7 +28,7 @@ package struct StateDirectoryError: Error, Equatable, CustomStringConvertible {
         StateDirectoryError(operation, path, code: errno)
     }
 
-    package var description: String {
+    @_spi(Simulation) public var description: String {
         let reason = detail ?? String(cString: strerror(code))
         return "cannot \(operation) \(path): \(reason); check that STATE_DIR is writable by the collector and has free space"
     }

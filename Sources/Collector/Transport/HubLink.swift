@@ -10,9 +10,9 @@ import WireFormat
 /// ``waitUntilSendable(timeout:)`` suspends until a peer can take a frame. ``acks`` yields the acks of authenticated
 /// replies addressed to this collector; anything else is counted (``diagnosis``) and logged, and a hub's
 /// ``ControlRefusal`` says why it cannot answer (key mismatch, format version).
-package final class HubLink: Sendable {
+@_spi(Simulation) public final class HubLink: Sendable {
     /// Socket settings.
-    package struct Options: Sendable, Equatable {
+    @_spi(Simulation) public struct Options: Sendable, Equatable {
         /// Kernel send buffer per connection (`NN_SNDBUF`): how much can be in flight when the hub stops reading.
         package var sendBufferBytes: Int
         /// First reconnect delay and its cap (`NN_RECONNECT_IVL`, `NN_RECONNECT_IVL_MAX`; nanomsg doubles the delay
@@ -26,7 +26,7 @@ package final class HubLink: Sendable {
         package var replyMaxBytes: Int
 
         /// Defaults: 1 MiB send buffer, reconnect 100 ms → 5 s, TCP_NODELAY on, replies up to 64 KiB.
-        package init(
+        @_spi(Simulation) public init(
             sendBufferBytes: Int = 1 << 20,
             reconnectInterval: Duration = .milliseconds(100),
             reconnectIntervalMax: Duration = .seconds(5),

@@ -33,6 +33,22 @@ public struct FakeLibratoConfiguration: Sendable {
     public var sendRetryAfter: Bool
     /// The fake's clock, in epoch seconds (for time windows, rate-limit windows and `request_time`).
     public var now: @Sendable () -> Double
+    /// What ``rateLimit`` counts: requests, or measurements (Librato's `measure:raw_rate` limit counts measurements).
+    /// With measurements, a request is refused (429) once the window's count has reached the limit; a request that
+    /// starts below it is taken whole.
+    public var rateLimitUnit: RateLimitUnit = .requests
+    /// Keep every accepted measurement in the snapshot (tests read them there). A long, large run (the fleet
+    /// simulator) turns it off and counts what it needs through ``onAccepted``.
+    public var recordAccepted = true
+    /// Keep each request's body in the snapshot.
+    public var recordBodies = true
+    /// Called with the measurements of each accepted request and the arrival time (epoch seconds).
+    public var onAccepted: (@Sendable ([AcceptedMeasurement], Double) -> Void)?
+
+    /// See ``rateLimitUnit``.
+    public enum RateLimitUnit: Sendable {
+        case requests, measurements
+    }
 
     /// Creates a configuration; see the properties for the defaults.
     public init(

@@ -111,7 +111,10 @@ final class FakeLibratoCore: Sendable {
         var record = RecordedRequest(
             method: r.method, uri: r.uri, headers: r.headers, body: r.body, status: nil, fault: nil, storedCount: 0,
             receivedAt: now)
-        defer { s.snapshot.requests.append(record) }
+        defer {
+            if !configuration.recordBodies { record.body = [] }
+            s.snapshot.requests.append(record)
+        }
         if let fault = s.plan.next(now: now) {
             record.fault = fault
             let exhausted = RateLimitHeader(limit: configuration.rateLimit?.requests ?? 600_000, remaining: 0,
@@ -156,7 +159,7 @@ final class FakeLibratoCore: Sendable {
     }
 
     private func route(_ s: inout State, _ r: FakeRequest, now: Double, record: inout RecordedRequest) -> FakeDecision {
-        let rate = rateWindow(&s, now: now, count: true)
+        let rate = rateWindow(&s, now: now, count: configuration.rateLimitUnit == .requests)
         if rate.limited {
             return respond(429, rateLimitBody(now), rate: exhaustedHeaders(rate.header, now: now))
         }
@@ -214,9 +217,15 @@ final class FakeLibratoCore: Sendable {
         case .failure(let errors):
             return respond(400, errors.body(requestTime: Int(now)), rate: headers)
         case .success(let measurements):
-            s.snapshot.accepted.append(contentsOf: measurements)
+            if configuration.recordAccepted { s.snapshot.accepted.append(contentsOf: measurements) }
+            configuration.onAccepted?(measurements, now)
             record.storedCount = measurements.count
-            return respond(tagged ? configuration.taggedSuccessStatus : 200, "", rate: headers)
+            var after = headers
+            if configuration.rateLimitUnit == .measurements {
+                s.window.count += measurements.count
+                after = rateWindow(&s, now: now, count: false).headers
+            }
+            return respond(tagged ? configuration.taggedSuccessStatus : 200, "", rate: after)
         }
     }
 
@@ -252,7 +261,9 @@ final class FakeLibratoCore: Sendable {
         let reset = Int((startTime + Double(index + 1) * window).rounded(.up))
         let header = RateLimitHeader(limit: limit, remaining: max(0, limit - s.window.count), reset: reset)
         let headers = [("X-Librato-RateLimit-Agg", header.headerValue), ("X-Librato-RateLimit-Std", header.headerValue)]
-        return (headers, header, s.window.count > limit)
+        // Requests: this one is the count-th; measurements: the window is spent once the count reached the limit.
+        let limited = configuration.rateLimitUnit == .requests ? s.window.count > limit : s.window.count >= limit
+        return (headers, header, limited)
     }
 
     private func rateHeaders(_ s: inout State, now: Double, count: Bool) -> [(String, String)] {
