@@ -73,10 +73,10 @@ trap cleanup EXIT
 trap 'v2log "interrupted"; exit 130' INT
 trap 'v2log "terminated"; exit 143' TERM HUP
 
-# Prints the last lines of the serial console, without terminal control sequences.
+# Prints the last lines of the serial console ($1), without terminal control sequences; $2: the share holding all of it.
 console_tail() {
-    local n=${2:-40}
-    echo "----- last $n lines of the guest's serial console ($1) -----" >&2
+    local n=40
+    echo "----- last $n lines of the guest's serial console (all of it: $2/guest-console.log) -----" >&2
     tail -n "$n" "$1" | sed 's/\x1b\[[0-9;?]*[A-Za-z]//g; s/\r//g' >&2
     echo "-----" >&2
 }
@@ -122,7 +122,7 @@ cmd_run() {
         "$share"/guest-dockerd.log "$share"/guest-dmesg.log "$share"/guest-journal-warnings.log
     : >"$con"
 
-    local append="console=ttyS0 quiet loglevel=3 mitigations=off panic=-1 cgroup_no_v1=all"
+    local append="console=ttyS0 quiet loglevel=3 mitigations=off panic=-1 cgroup_no_v1=all ${V2HOST_APPEND:-}"
     # shellcheck disable=SC2054 # commas belong to QEMU's option syntax
     local -a qemu=(qemu-system-x86_64 -name "v2host-$driver" -nodefaults -no-user-config
         -accel tcg,thread=multi,tb-size=256 -cpu max -machine q35 -smp "$cpus" -m "$mem"
@@ -175,7 +175,7 @@ cmd_run() {
     secs() { printf '%d.%01d' $(($1 / 1000)) $(($1 % 1000 / 100)); }
     if [ "$timed_out" -eq 1 ]; then
         v2log "FAIL: timeout: the guest ran for ${timeout} s ($([ -n "$ready_at" ] && echo "dockerd was ready after $(secs "$ready_at") s, the scenario did not finish" || echo "dockerd never became ready")); QEMU killed"
-        console_tail "$con"
+        console_tail "$con" "$share"
         exit 124
     fi
     if [ -f "$share/scenario.exit" ]; then
@@ -189,12 +189,14 @@ cmd_run() {
         v2log "FAIL: the guest reported: $(grep -m1 '^V2HOST-FAIL' "$con" | cut -d' ' -f2-)"
     elif grep -q 'Kernel panic' "$con"; then
         v2log "FAIL: kernel panic in the guest"
-    elif [ -s "$RUN_TMP/qemu.out" ]; then
+    elif [ "$qemu_rc" -gt 128 ]; then
+        v2log "FAIL: QEMU died (killed by signal $((qemu_rc - 128))) $(tail -3 "$RUN_TMP/qemu.out")"
+    elif [ "$qemu_rc" -ne 0 ]; then
         v2log "FAIL: QEMU exited with $qemu_rc: $(tail -5 "$RUN_TMP/qemu.out")"
     else
-        v2log "FAIL: the guest powered off (QEMU exit $qemu_rc) without a scenario result"
+        v2log "FAIL: the guest powered off without a scenario result"
     fi
-    console_tail "$con"
+    console_tail "$con" "$share"
     exit 125
 }
 
