@@ -218,7 +218,8 @@ v2_busybox_root() {
     /bin/busybox depmod -b "$root" "$KVER" || v2die "busybox depmod failed"
 }
 
-v2_cpio() { (cd "$1" && find . -print0 | cpio --null -o -H newc --quiet) >"$2.tmp" && mv "$2.tmp" "$2"; }
+# Everything owned by root in the guest, whoever builds it.
+v2_cpio() { (cd "$1" && find . -print0 | cpio --null -o -H newc -R 0:0 --quiet) >"$2.tmp" && mv "$2.tmp" "$2"; }
 
 # Modules the guests load at boot (the cgroupfs initramfs all of them; the systemd preinit only what mounting the
 # root needs, systemd's udev/modprobe load the rest from the full module tree).

@@ -28,6 +28,7 @@ v2_ensure_systemd_base() {
     SYSTEMD_BASE="$V2HOST_CACHE/systemd/base-$key.tar"
     [ -s "$SYSTEMD_BASE" ] && return 0
     command -v debootstrap >/dev/null || v2die "debootstrap is not installed (run scripts/test-env.sh)"
+    [ "$(id -u)" -eq 0 ] || v2die "building the systemd guest's root needs root (debootstrap, chroot): use sudo"
     local start=$SECONDS root
     root=$(v2_tmpdir debootstrap)
     v2log "debootstrap --variant=minbase bookworm from $mirror with docker.io, systemd (a few minutes, cached)"
@@ -57,6 +58,7 @@ v2_ensure_systemd() {
     PREINIT="$V2HOST_CACHE/systemd/preinit-$key.cpio"
     [ -s "$ROOTFS" ] && [ -s "$PREINIT" ] && return 0
     local start=$SECONDS t root
+    [ "$(id -u)" -eq 0 ] || v2die "building the systemd guest's root image needs root (chroot, file ownership): use sudo"
     v2log "building the systemd root image"
     t=$(v2_tmpdir rootfs)
     root="$t/root"
