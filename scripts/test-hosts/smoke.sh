@@ -17,7 +17,7 @@ while [ $# -gt 0 ]; do
     case "$1" in
     --driver) driver=${2:?}; shift 2 ;;
     --out) out=${2:?}; shift 2 ;;
-    -h | --help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
     *) pass+=("$1"); shift ;;
     esac
 done

@@ -11,7 +11,8 @@
 #       Exit codes besides the scenario's: 124 timeout, 125 the guest or the harness failed, 130/143 interrupted.
 #   v2host.sh clean      remove the cache ($V2HOST_CACHE)
 #
-# See README.md next to this script. Needs root (loop-free: no mounts on the host; root for debootstrap/chroot).
+# See README.md next to this script. Run as root (building the systemd guest needs debootstrap and chroot).
+# Nothing is mounted or changed on the host; everything built goes to the cache, everything a run starts is removed.
 set -euo pipefail
 
 V2HOST_HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -20,7 +21,7 @@ V2HOST_HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=lib/v2host-systemd.sh
 . "$V2HOST_HERE/lib/v2host-systemd.sh"
 
-usage() { sed -n '2,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
+usage() { awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "${BASH_SOURCE[0]}"; exit "${1:-0}"; }
 
 # One guest (or one build) at a time on this machine: a lock in the cache directory.
 v2_lock() {

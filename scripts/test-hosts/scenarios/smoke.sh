@@ -43,6 +43,7 @@ check "docker info: Cgroup Version 2 (got $version)" test "$version" = 2
 check "docker info: Cgroup Driver $DRIVER (got $driver)" test "$driver" = "$DRIVER"
 check "/sys/fs/cgroup is cgroup2" sh -c 'grep -q "^cgroup2 /sys/fs/cgroup cgroup2" /proc/mounts'
 cat /sys/fs/cgroup/cgroup.controllers >"$OUT/root-cgroup.controllers"
+for p in $(pidof dockerd containerd); do echo "$p $(tr '\0' ' ' <"/proc/$p/cmdline") $(cat "/proc/$p/cgroup")"; done >"$OUT/daemon-cgroups.txt"
 cat /sys/fs/cgroup/cgroup.subtree_control >"$OUT/root-cgroup.subtree_control"
 
 # Each docker CLI call costs ~0.5 s under emulation: one inspect per container, remembered.
