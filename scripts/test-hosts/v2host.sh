@@ -149,10 +149,14 @@ cmd_run() {
     v2log "booting the $driver guest ($cpus vCPU, $mem MiB, kernel $KVER); timeout ${timeout} s"
     local t0=$SECONDS t0ns
     t0ns=$(date +%s%N)
-    TMPDIR="$RUN_TMP" "${qemu[@]}" </dev/null >"$RUN_TMP/qemu.out" 2>&1 &
+    # Should this script be killed outright (no trap runs), QEMU gets SIGTERM as its parent dies (setpriv), and it
+    # does not keep the lock (fd 9) either.
+    local -a orphan_guard=()
+    if setpriv --help 2>&1 | grep -q -- --pdeathsig; then orphan_guard=(setpriv --pdeathsig TERM --); fi
+    TMPDIR="$RUN_TMP" "${orphan_guard[@]}" "${qemu[@]}" </dev/null >"$RUN_TMP/qemu.out" 2>&1 9>&- &
     QEMU_PID=$!
     if [ "$console" -eq 1 ]; then
-        tail -n +1 -f "$con" >&2 &
+        tail -n +1 -f "$con" >&2 9>&- &
         TAIL_PID=$!
     fi
 

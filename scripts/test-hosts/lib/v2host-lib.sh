@@ -19,7 +19,21 @@ V2HOST_CACHE=${V2HOST_CACHE:-${DOCKER_LIBRATO_CACHE:-${XDG_CACHE_HOME:-$HOME/.ca
 # Scratch directories of this process (builds, runs) live under one directory, removed on exit (v2_cleanup_work).
 # v2_init_work must run in the main shell first (v2_tmpdir is called in command substitutions).
 V2HOST_WORK=""
-v2_init_work() { [ -n "$V2HOST_WORK" ] || V2HOST_WORK=$(mktemp -d "${TMPDIR:-/tmp}/v2host.XXXXXX"); }
+# Scratch directories left by a v2host.sh that was killed outright (SIGKILL: no trap) are removed by the next one.
+v2_init_work() {
+    [ -z "$V2HOST_WORK" ] || return 0
+    local d pid
+    for d in "${TMPDIR:-/tmp}"/v2host.??????; do
+        [ -f "$d/owner.pid" ] || continue
+        pid=$(cat "$d/owner.pid" 2>/dev/null || true)
+        if [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null; then
+            v2log "removing $d, left by a v2host.sh (pid $pid) that is gone"
+            rm -rf "$d"
+        fi
+    done
+    V2HOST_WORK=$(mktemp -d "${TMPDIR:-/tmp}/v2host.XXXXXX")
+    echo $$ >"$V2HOST_WORK/owner.pid"
+}
 v2_tmpdir() { [ -n "$V2HOST_WORK" ] || exit 99; mktemp -d "$V2HOST_WORK/$1.XXXXXX"; }
 v2_cleanup_work() { [ -z "$V2HOST_WORK" ] || rm -rf "$V2HOST_WORK"; V2HOST_WORK=""; }
 
