@@ -4,9 +4,10 @@
 #   v2host.sh prepare [--driver cgroupfs|systemd|all]
 #       fetch/build the cached kernel, initramfs and root image (the run does this too when they are missing)
 #   v2host.sh run --driver cgroupfs|systemd --share DIR --scenario SCRIPT
-#                 [--timeout S] [--ready-timeout S] [--memory MiB] [--cpus N] [--console]
+#                 [--timeout S] [--ready-timeout S] [--memory MiB] [--cpus N] [--console] [--load-image IMAGE]...
 #       boot the guest, mount DIR at /mnt/share, run SCRIPT as root in the guest once dockerd answers (with
-#       local/busybox:latest imported) and exit with its exit code. Into DIR: scenario.stdout, scenario.stderr,
+#       local/busybox:latest imported, and each --load-image saved from the host's dockerd and loaded) and exit
+#       with its exit code. Into DIR: scenario.stdout, scenario.stderr,
 #       scenario.exit, guest-console.log, guest-dockerd.log, guest-dmesg.log.
 #       Exit codes besides the scenario's: 124 timeout, 125 the guest or the harness failed, 130/143 interrupted.
 #   v2host.sh clean      remove the cache ($V2HOST_CACHE)
@@ -84,6 +85,7 @@ console_tail() {
 
 cmd_run() {
     local driver="" share="" scenario="" timeout=600 ready_timeout=180 mem=1024 cpus=1 console=0
+    local -a images=()
     while [ $# -gt 0 ]; do
         case "$1" in
         --driver) driver=${2:?}; shift 2 ;;
@@ -94,6 +96,7 @@ cmd_run() {
         --memory) mem=${2:?}; shift 2 ;;
         --cpus) cpus=${2:?}; shift 2 ;;
         --console) console=1; shift ;;
+        --load-image) images+=("${2:?}"); shift 2 ;;
         -h | --help) usage ;;
         *) v2die "run: unknown argument $1 (see --help)" ;;
         esac
@@ -120,6 +123,17 @@ cmd_run() {
     install -m 0755 "$scenario" "$ctl/scenario"
     cp "$BUSYBOX_TAR" "$ctl/busybox-image.tar"
     printf 'V2HOST_DRIVER=%s\nV2HOST_READY_TIMEOUT=%s\n' "$driver" "$ready_timeout" >"$ctl/config"
+    if [ ${#images[@]} -gt 0 ]; then
+        # Images from the host's dockerd (e.g. the collector's, built by deploy/test-image.sh), loaded in the guest.
+        local docker=/usr/bin/docker i=0 img
+        [ -x "$docker" ] || docker=docker
+        mkdir -p "$ctl/images"
+        for img in "${images[@]}"; do
+            i=$((i + 1))
+            "$docker" save -o "$ctl/images/$i.tar" "$img" || v2die "docker save $img failed (on the host)"
+        done
+        v2log "saved ${#images[@]} image(s) for the guest: ${images[*]} ($(du -sh "$ctl/images" | cut -f1))"
+    fi
     # /var/lib/docker: a fresh sparse ext4 disk per run (overlay2 needs a real filesystem under it).
     truncate -s 8G "$data"
     mkfs.ext4 -q -F -m 0 -L v2host-docker -E lazy_itable_init=1,lazy_journal_init=1 "$data"
