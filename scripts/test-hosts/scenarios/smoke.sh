@@ -46,7 +46,7 @@ cat /sys/fs/cgroup/cgroup.controllers >"$OUT/root-cgroup.controllers"
 for p in $(pidof dockerd containerd); do echo "$p $(tr '\0' ' ' <"/proc/$p/cmdline") $(cat "/proc/$p/cgroup")"; done >"$OUT/daemon-cgroups.txt"
 cat /sys/fs/cgroup/cgroup.subtree_control >"$OUT/root-cgroup.subtree_control"
 
-# Each docker CLI call costs ~0.5 s under emulation: one inspect per container, remembered.
+# Every docker CLI call starts a Go binary under emulation: one inspect per container, remembered.
 declare -A ID PID
 learn() { read -r "ID[$1]" "PID[$1]" < <(d inspect -f '{{.Id}} {{.State.Pid}}' "$1"); }
 cgroup_dir() { # the container's cgroup as its main process sees it in the guest
