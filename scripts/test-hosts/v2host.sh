@@ -112,6 +112,7 @@ cmd_run() {
     fi
     [ "$mem" -ge 384 ] || v2die "run: --memory below 384 MiB is too little for dockerd"
     share=$(cd "$share" && pwd)
+    case "$share${TMPDIR:-}" in *,*) v2die "run: no commas in --share or TMPDIR, please (QEMU's -virtfs syntax)" ;; esac
     v2_host_tools_check
     v2_lock
 

@@ -110,8 +110,22 @@ v2_ensure_kernel() {
     local t
     t=$(v2_tmpdir kernel)
     # apt's sandbox user cannot write to a root-owned mktemp dir; it falls back with a warning: let it.
-    (cd "$t" && apt-get download -q "linux-image-$KVER" >"$t/apt.log" 2>&1) ||
-        { cat "$t/apt.log" >&2; rm -rf "$t"; v2die "apt-get download linux-image-$KVER failed (apt-get update?)"; }
+    if ! (cd "$t" && apt-get download -q "linux-image-$KVER" >"$t/apt.log" 2>&1); then
+        tail -5 "$t/apt.log" >&2
+        rm -rf "$t"
+        # Offline, or apt names a kernel the mirror no longer has: a kernel already cached will do (unless pinned).
+        local cached
+        cached=$(find "$V2HOST_CACHE/kernel" -mindepth 2 -maxdepth 2 -name .done 2>/dev/null | sort -V | tail -1)
+        if [ -z "$cached" ] || [ -n "${V2HOST_KERNEL:-}" ]; then
+            v2die "apt-get download linux-image-$KVER failed (apt-get update?)"
+        fi
+        KVER=$(basename "$(dirname "$cached")")
+        v2log "apt-get download failed: using the cached kernel $KVER instead"
+        KDIR="$V2HOST_CACHE/kernel/$KVER"
+        VMLINUX="$KDIR/vmlinux"
+        KMODS="$KDIR/modules/lib/modules/$KVER"
+        return 0
+    fi
     dpkg-deb -x "$t"/linux-image-*.deb "$t/x"
     rm -f "$t"/linux-image-*.deb
     # vmlinuz is a bzImage whose payload is xz: find the xz stream and decompress it once (TCG decompresses slowly).
