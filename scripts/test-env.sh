@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Sets up everything the test suite needs, the same way on a developer's machine and in CI:
 #   - Debian packages: libnanomsg-dev, nanomsg-utils, docker.io, busybox-static (+ docker-compose, debootstrap
-#     for the deployment tests);
+#     for the deployment tests; qemu-system-x86, cpio, e2fsprogs, debootstrap for the cgroup-v2 test host,
+#     scripts/test-hosts/v2host.sh);
 #   - a running dockerd on /var/run/docker.sock (started here when none answers; flags that work in
 #     unprivileged VMs without a bridge or iptables);
 #   - the local test image `local/busybox:latest`, made from busybox-static (nothing can be pulled).
@@ -18,10 +19,24 @@ command -v dockerd >/dev/null 2>&1 || need_pkgs+=(docker.io)
 [ -x /bin/busybox ] || need_pkgs+=(busybox-static)
 command -v docker-compose >/dev/null 2>&1 || need_pkgs+=(docker-compose)
 command -v pkg-config >/dev/null 2>&1 || need_pkgs+=(pkg-config)
+# The cgroup-v2 test host (scripts/test-hosts/): QEMU without its recommends (no GUI, firmware or ~400 MB of
+# extras: the guest boots a kernel directly), cpio for its initramfs, mkfs.ext4 for its disks, debootstrap for the
+# systemd guest's root (also used by deploy/test-image.sh).
+v2host_pkgs=()
+command -v qemu-system-x86_64 >/dev/null 2>&1 || v2host_pkgs+=(qemu-system-x86)
+command -v cpio >/dev/null 2>&1 || v2host_pkgs+=(cpio)
+command -v mkfs.ext4 >/dev/null 2>&1 || [ -x /sbin/mkfs.ext4 ] || v2host_pkgs+=(e2fsprogs)
+command -v debootstrap >/dev/null 2>&1 || [ -x /usr/sbin/debootstrap ] || v2host_pkgs+=(debootstrap)
+if [ ${#need_pkgs[@]} -gt 0 ] || [ ${#v2host_pkgs[@]} -gt 0 ]; then
+  $SUDO apt-get update -qq
+fi
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   echo "test-env: installing ${need_pkgs[*]}"
-  $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_pkgs[@]}" >/dev/null
+fi
+if [ ${#v2host_pkgs[@]} -gt 0 ]; then
+  echo "test-env: installing ${v2host_pkgs[*]} (cgroup-v2 test host)"
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${v2host_pkgs[@]}" >/dev/null
 fi
 
 . "$(dirname "$0")/docker-daemon.sh"
