@@ -52,7 +52,7 @@ struct StandaloneCommand: AsyncParsableCommand {
             settings: HubSettings(
                 listen: ipc, ackListen: ipc + ".ack", httpListen: http.lowercased() == "off" ? nil : http, clusterKey: .none,
                 stateDirectory: state.map { $0 + "/hub" }, hostName: HostName.current(), naming: try librato.namingMode(s), api: api,
-                configuration: hubConfig),
+                selection: try librato.selection(s), rateDeferral: try librato.rateDeferral(s), configuration: hubConfig),
             sink: sink, logger: Logger(label: "hub"), quietAboutMissingKey: true)
         let collectorService = CollectorService(configuration: collectorConfig, logger: Logger(label: "collector"))
         // Shut down in reverse order: the collector hands over what it holds, then the hub flushes to Librato.

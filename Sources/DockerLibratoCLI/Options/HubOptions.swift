@@ -76,6 +76,8 @@ struct HubOptions: ParsableArguments {
             naming: try librato.namingMode(s),
             api: api,
             shutdownFlushTimeout: try s.seconds(shutdownTimeout, "HUB_SHUTDOWN_TIMEOUT", default: 20, minimum: 0),
+            selection: try librato.selection(s),
+            rateDeferral: try librato.rateDeferral(s),
             configuration: c)
     }
 }

@@ -38,6 +38,26 @@ struct LibratoOptions: ParsableArguments {
     @Option(name: .customLong("librato-timeout"), help: "Seconds before a Librato request is abandoned and retried. [env: LIBRATO_TIMEOUT] (default: 20)")
     var timeout: String?
 
+    @Option(
+        name: .customLong("container-series"),
+        help: "Post per-container series: true or false (roll-ups per cluster and host are always posted). [env: LIBRATO_CONTAINER_SERIES] (default: true)")
+    var containerSeries: String?
+
+    @Option(
+        name: .customLong("metric-groups"),
+        help: "Per-container metric groups to post, comma-separated: cpu, memory, pids, network, blkio, logs, events, l2met. [env: LIBRATO_METRIC_GROUPS] (default: all)")
+    var metricGroups: String?
+
+    @Option(
+        name: .customLong("interface-series"),
+        help: "Post per-interface network series for containers with several interfaces: true or false. [env: LIBRATO_INTERFACE_SERIES] (default: true)")
+    var interfaceSeries: String?
+
+    @Option(
+        name: .customLong("rate-defer"),
+        help: "Seconds the part of a period over the Librato account's rate limit may wait for the next window before it is dropped (counted). [env: LIBRATO_RATE_DEFER] (default: one period)")
+    var rateDefer: String?
+
     func periodMs(_ s: Settings) throws -> Int64 {
         Int64(try s.int(period, "LIBRATO_PERIOD", default: 60_000, range: 1_000...3_600_000, unit: " of milliseconds"))
     }
@@ -55,5 +75,32 @@ struct LibratoOptions: ParsableArguments {
             logger: logger)
         let output: DryRunSink.Output = s.string(dryRunOutput, "DRY_RUN_OUTPUT").map { .file(path: $0) } ?? .standardOutput
         return (makeMetricsSink(configuration: configuration, credentials: credentials, dryRunOutput: output, logger: logger), configuration.api)
+    }
+
+    /// `LIBRATO_CONTAINER_SERIES`, `LIBRATO_METRIC_GROUPS`, `LIBRATO_INTERFACE_SERIES`.
+    func selection(_ s: Settings) throws -> SeriesSelection {
+        var selection = SeriesSelection()
+        selection.containerSeries = try s.bool(containerSeries.map { ["1", "true", "yes", "on"].contains($0.lowercased()) }, "LIBRATO_CONTAINER_SERIES", default: true)
+        selection.interfaceSeries = try s.bool(interfaceSeries.map { ["1", "true", "yes", "on"].contains($0.lowercased()) }, "LIBRATO_INTERFACE_SERIES", default: true)
+        let groups = s.list(metricGroups, "LIBRATO_METRIC_GROUPS")
+        if !groups.isEmpty {
+            var set = Set<SeriesSelection.Group>()
+            for g in groups {
+                guard let group = SeriesSelection.Group(rawValue: g.lowercased()) else {
+                    throw ConfigError(
+                        variable: "LIBRATO_METRIC_GROUPS", value: g,
+                        expected: "a comma-separated list of " + SeriesSelection.Group.allCases.map(\.rawValue).joined(separator: ", "))
+                }
+                set.insert(group)
+            }
+            selection.groups = set
+        }
+        return selection
+    }
+
+    /// `LIBRATO_RATE_DEFER`, nil when unset (one period).
+    func rateDeferral(_ s: Settings) throws -> Duration? {
+        guard s.string(rateDefer, "LIBRATO_RATE_DEFER") != nil else { return nil }
+        return try s.seconds(rateDefer, "LIBRATO_RATE_DEFER", default: 0, minimum: 0)
     }
 }

@@ -361,7 +361,11 @@ import WireFormat
     }
 
     /// Records the outcome of a submission in the counters.
-    package mutating func record(accepted: Int, invalid: Int, tooOld: Int, requests: [Int: Int], annotations: Int = 0) {
+    package mutating func record(
+        accepted: Int, invalid: Int, tooOld: Int, requests: [Int: Int], annotations: Int = 0, deferred: Int = 0, rateLimited: Int = 0
+    ) {
+        counters[.measurementsDeferred] += deferred
+        counters[.measurementsRateLimited] += rateLimited
         counters[.measurementsAccepted] += accepted
         counters[.measurementsInvalid] += invalid
         counters[.measurementsTooOld] += tooOld

@@ -9,11 +9,14 @@ package struct NamingScheme: Sendable {
     /// Display attributes (units) are sent with the tagged API only, where measurements document them; the legacy
     /// API's placement of attributes in a POST is unconfirmed (docs/librato-api.md §2).
     package var sendsAttributes: Bool
+    /// Which series are posted (`LIBRATO_CONTAINER_SERIES`, `LIBRATO_METRIC_GROUPS`, `LIBRATO_INTERFACE_SERIES`).
+    package var selection: SeriesSelection
 
-    package init(mode: NamingMode, periodSeconds: Int, api: LibratoAPI = .legacy) {
+    package init(mode: NamingMode, periodSeconds: Int, api: LibratoAPI = .legacy, selection: SeriesSelection = .all) {
         self.mode = mode
         self.periodSeconds = periodSeconds
         self.sendsAttributes = api == .tagged
+        self.selection = selection
     }
 
     package func measurements(for period: ClosedPeriod) -> [Measurement] {
@@ -24,8 +27,11 @@ package struct NamingScheme: Sendable {
         case .standard:
             var out: [Measurement] = []
             out.reserveCapacity(period.containers.count * 40)
-            for c in period.containers {
-                ContainerNames.append(c, time: time, period: periodSeconds, attributes: sendsAttributes, to: &out)
+            if selection.containerSeries {
+                for c in period.containers {
+                    ContainerNames.append(c, time: time, period: periodSeconds, attributes: sendsAttributes, to: &out)
+                }
+                if selection != .all { out.removeAll { !selection.keeps(containerMetric: $0.name) } }
             }
             Rollups.append(period.containers, time: time, period: periodSeconds, to: &out)
             return out

@@ -14,6 +14,9 @@ struct Flusher: Service {
     let postSelfMetrics: Bool
     let annotations: AnnotationSender
     let shutdownTimeout: Duration
+    /// How long the part of a period over the account's budget may wait for the budget's next window.
+    let rateDeferral: Duration
+    let pacer = RatePacer()
     let clocks: Clocks
     let logger: Logger
 
@@ -50,7 +53,7 @@ struct Flusher: Service {
             measurements += await runtime.selfMetrics(time: time, period: naming.periodSeconds)
         }
         let started = ContinuousClock.now
-        let report = measurements.isEmpty ? SubmitReport() : await sink.submit(measurements)
+        let (report, deferred, cut) = await paced(measurements, time: time)
         let elapsed = started.duration(to: .now)
         for invalid in report.invalid.prefix(20) {
             logger.warning(
@@ -61,13 +64,69 @@ struct Flusher: Service {
             logger.error("dropped measurements older than Librato accepts", metadata: ["count": "\(report.tooOld)", "period": "\(time)"])
         }
         do {
-            try await runtime.finished(period, report: report, measurements: measurements.count, durationMs: elapsed.components.seconds * 1000)
+            try await runtime.finished(
+                period, report: report, measurements: measurements.count, durationMs: elapsed.components.seconds * 1000, deferred: deferred,
+                rateLimited: cut, budget: sink.rateBudget)
         } catch {
             logger.error("could not write the hub state file; acks are held back", metadata: ["error": "\(error)"])
             return
         }
         // The runtime put the new acks on the board when it recorded the delivery.
         if report.isComplete { annotations.send(naming.annotations(for: period)) }
+    }
+}
+
+extension Flusher {
+    /// Submits `measurements` within the account's budget (``RatePacer``): everything when it fits (so a load that
+    /// fits never meets a 429); otherwise the highest-priority part (``SeriesSelection/rank(_:)``) now, the rest when
+    /// the budget's window resets if that is within ``rateDeferral``, and what still does not fit is dropped —
+    /// counted and logged, never silently. A graceful shutdown that interrupts the wait leaves the rest undelivered
+    /// (the period stays pending and its frames with the collectors).
+    func paced(_ measurements: [Measurement], time: Int) async -> (SubmitReport, deferred: Int, cut: Int) {
+        guard !measurements.isEmpty else { return (SubmitReport(), 0, 0) }
+        let period = Double(naming.periodSeconds)
+        let first = pacer.allowance(sink.rateBudget, now: clocks.wall.now().seconds, periodSeconds: period)
+        if first >= measurements.count { return (await sink.submit(measurements), 0, 0) }
+        var queue = SeriesSelection.prioritized(measurements)[...]
+        var report = SubmitReport()
+        var deferred = 0
+        let deadline = clocks.wall.now().seconds + rateDeferral.seconds
+        var allowance = first
+        while true {
+            let n = min(allowance, queue.count)
+            if n > 0 {
+                report.merge(await sink.submit(Array(queue.prefix(n))))
+                queue = queue.dropFirst(n)
+            }
+            if queue.isEmpty { break }
+            // Wait for the budget's next window when it comes within the deferral bound.
+            guard let reset = sink.rateBudget?.resetAt, reset <= deadline, !Task.isCancelled else { break }
+            if deferred == 0 {
+                deferred = queue.count
+                logger.notice(
+                    "Librato budget: holding part of a period for the next rate-limit window",
+                    metadata: ["period": "\(time)", "held": "\(queue.count)", "of": "\(measurements.count)", "window_resets_in_s": "\(Int(reset - clocks.wall.now().seconds))"])
+            }
+            do { try await clocks.sleep(untilWall: WallTime(seconds: reset + 1)) } catch { break }
+            allowance = pacer.allowance(sink.rateBudget, now: clocks.wall.now().seconds, periodSeconds: period)
+        }
+        if Task.isCancelled {
+            report.undelivered += queue
+            return (report, deferred, 0)
+        }
+        if !queue.isEmpty {
+            var byClass: [String: Int] = [:]
+            for m in queue { byClass[SeriesSelection.className(ofRank: SeriesSelection.rank(m)), default: 0] += 1 }
+            let budget = sink.rateBudget
+            logger.warning(
+                "Librato budget exceeded: dropped the lowest-priority measurements of a period (cut volume with LIBRATO_CONTAINER_SERIES, LIBRATO_METRIC_GROUPS, LIBRATO_INTERFACE_SERIES, or raise the account's limit)",
+                metadata: [
+                    "period": "\(time)", "dropped": "\(queue.count)", "of": "\(measurements.count)",
+                    "dropped_by_class": "\(byClass.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ","))",
+                    "limit": "\(budget?.limit ?? 0)", "remaining": "\(budget?.remaining ?? 0)",
+                ])
+        }
+        return (report, deferred, queue.count)
     }
 }
 

@@ -28,6 +28,8 @@ package actor HubRuntime {
     /// The acks the control service answers with (kept current here, read there without this actor).
     package nonisolated let board = AckBoard()
     package private(set) var lastSubmit: SubmitSummary?
+    /// The Librato budget as the latest submission left it.
+    package private(set) var lastBudget: RateBudget?
     package let startedAtMs: Int64
     /// Yields whenever periods were closed and wait for the flusher (newest signal only: the flusher takes all).
     package nonisolated let closedPeriods: AsyncStream<Void>
@@ -132,10 +134,15 @@ package actor HubRuntime {
 
     /// The submission of `period` ended. Complete → the period is delivered: the state file is written before
     /// anything is acknowledged. Incomplete (cancelled) → it stays pending.
-    package func finished(_ period: ClosedPeriod, report: SubmitReport, measurements: Int, durationMs: Int64) throws {
+    package func finished(
+        _ period: ClosedPeriod, report: SubmitReport, measurements: Int, durationMs: Int64, deferred: Int = 0, rateLimited: Int = 0,
+        budget: RateBudget? = nil
+    ) throws {
         inFlight = nil
+        if let budget { lastBudget = budget }
         core.record(
-            accepted: report.accepted, invalid: report.invalid.count, tooOld: report.tooOld, requests: report.requestsByStatus)
+            accepted: report.accepted, invalid: report.invalid.count, tooOld: report.tooOld, requests: report.requestsByStatus,
+            deferred: deferred, rateLimited: rateLimited)
         lastSubmit = SubmitSummary(
             periodStart: period.start, atMs: nowMs, measurements: measurements, accepted: report.accepted,
             invalid: report.invalid.count, tooOld: report.tooOld, requests: report.requests, durationMs: durationMs)
@@ -168,7 +175,7 @@ package actor HubRuntime {
             collectors: core.collectors.values.sorted { ($0.cluster, $0.host, $0.id) < ($1.cluster, $1.host, $1.id) },
             liveContainers: core.liveContainers, pendingPeriods: core.pending.count, closedThrough: core.closedThrough,
             deliveredThrough: core.deliveredThrough, backpressure: core.isBackpressured, lastSubmit: lastSubmit,
-            periodMs: core.configuration.periodMs)
+            periodMs: core.configuration.periodMs, rateBudget: lastBudget)
     }
 
     /// The hub's own metrics for one period: each ``HubCounter`` with a Librato name as its delta since the previous

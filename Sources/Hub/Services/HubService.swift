@@ -54,11 +54,13 @@ public final class HubService: Service {
         let control = try ControlService(
             listen: settings.ackListen, board: runtime.board, key: settings.clusterKey, clocks: clocks, cluster: settings.configuration.selfCluster,
             hostName: settings.hostName, logger: logger)
-        let naming = NamingScheme(mode: settings.naming, periodSeconds: Int(settings.configuration.periodMs / 1000), api: settings.api)
+        let naming = NamingScheme(
+            mode: settings.naming, periodSeconds: Int(settings.configuration.periodMs / 1000), api: settings.api, selection: settings.selection)
         let annotations = AnnotationSender(sink: sink, runtime: runtime)
         let flusher = Flusher(
             runtime: runtime, sink: sink, naming: naming, postSelfMetrics: settings.naming == .standard, annotations: annotations,
-            shutdownTimeout: settings.shutdownFlushTimeout, clocks: clocks, logger: logger)
+            shutdownTimeout: settings.shutdownFlushTimeout, rateDeferral: settings.rateDeferral ?? .milliseconds(settings.configuration.periodMs),
+            clocks: clocks, logger: logger)
         services = [status as (any Service)?, control, PeriodCloser(runtime: runtime, clocks: clocks), annotations, flusher,
             IngestService(pull: pull, runtime: runtime, key: settings.clusterKey, logger: logger)].compactMap { $0 }
         if settings.clusterKey.isNull && !quietAboutMissingKey {

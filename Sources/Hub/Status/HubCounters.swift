@@ -9,6 +9,7 @@
     case bucketsDuplicate, eventsDuplicate, bucketsApplied, logLinesApplied, eventsApplied
     case seriesOverflow, recordsSkipped
     case periodsDelivered, measurementsAccepted, measurementsInvalid, measurementsTooOld, annotationsSent
+    case measurementsDeferred, measurementsRateLimited
 
     /// How a counter is shown.
     package struct Definition: Sendable {
@@ -65,6 +66,14 @@
         case .measurementsTooOld:
             return d("measurements", [("outcome", "too_old")], measurements, json: "measurements_too_old", librato: "measurements.too_old")
         case .annotationsSent: return d("annotations", [], "Annotations created", json: "annotations")
+        case .measurementsDeferred:
+            return d(
+                "measurements_deferred", [], "Measurements held for the next rate-limit window", json: "measurements_deferred",
+                librato: "measurements.deferred")
+        case .measurementsRateLimited:
+            return d(
+                "measurements", [("outcome", "rate_limited")], measurements, json: "measurements_rate_limited",
+                librato: "measurements.rate_limited")
         }
     }
 }

@@ -1,3 +1,4 @@
+import Librato
 import WireFormat
 
 /// A snapshot of the hub for `/healthz`, `/metrics` and the status page.
@@ -14,4 +15,6 @@ package struct HubStatus: Sendable {
     package var backpressure: Bool
     package var lastSubmit: HubRuntime.SubmitSummary?
     package var periodMs: Int64
+    /// Librato's measurement budget as the latest submission left it.
+    package var rateBudget: RateBudget?
 }

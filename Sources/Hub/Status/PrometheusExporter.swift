@@ -1,6 +1,7 @@
 import Prometheus
 import Synchronization
 import WireFormat
+import Librato
 
 /// Renders a ``HubStatus`` as Prometheus text through swift-prometheus. Counters are advanced by the difference
 /// since the previous scrape, so their type (and `rate()`) is right.
@@ -24,6 +25,10 @@ final class PrometheusExporter: Sendable {
         gauge("docker_librato_hub_containers", Double(s.liveContainers), "Live container series")
         gauge("docker_librato_hub_pending_periods", Double(s.pendingPeriods), "Closed periods waiting for Librato")
         gauge("docker_librato_hub_backpressure", s.backpressure ? 1 : 0, "1 while new frames are refused")
+        if let b = s.rateBudget {
+            gauge("docker_librato_hub_librato_rate_limit", Double(b.limit), "Librato measurements allowed per rate-limit window (latest response)")
+            gauge("docker_librato_hub_librato_rate_remaining", Double(b.remaining), "Librato measurements left in the window (latest response)")
+        }
         gauge("docker_librato_hub_uptime_seconds", Double(s.nowMs - s.startedAtMs) / 1000, "Seconds since start")
         for col in s.collectors {
             let labels = [("collector", "\(col.id)"), ("host", col.host), ("cluster", col.cluster)]

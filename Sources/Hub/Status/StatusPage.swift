@@ -52,6 +52,8 @@ enum StatusPage {
             <table><tr><th>cluster</th><th>host</th><th>collector</th><th>epoch</th><th>last seen</th><th>frames/s</th><th>containers</th><th>spool</th><th>acked</th><th>lost</th></tr>
             \(rows)</table>
             <h2>Librato</h2><p>Last submission: \(submit)</p>
+            <p>Rate limit: \(s.rateBudget.map { "\($0.remaining) of \($0.limit) measurements left, window resets in \(max(0, Int64($0.resetAt * 1000) - s.nowMs) / 1000) s" } ?? "no rate-limit headers seen yet").
+            Deferred to the next window: \(k[.measurementsDeferred]); dropped over budget: \(k[.measurementsRateLimited]).</p>
             <p>Measurements: \(k[.measurementsAccepted]) accepted, \(k[.measurementsInvalid]) invalid, \(k[.measurementsTooOld]) too old.
             Responses: \(statuses.isEmpty ? "none" : statuses). Annotations: \(k[.annotationsSent]).</p>
             <h2>Counters</h2><p>Rejected frames: \(rejects).</p>
@@ -70,8 +72,10 @@ enum StatusPage {
         }.joined(separator: ",")
         let k = s.counters
         let counters = HubCounter.allCases.map { "\(q($0.definition.json)):\(k[$0])" }.joined(separator: ",")
+        let budget = s.rateBudget.map { "{\"limit\":\($0.limit),\"remaining\":\($0.remaining),\"reset\":\(Int($0.resetAt))}" } ?? "null"
         return "{\"now_ms\":\(s.nowMs),\"containers\":\(s.liveContainers),\"pending_periods\":\(s.pendingPeriods),\"backpressure\":\(s.backpressure),"
-            + "\"delivered_through\":\(s.deliveredThrough.map(String.init) ?? "null"),\(counters),\"collectors\":[\(collectors)]}\n"
+            + "\"delivered_through\":\(s.deliveredThrough.map(String.init) ?? "null"),\(counters),\"librato_rate_limit\":\(budget),"
+            + "\"collectors\":[\(collectors)]}\n"
     }
 }
 

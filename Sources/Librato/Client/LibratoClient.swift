@@ -23,6 +23,10 @@ public final class LibratoClient: MetricsSink {
     private let clocks: Clocks
     private let permits: AsyncSemaphore
     private let sharedGate = Mutex(-Double.infinity)
+    private let budget = Mutex<RateBudget?>(nil)
+
+    /// The measurement budget the latest response's `X-Librato-RateLimit-Agg` described (nil before the first).
+    public var rateBudget: RateBudget? { budget.withLock { $0 } }
 
     public var api: LibratoAPI { configuration.api }
 
@@ -153,11 +157,10 @@ public final class LibratoClient: MetricsSink {
         do {
             let response = try await http.execute(request, timeout: timeout)
             let buffer = try await response.body.collect(upTo: 1 << 20)
-            return .response(
-                status: Int(response.status.code),
-                headers: response.headers.map { ($0.name, $0.value) },
-                body: Array(buffer.readableBytesView)
-            )
+            let headers = response.headers.map { ($0.name, $0.value) }
+            let now = clocks.wall.now().seconds
+            if let seen = RateBudget(RateLimitState(headers: headers, now: now), now: now) { budget.withLock { $0 = seen } }
+            return .response(status: Int(response.status.code), headers: headers, body: Array(buffer.readableBytesView))
         } catch {
             if Task.isCancelled { return nil }
             return .transportFailure(Self.classify(error))

@@ -15,6 +15,14 @@ public protocol MetricsSink: Sendable {
 
     /// Releases resources (HTTP connections). Call once, after the last submit.
     func shutdown() async throws
+
+    /// The account's measurement budget as the latest response described it; nil when unknown (no response yet, or
+    /// a sink that sends nowhere).
+    var rateBudget: RateBudget? { get }
+}
+
+extension MetricsSink {
+    public var rateBudget: RateBudget? { nil }
 }
 
 /// Builds the sink for a configuration: the real client when a credential is configured, the dry-run sink

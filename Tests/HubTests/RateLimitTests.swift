@@ -1,0 +1,130 @@
+import ContainerMetrics
+import DockerLibratoTesting
+import Librato
+import Logging
+import Synchronization
+import Testing
+import Timekeeping
+import WireFormat
+
+@_spi(Benchmarks) @testable import Hub
+
+/// A sink with a budget: accepts what it is given while the window allows, like Librato's measurement limit.
+final class BudgetSink: MetricsSink, Sendable {
+    struct State {
+        var budget: RateBudget
+        var sent: [Measurement] = []
+        var requests = 0
+    }
+
+    let state: Mutex<State>
+    let window: Double
+    let clocks: Clocks
+    var api: LibratoAPI { .legacy }
+
+    init(limit: Int, window: Double, clocks: Clocks) {
+        self.window = window
+        self.clocks = clocks
+        let now = clocks.wall.now().seconds
+        state = Mutex(State(budget: RateBudget(limit: limit, remaining: limit, resetAt: now + window, seenAt: now)))
+    }
+
+    func submit(_ measurements: [Measurement]) async -> SubmitReport {
+        let now = clocks.wall.now().seconds
+        return state.withLock { s in
+            if now >= s.budget.resetAt {
+                s.budget.remaining = s.budget.limit
+                s.budget.resetAt += window * ((now - s.budget.resetAt) / window).rounded(.down) + window
+            }
+            s.requests += 1
+            var report = SubmitReport()
+            report.submitted = measurements.count
+            if measurements.count > s.budget.remaining {
+                report.requestsByStatus[429] = 1
+                report.undelivered = measurements
+                return report
+            }
+            s.budget.remaining -= measurements.count
+            s.budget.seenAt = now
+            s.sent += measurements
+            report.accepted = measurements.count
+            report.requestsByStatus[200] = 1
+            return report
+        }
+    }
+
+    func annotate(_ annotation: Annotation) async -> AnnotationResult { .created(location: nil) }
+    func shutdown() async throws {}
+    var rateBudget: RateBudget? { state.withLock { $0.budget } }
+}
+
+@Suite("hub under Librato's rate limit: paced, served by priority, the rest counted")
+struct RateLimitTests {
+    func flusher(_ sink: BudgetSink, clock: ManualClock, deferral: Duration = .zero) throws -> Flusher {
+        let runtime = try HubRuntime(
+            configuration: HubConfiguration(periodMs: 60_000), store: HubStateStore(directory: nil), key: .none, hostName: "hub",
+            logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }, wallClock: clock.wallClock)
+        return Flusher(
+            runtime: runtime, sink: sink, naming: NamingScheme(mode: .standard, periodSeconds: 60), postSelfMetrics: false,
+            annotations: AnnotationSender(sink: sink, runtime: runtime), shutdownTimeout: .seconds(5), rateDeferral: deferral,
+            clocks: clock.clocks, logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
+    }
+
+    /// A period's worth of measurements: containers × per-container series, host and cluster roll-ups, interleaved.
+    func period(containers: Int) -> [Measurement] {
+        var out: [Measurement] = []
+        for c in 0..<containers {
+            let tags = ["cluster": "c", "host": "h\(c % 3)", "container": "web-\(c)"]
+            for name in ["docker.container.network.rx.bytes", "docker.container.cpu.percent", "docker.container.logs.stdout.lines", "db.latency"] {
+                out.append(Measurement(name: name, source: "c:h\(c % 3):web-\(c)", tags: tags, time: 0, value: .single(1)))
+            }
+            out.append(Measurement(name: "docker.host.cpu.percent", source: "c:h\(c)", tags: ["cluster": "c", "host": "h\(c)"], time: 0, value: .single(1)))
+        }
+        out.append(Measurement(name: "docker.cluster.containers.running", source: "c", tags: ["cluster": "c"], time: 0, value: .single(1)))
+        out.append(Measurement(name: "docker_librato.hub.samples", source: "c:hub", tags: ["cluster": "c", "role": "hub"], time: 0, value: .single(1)))
+        return out
+    }
+
+    @Test func aLoadThatFitsIsSentWholeAndNeverMeetsA429() async throws {
+        let clock = ManualClock()
+        // 60 periods per window; 61 measurements per period fit easily in 10,000.
+        let sink = BudgetSink(limit: 10_000, window: 3_600, clocks: clock.clocks)
+        let f = try flusher(sink, clock: clock)
+        for _ in 0..<60 {
+            let (report, deferred, cut) = await f.paced(period(containers: 12), time: 0)
+            #expect(report.accepted == 62 && deferred == 0 && cut == 0)
+            clock.advance(by: .seconds(60))
+        }
+        #expect(sink.state.withLock { $0.sent.count } == 60 * 62)
+    }
+
+    @Test func aLoadOverTheBudgetIsServedInPriorityOrderAndTheRestCountedAsDropped() async throws {
+        let clock = ManualClock()
+        // 600 per hour-long window = 10 per minute-long period (less the 2 % reserve: 9 now).
+        let sink = BudgetSink(limit: 600, window: 3_600, clocks: clock.clocks)
+        let f = try flusher(sink, clock: clock)
+        let all = period(containers: 5)  // 20 container series + 5 host + 1 cluster + 1 self = 27
+        let (report, deferred, cut) = await f.paced(all, time: 0)
+        let sent = sink.state.withLock { $0.sent }
+        #expect(report.accepted == 9)
+        #expect(deferred == 0, "the window resets in an hour, beyond the deferral bound")
+        #expect(cut == 27 - 9)
+        #expect(Array(sent.map(\.name).prefix(7)) == ["docker_librato.hub.samples", "docker.cluster.containers.running"] + Array(repeating: "docker.host.cpu.percent", count: 5))
+        #expect(sent.dropFirst(7).allSatisfy { $0.name == "docker.container.cpu.percent" }, "then every container's CPU before anything else of theirs")
+        #expect(sink.state.withLock { $0.requests } == 1, "no request was refused")
+    }
+
+    @Test func theRestWaitsForTheWindowsResetWithinTheDeferralBoundOnTheInjectedClock() async throws {
+        let clock = ManualClock()
+        // A 60 s window: 40 now (less the reserve), the rest after the reset 60 s later.
+        let sink = BudgetSink(limit: 40, window: 60, clocks: clock.clocks)
+        let f = try flusher(sink, clock: clock, deferral: .seconds(90))
+        let task = Task { await f.paced(period(containers: 10), time: 0) }  // 52 measurements
+        await clock.waitForSleepers()
+        #expect(sink.state.withLock { $0.sent.count } == 39)
+        clock.advanceToNextDeadline()
+        let (report, deferred, cut) = await task.value
+        #expect(deferred == 13 && cut == 0)
+        #expect(report.accepted == 52)
+    }
+}
