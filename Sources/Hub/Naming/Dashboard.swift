@@ -32,9 +32,7 @@ package enum Dashboard {
     static func clusterCharts(_ s: Selector) -> [ChartDefinition] {
         let c = Rollups.clusterPrefix
         return [
-            ChartDefinition(
-                name: "Cluster: container states", type: .stacked,
-                streams: containerStates.map { s.stream("\(c).containers.\($0)", .cluster, name: $0, units: "containers") }),
+            chart("Cluster: container states", s, .cluster, type: .stacked, units: "containers", containerStates.map { ("\(c).containers.\($0)", $0) }),
             ChartDefinition(
                 name: "Cluster: CPU %",
                 streams: [
@@ -47,50 +45,28 @@ package enum Dashboard {
                     s.stream("\(c).memory.used", .cluster, .sum, name: "all containers", units: "B"),
                     s.stream("\(c).memory.used", .cluster, .max, name: "largest container", units: "B"),
                 ]),
-            ChartDefinition(
-                name: "Cluster: network",
-                streams: [
-                    s.stream("\(c).network.rx.bytes", .cluster, .sum, name: "received", units: "B"),
-                    s.stream("\(c).network.tx.bytes", .cluster, .sum, name: "sent", units: "B"),
-                ]),
-            ChartDefinition(
-                name: "Cluster: block I/O",
-                streams: [
-                    s.stream("\(c).blkio.read.bytes", .cluster, .sum, name: "read", units: "B"),
-                    s.stream("\(c).blkio.write.bytes", .cluster, .sum, name: "written", units: "B"),
-                ]),
-            ChartDefinition(name: "Cluster: log lines", streams: [s.stream("\(c).logs.lines", .cluster, .sum, name: "lines", units: "lines")]),
-            ChartDefinition(
-                name: "Cluster: events", type: .stacked,
-                streams: chartedEvents.map { s.stream("\(c).events.\($0)", .cluster, .sum, name: $0, units: "events") }),
-            ChartDefinition(
-                name: "Cluster: containers by image", type: .stacked,
-                streams: [s.stream("\(c).containers.by_image", .perValue("image"), units: "containers")]),
-            ChartDefinition(
-                name: "Cluster: containers by service", type: .stacked,
-                streams: [s.stream("\(c).containers.by_service", .perValue("service"), units: "containers")]),
+        ] + traffic(s, prefix: c, title: "Cluster", .cluster) + [
+            chart("Cluster: events", s, .cluster, .sum, type: .stacked, units: "events", chartedEvents.map { ("\(c).events.\($0)", $0) }),
+            chart("Cluster: containers by image", s, .perValue("image"), type: .stacked, units: "containers", [("\(c).containers.by_image", nil)]),
+            chart("Cluster: containers by service", s, .perValue("service"), type: .stacked, units: "containers", [("\(c).containers.by_service", nil)]),
         ]
     }
 
     static func hostCharts(_ s: Selector) -> [ChartDefinition] {
         let h = Rollups.hostPrefix
         return [
-            ChartDefinition(name: "Hosts: running containers", streams: [s.stream("\(h).containers.running", .hosts, units: "containers")]),
-            ChartDefinition(name: "Hosts: CPU %", streams: [s.stream("\(h).cpu.percent", .hosts, .sum, units: "%")]),
-            ChartDefinition(name: "Hosts: memory used", streams: [s.stream("\(h).memory.used", .hosts, .sum, units: "B")]),
-            ChartDefinition(
-                name: "Hosts: network",
-                streams: [
-                    s.stream("\(h).network.rx.bytes", .hosts, .sum, name: "received", units: "B"),
-                    s.stream("\(h).network.tx.bytes", .hosts, .sum, name: "sent", units: "B"),
-                ]),
-            ChartDefinition(
-                name: "Hosts: block I/O",
-                streams: [
-                    s.stream("\(h).blkio.read.bytes", .hosts, .sum, name: "read", units: "B"),
-                    s.stream("\(h).blkio.write.bytes", .hosts, .sum, name: "written", units: "B"),
-                ]),
-            ChartDefinition(name: "Hosts: log lines", streams: [s.stream("\(h).logs.lines", .hosts, .sum, units: "lines")]),
+            chart("Hosts: running containers", s, .hosts, units: "containers", [("\(h).containers.running", nil)]),
+            chart("Hosts: CPU %", s, .hosts, .sum, units: "%", [("\(h).cpu.percent", nil)]),
+            chart("Hosts: memory used", s, .hosts, .sum, units: "B", [("\(h).memory.used", nil)]),
+        ] + traffic(s, prefix: h, title: "Hosts", .hosts)
+    }
+
+    /// Network, block I/O and log lines of a roll-up (`docker.cluster`, `docker.host`): totals per period.
+    static func traffic(_ s: Selector, prefix p: String, title: String, _ scope: Scope) -> [ChartDefinition] {
+        [
+            chart("\(title): network", s, scope, .sum, units: "B", [("\(p).network.rx.bytes", "received"), ("\(p).network.tx.bytes", "sent")]),
+            chart("\(title): block I/O", s, scope, .sum, units: "B", [("\(p).blkio.read.bytes", "read"), ("\(p).blkio.write.bytes", "written")]),
+            chart("\(title): log lines", s, scope, .sum, units: "lines", [("\(p).logs.lines", "lines")]),
         ]
     }
 
@@ -98,38 +74,17 @@ package enum Dashboard {
         func gauge(_ g: ContainerGauge) -> String { ContainerNames.gauges.first { $0.0 == g }!.1 }
         func counter(_ k: ContainerCounter) -> String { ContainerNames.counters.first { $0.0 == k }!.1 }
         return [
-            ChartDefinition(name: "Containers: CPU %", streams: [s.stream(gauge(.cpuPercent), .containers, units: "%")]),
-            ChartDefinition(
-                name: "Containers: memory used vs limit",
-                streams: [
-                    s.stream(gauge(.memoryUsed), .containers, name: "used", units: "B"),
-                    s.stream(gauge(.memoryLimit), .containers, name: "limit", units: "B"),
-                ]),
-            ChartDefinition(
-                name: "Containers: network",
-                streams: [
-                    s.stream(counter(.netRxBytes), .containers, .sum, name: "received", units: "B"),
-                    s.stream(counter(.netTxBytes), .containers, .sum, name: "sent", units: "B"),
-                ]),
-            ChartDefinition(
-                name: "Containers: block I/O",
-                streams: [
-                    s.stream(counter(.blkioReadBytes), .containers, .sum, name: "read", units: "B"),
-                    s.stream(counter(.blkioWriteBytes), .containers, .sum, name: "written", units: "B"),
-                ]),
-            ChartDefinition(
-                name: "Containers: log lines",
-                streams: [
-                    s.stream(ContainerNames.logLines(.stdout), .containers, .sum, name: "stdout", units: "lines"),
-                    s.stream(ContainerNames.logLines(.stderr), .containers, .sum, name: "stderr", units: "lines"),
-                ]),
-            ChartDefinition(
-                name: "Containers: restarts, deaths and OOM kills",
-                streams: [
-                    s.stream(ContainerNames.event("restart"), .containers, .sum, name: "restart", units: "events"),
-                    s.stream(ContainerNames.event("die"), .containers, .sum, name: "die", units: "events"),
-                    s.stream(counter(.memoryOOMKills), .containers, .sum, name: "OOM kills", units: "kills"),
-                ]),
+            chart("Containers: CPU %", s, .containers, units: "%", [(gauge(.cpuPercent), nil)]),
+            chart("Containers: memory used vs limit", s, .containers, units: "B", [(gauge(.memoryUsed), "used"), (gauge(.memoryLimit), "limit")]),
+            chart("Containers: network", s, .containers, .sum, units: "B", [(counter(.netRxBytes), "received"), (counter(.netTxBytes), "sent")]),
+            chart(
+                "Containers: block I/O", s, .containers, .sum, units: "B", [(counter(.blkioReadBytes), "read"), (counter(.blkioWriteBytes), "written")]),
+            chart(
+                "Containers: log lines", s, .containers, .sum, units: "lines",
+                [(ContainerNames.logLines(.stdout), "stdout"), (ContainerNames.logLines(.stderr), "stderr")]),
+            chart(
+                "Containers: restarts, deaths and OOM kills", s, .containers, .sum, units: "events",
+                [(ContainerNames.event("restart"), "restart"), (ContainerNames.event("die"), "die"), (counter(.memoryOOMKills), "OOM kills")]),
         ]
     }
 
@@ -138,22 +93,21 @@ package enum Dashboard {
     static func seedCharts(_ s: Selector) -> [ChartDefinition] {
         func seed(_ g: ContainerGauge) -> String { SeedNames.gauges.first { $0.0 == g }!.1 }
         return [
-            ChartDefinition(name: "Cluster: CPU % (all containers)", streams: [s.stream(seed(.cpuPercent), .seedCluster, units: "%")]),
-            ChartDefinition(name: "Cluster: memory usage (all containers)", streams: [s.stream(seed(.memoryUsage), .seedCluster, units: "B")]),
-            ChartDefinition(name: "Containers: CPU %", streams: [s.stream(seed(.cpuPercent), .seedContainers, units: "%")]),
-            ChartDefinition(
-                name: "Containers: memory usage vs limit",
-                streams: [
-                    s.stream(seed(.memoryUsage), .seedContainers, name: "usage", units: "B"),
-                    s.stream(seed(.memoryLimit), .seedContainers, name: "limit", units: "B"),
-                ]),
-            ChartDefinition(
-                name: "Containers: memory RSS and cache",
-                streams: [
-                    s.stream(seed(.memoryRSS), .seedContainers, name: "rss", units: "B"),
-                    s.stream(seed(.memoryCache), .seedContainers, name: "cache", units: "B"),
-                ]),
+            chart("Cluster: CPU % (all containers)", s, .seedCluster, units: "%", [(seed(.cpuPercent), nil)]),
+            chart("Cluster: memory usage (all containers)", s, .seedCluster, units: "B", [(seed(.memoryUsage), nil)]),
+            chart("Containers: CPU %", s, .seedContainers, units: "%", [(seed(.cpuPercent), nil)]),
+            chart(
+                "Containers: memory usage vs limit", s, .seedContainers, units: "B", [(seed(.memoryUsage), "usage"), (seed(.memoryLimit), "limit")]),
+            chart("Containers: memory RSS and cache", s, .seedContainers, units: "B", [(seed(.memoryRSS), "rss"), (seed(.memoryCache), "cache")]),
         ]
+    }
+
+    /// A chart whose streams share a scope, a summary function and units: one per (metric, legend name).
+    static func chart(
+        _ name: String, _ s: Selector, _ scope: Scope, _ summary: StreamDefinition.SummaryFunction = .average,
+        type: ChartDefinition.Kind = .line, units: String, _ streams: [(metric: String, name: String?)]
+    ) -> ChartDefinition {
+        ChartDefinition(name: name, type: type, streams: streams.map { s.stream($0.metric, scope, summary, name: $0.name, units: units) })
     }
 
     // MARK: selecting series
