@@ -3,8 +3,9 @@ import Hub
 import Librato
 import Logging
 
-/// Where measurements go: Librato (with a credential) or the dry-run sink (without one).
-struct LibratoOptions: ParsableArguments {
+/// The Librato account, the API and the naming scheme: what every command that talks to Librato needs (`hub`,
+/// `standalone`, `space`).
+struct LibratoAccountOptions: ParsableArguments {
     @Option(name: .customLong("librato-email"), help: "Librato account e-mail. [env: LIBRATO_EMAIL]")
     var email: String?
 
@@ -26,6 +27,32 @@ struct LibratoOptions: ParsableArguments {
     )
     var naming: String?
 
+    @Option(name: .customLong("librato-timeout"), help: "Seconds before a Librato request is abandoned and retried. [env: LIBRATO_TIMEOUT] (default: 20)")
+    var timeout: String?
+
+    func namingMode(_ s: Settings) throws -> NamingMode {
+        try s.choice(naming, "LIBRATO_NAMING", default: NamingMode.standard)
+    }
+
+    /// The API, its URL and the request timeout.
+    func configuration(_ s: Settings) throws -> LibratoConfiguration {
+        var configuration = try LibratoConfiguration.resolve(api: s.string(api, "LIBRATO_API"), baseURL: s.string(apiURL, "LIBRATO_API_URL"))
+        configuration.requestTimeout = try s.seconds(timeout, "LIBRATO_TIMEOUT", default: 20, minimum: 0.1)
+        return configuration
+    }
+
+    /// The credential; nil when none is configured (dry run).
+    func credentials(_ s: Settings, logger: Logger) throws -> LibratoCredentials? {
+        try LibratoCredentials.resolve(
+            email: s.string(email, "LIBRATO_EMAIL"), tokenFile: s.string(tokenFile, "LIBRATO_TOKEN_FILE"), token: s.string(nil, "LIBRATO_TOKEN"),
+            logger: logger)
+    }
+}
+
+/// Where measurements go: Librato (with a credential) or the dry-run sink (without one).
+struct LibratoOptions: ParsableArguments {
+    @OptionGroup var account: LibratoAccountOptions
+
     @Option(name: .customLong("period"), help: "Aggregation and flush period in milliseconds, as the original. [env: LIBRATO_PERIOD] (default: 60000)")
     var period: String?
 
@@ -34,9 +61,6 @@ struct LibratoOptions: ParsableArguments {
         help: "Without a Librato credential, append each request that would be sent (auth redacted) to this file instead of stdout. [env: DRY_RUN_OUTPUT]"
     )
     var dryRunOutput: String?
-
-    @Option(name: .customLong("librato-timeout"), help: "Seconds before a Librato request is abandoned and retried. [env: LIBRATO_TIMEOUT] (default: 20)")
-    var timeout: String?
 
     @Option(
         name: .customLong("container-series"),
@@ -62,17 +86,12 @@ struct LibratoOptions: ParsableArguments {
         Int64(try s.int(period, "LIBRATO_PERIOD", default: 60_000, range: 1_000...3_600_000, unit: " of milliseconds"))
     }
 
-    func namingMode(_ s: Settings) throws -> NamingMode {
-        try s.choice(naming, "LIBRATO_NAMING", default: NamingMode.standard)
-    }
+    func namingMode(_ s: Settings) throws -> NamingMode { try account.namingMode(s) }
 
     /// The configured sink: `LibratoClient`, or `DryRunSink` without a credential.
     func sink(_ s: Settings, logger: Logger) throws -> (any MetricsSink, LibratoAPI) {
-        var configuration = try LibratoConfiguration.resolve(api: s.string(api, "LIBRATO_API"), baseURL: s.string(apiURL, "LIBRATO_API_URL"))
-        configuration.requestTimeout = try s.seconds(timeout, "LIBRATO_TIMEOUT", default: 20, minimum: 0.1)
-        let credentials = try LibratoCredentials.resolve(
-            email: s.string(email, "LIBRATO_EMAIL"), tokenFile: s.string(tokenFile, "LIBRATO_TOKEN_FILE"), token: s.string(nil, "LIBRATO_TOKEN"),
-            logger: logger)
+        let configuration = try account.configuration(s)
+        let credentials = try account.credentials(s, logger: logger)
         let output: DryRunSink.Output = s.string(dryRunOutput, "DRY_RUN_OUTPUT").map { .file(path: $0) } ?? .standardOutput
         return (makeMetricsSink(configuration: configuration, credentials: credentials, dryRunOutput: output, logger: logger), configuration.api)
     }

@@ -33,6 +33,13 @@ enum ContainerNames {
         (.netTxDropped, "docker.container.network.tx.dropped", ""),
     ]
 
+    /// `docker.container.logs.<stream>.lines`
+    static func logLines(_ stream: LogBucket.Stream) -> String { "docker.container.logs.\(stream).lines" }
+    /// `docker.container.logs.<stream>.bytes`
+    static func logBytes(_ stream: LogBucket.Stream) -> String { "docker.container.logs.\(stream).bytes" }
+    /// `docker.container.events.<action>`
+    static func event(_ action: String) -> String { "docker.container.events.\(action)" }
+
     /// `CLUSTER:HOST:CONTAINER`.
     static func source(_ c: ContainerPeriod) -> String { "\(c.cluster):\(c.host):\(c.identity.name)" }
 
@@ -80,15 +87,15 @@ enum ContainerNames {
             }
         }
         if c[.stdoutLines] != nil || c[.stderrLines] != nil {
-            put("docker.container.logs.stdout.lines", .single(c[.stdoutLines] ?? 0), unit: "")
-            put("docker.container.logs.stdout.bytes", .single(c[.stdoutBytes] ?? 0), unit: "B")
-            put("docker.container.logs.stderr.lines", .single(c[.stderrLines] ?? 0), unit: "")
-            put("docker.container.logs.stderr.bytes", .single(c[.stderrBytes] ?? 0), unit: "B")
+            put(logLines(.stdout), .single(c[.stdoutLines] ?? 0), unit: "")
+            put(logBytes(.stdout), .single(c[.stdoutBytes] ?? 0), unit: "B")
+            put(logLines(.stderr), .single(c[.stderrLines] ?? 0), unit: "")
+            put(logBytes(.stderr), .single(c[.stderrBytes] ?? 0), unit: "B")
         }
         var events: [String: Int] = [:]
         for e in c.events { events[e.action, default: 0] += 1 }
         for (action, n) in events.sorted(by: { $0.key < $1.key }) {
-            put("docker.container.events.\(action)", .single(Double(n)), unit: "")
+            put(event(action), .single(Double(n)), unit: "")
         }
         for (key, m) in c.l2met.sorted(by: { ($0.key.name, $0.key.unit) < ($1.key.name, $1.key.unit) }) {
             guard m.sum.isFinite, m.min.isFinite, m.max.isFinite, m.sumSquares.isFinite else { continue }

@@ -5,6 +5,11 @@ import Librato
 /// of one period: running containers (also by image and by service), and distributions across containers — a
 /// complex gauge whose `sum` is the total, `count` the number of containers, `min`/`max`/mean the spread.
 enum Rollups {
+    /// Names of the per-cluster roll-ups: `docker.cluster.<name>`.
+    static let clusterPrefix = "docker.cluster"
+    /// Names of the per-host roll-ups: `docker.host.<name>`.
+    static let hostPrefix = "docker.host"
+
     struct Group {
         var running = 0
         var cpu = GaugeStat()
@@ -41,23 +46,23 @@ enum Rollups {
             hosts[HostKey(cluster: c.cluster, host: c.host), default: Group()].merge(g)
         }
         for (cluster, g) in clusters.sorted(by: { $0.key < $1.key }) {
-            emit(g, prefix: "docker.cluster", source: cluster, tags: ["cluster": cluster], time: time, period: period, events: true, to: &out)
+            emit(g, prefix: clusterPrefix, source: cluster, tags: ["cluster": cluster], time: time, period: period, events: true, to: &out)
         }
         for (key, g) in hosts.sorted(by: { ($0.key.cluster, $0.key.host) < ($1.key.cluster, $1.key.host) }) {
             emit(
-                g, prefix: "docker.host", source: "\(key.cluster):\(key.host)", tags: ["cluster": key.cluster, "host": key.host], time: time,
+                g, prefix: hostPrefix, source: "\(key.cluster):\(key.host)", tags: ["cluster": key.cluster, "host": key.host], time: time,
                 period: period, events: false, to: &out)
         }
         for (key, n) in images.sorted(by: { ($0.key.cluster, $0.key.host) < ($1.key.cluster, $1.key.host) }) {
             out.append(
                 Measurement(
-                    name: "docker.cluster.containers.by_image", source: "\(key.cluster):\(key.host)", tags: ["cluster": key.cluster, "image": key.host],
+                    name: "\(clusterPrefix).containers.by_image", source: "\(key.cluster):\(key.host)", tags: ["cluster": key.cluster, "image": key.host],
                     time: time, value: .single(Double(n)), period: period))
         }
         for (key, n) in services.sorted(by: { ($0.key.cluster, $0.key.host) < ($1.key.cluster, $1.key.host) }) {
             out.append(
                 Measurement(
-                    name: "docker.cluster.containers.by_service", source: "\(key.cluster):\(key.host)",
+                    name: "\(clusterPrefix).containers.by_service", source: "\(key.cluster):\(key.host)",
                     tags: ["cluster": key.cluster, "service": key.host], time: time, value: .single(Double(n)), period: period))
         }
     }

@@ -65,16 +65,19 @@ public final class DryRunSink: MetricsSink {
 
     public func shutdown() async throws {}
 
-    /// The text printed for one request.
-    public func render(method: String, url: String, body: [UInt8]) -> String {
+    /// The text printed for one request (`body` nil: a read, printed without one).
+    public func render(method: String, url: String, body: [UInt8]?) -> String {
         var lines = ["\(method) \(url)", "Authorization: Basic <redacted>"]
-        for (name, value) in configuration.commonHeaders(contentLength: body.count) { lines.append("\(name): \(value)") }
-        lines.append("")
-        lines.append(String(decoding: body, as: UTF8.self))
+        for (name, value) in configuration.commonHeaders(contentLength: body?.count) { lines.append("\(name): \(value)") }
+        if let body {
+            lines.append("")
+            lines.append(String(decoding: body, as: UTF8.self))
+        }
         return lines.joined(separator: "\n") + "\n\n"
     }
 
-    private func emit(method: String, url: String, body: [UInt8]) {
+    /// Prints one request (see ``render(method:url:body:)``) to the output.
+    public func emit(method: String, url: String, body: [UInt8]?) {
         let text = render(method: method, url: url, body: body)
         writeLock.withLock { _ in
             do {

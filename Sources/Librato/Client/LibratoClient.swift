@@ -140,6 +140,11 @@ public final class LibratoClient: MetricsSink {
 
     /// Performs one POST; nil when the task was cancelled.
     func perform(_ body: [UInt8], url: String) async -> DeliveryStateMachine.Outcome? {
+        await perform(method: .POST, body: body, url: url)
+    }
+
+    /// Performs one request (a JSON body, or none for reads); nil when the task was cancelled.
+    func perform(method: HTTPMethod, body: [UInt8]?, url: String) async -> DeliveryStateMachine.Outcome? {
         do {
             try await permits.acquire()
         } catch {
@@ -147,12 +152,12 @@ public final class LibratoClient: MetricsSink {
         }
         defer { permits.release() }
         var request = HTTPClientRequest(url: url)
-        request.method = .POST
+        request.method = method
         request.headers.add(name: "Authorization", value: credentials.authorizationHeader)
-        for (name, value) in configuration.commonHeaders(contentLength: body.count) where name != "Content-Length" {
+        for (name, value) in configuration.commonHeaders(contentLength: body?.count) where name != "Content-Length" {
             request.headers.add(name: name, value: value)
         }
-        request.body = .bytes(ByteBuffer(bytes: body))
+        if let body { request.body = .bytes(ByteBuffer(bytes: body)) }
         let timeout = TimeAmount.nanoseconds(Int64(configuration.requestTimeout.seconds * 1e9))
         do {
             let response = try await http.execute(request, timeout: timeout)
