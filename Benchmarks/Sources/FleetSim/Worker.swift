@@ -41,7 +41,7 @@ final class SimCollector: @unchecked Sendable {
     init(index: Int, containers: Int, o: Options, key: ClusterKey) throws {
         self.index = index
         var configuration = CollectorConfiguration(
-            cluster: "fleet", hubAddress: o.dataAddress, hubAckAddress: o.controlAddress, clusterKey: key, spoolMemoryBytes: 64 << 20)
+            cluster: o.cluster, hubAddress: o.dataAddress, hubAckAddress: o.controlAddress, clusterKey: key, spoolMemoryBytes: 64 << 20)
         configuration.heartbeatInterval = .seconds(10)
         // Reconnect delays jittered per collector: nanomsg has no jitter of its own, and a thousand collectors that
         // lost the same hub at the same instant would otherwise all retry at the same instants.
