@@ -10,17 +10,8 @@ struct SpaceCommandTests {
     /// Runs `docker-librato space` with exactly `environment` (plus PATH), returns status and output. The output goes
     /// through files, read after the exit, so that none of it is missed however busy the machine is.
     static func space(_ environment: [String: String], _ arguments: [String] = []) async throws -> (status: Int32, stdout: String, stderr: String) {
-        var env = environment
-        env["PATH"] = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
-        env["LOG_FORMAT"] = "logfmt"
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("space-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        let p = try TestProcess(
-            "/bin/sh", ["-c", #"exec "$0" space "$@" >"$OUT" 2>"$ERR""#, try ProductBinary.path()] + arguments,
-            environment: env.merging(["OUT": "\(dir)/out", "ERR": "\(dir)/err"]) { $1 })
-        let status = try await p.waitForExit(timeout: .seconds(60))
-        return (status, try String(contentsOfFile: "\(dir)/out", encoding: .utf8), try String(contentsOfFile: "\(dir)/err", encoding: .utf8))
+        let r = try await CLIRun.run(["space"] + arguments, environment: environment.merging(["LOG_FORMAT": "logfmt"]) { $1 })
+        return (r.status, r.stdout, r.stderr)
     }
 
     static func credential(_ fake: FakeLibrato) -> [String: String] {

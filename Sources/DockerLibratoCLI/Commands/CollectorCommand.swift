@@ -33,25 +33,26 @@ struct CollectorCommand: AsyncParsableCommand {
     var httpListen: String?
 
     func run() async throws {
-        let s = Settings()
-        try LogfmtHandler.bootstrap(settings: s)
-        let logger = Logger(label: "collector")
-        var c = try collector.configuration(s, stateDirectory: s.string(stateDir, "STATE_DIR"))
-        c.hubAddress = s.string(hubAddress, "HUB_ADDRESS", default: "tcp://127.0.0.1:5555")
-        guard let ack = s.string(hubAckAddress, "HUB_ACK_ADDRESS") ?? CollectorConfiguration.ackAddress(for: c.hubAddress) else {
-            throw ConfigError(
-                variable: "HUB_ADDRESS", value: c.hubAddress, expected: "tcp://HOST:PORT or ipc://PATH (or set HUB_ACK_ADDRESS explicitly)")
+        try await CommandRunner.run(label: "collector") { s, logger in
+            var c = try collector.configuration(s, stateDirectory: s.string(stateDir, "STATE_DIR"))
+            c.hubAddress = try s.address(hubAddress, "HUB_ADDRESS", default: "tcp://127.0.0.1:5555")
+            if s.string(hubAckAddress, "HUB_ACK_ADDRESS") != nil {
+                c.hubAckAddress = try s.address(hubAckAddress, "HUB_ACK_ADDRESS", default: "")
+            } else if let derived = CollectorConfiguration.ackAddress(for: c.hubAddress) {
+                c.hubAckAddress = derived
+            } else {
+                throw s.error(hubAddress, "HUB_ADDRESS", value: c.hubAddress, expected: "tcp://HOST:PORT or ipc://PATH (or set HUB_ACK_ADDRESS explicitly)")
+            }
+            c.clusterKey = try key.key(s)
+            let service = CollectorService(configuration: c, logger: logger)
+            var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+                .init(service: service, successTerminationBehavior: .gracefullyShutdownGroup)
+            ]
+            if let listen = try s.listen(httpListen, "HTTP_LISTEN", default: nil) {
+                services.insert(.init(service: HealthServer(listen: listen, metrics: service.metrics, logger: logger)), at: 0)
+            }
+            let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            try await group.run()
         }
-        c.hubAckAddress = ack
-        c.clusterKey = try key.key(s)
-        let service = CollectorService(configuration: c, logger: logger)
-        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
-            .init(service: service, successTerminationBehavior: .gracefullyShutdownGroup)
-        ]
-        if let listen = s.string(httpListen, "HTTP_LISTEN"), listen.lowercased() != "off" {
-            services.insert(.init(service: HealthServer(listen: listen, metrics: service.metrics, logger: logger)), at: 0)
-        }
-        let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-        try await group.run()
     }
 }

@@ -22,17 +22,16 @@ struct HubCommand: AsyncParsableCommand {
     @OptionGroup(title: "Hub") var hub: HubOptions
 
     func run() async throws {
-        let settings = Settings()
-        try LogfmtHandler.bootstrap(settings: settings)
-        let logger = Logger(label: "hub")
-        let (sink, api) = try librato.sink(settings, logger: Logger(label: "librato"))
-        let hubSettings = try hub.settings(settings, librato: librato, key: key, api: api)
-        let service = try HubService(settings: hubSettings, sink: sink, logger: logger)
-        let group = ServiceGroup(
-            configuration: .init(
-                services: [.init(service: service, successTerminationBehavior: .gracefullyShutdownGroup)],
-                gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-        try await group.run()
-        try await sink.shutdown()
+        try await CommandRunner.run(label: "hub") { settings, logger in
+            let (sink, api) = try librato.sink(settings, logger: Logger(label: "librato"))
+            let hubSettings = try hub.settings(settings, librato: librato, key: key, api: api)
+            let service = try HubService(settings: hubSettings, sink: sink, logger: logger)
+            let group = ServiceGroup(
+                configuration: .init(
+                    services: [.init(service: service, successTerminationBehavior: .gracefullyShutdownGroup)],
+                    gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            try await group.run()
+            try await sink.shutdown()
+        }
     }
 }

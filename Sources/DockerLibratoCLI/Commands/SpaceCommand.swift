@@ -33,31 +33,30 @@ struct SpaceCommand: AsyncParsableCommand {
     var name: String?
 
     func run() async throws {
-        let settings = Settings()
-        try LogfmtHandler.bootstrap(settings: settings)
-        let logger = Logger(label: "librato")
-        let configuration = try account.configuration(settings)
-        let credentials = try account.credentials(settings, logger: logger)
-        let space = Dashboard.space(
-            name: try spaceName(settings), cluster: settings.string(cluster, "CLUSTER_NAME", default: "docker"),
-            naming: try account.namingMode(settings), api: configuration.api)
-        guard let credentials else {
-            logger.notice(
-                "No Librato credential configured (LIBRATO_EMAIL + LIBRATO_TOKEN or LIBRATO_TOKEN_FILE): dry run, printing the requests that create the space on an account without it",
-                metadata: ["librato.space": "\(space.name)", "librato.charts": "\(space.charts.count)"])
-            DryRunSink(configuration: configuration, logger: logger).emitSpacePlan(space)
-            return
-        }
-        let client = LibratoClient(configuration: configuration, credentials: credentials, logger: logger)
-        do {
-            let report = try await client.syncSpace(space)
-            try await client.shutdown()
-            print(
-                "space \"\(space.name)\" (id \(report.spaceID)): \(report.spaceCreated ? "created" : "found"); charts: "
-                    + "\(report.chartsCreated.count) created, \(report.chartsUpdated.count) updated, \(report.chartsUnchanged.count) unchanged")
-        } catch {
-            try? await client.shutdown()
-            throw error
+        try await CommandRunner.run(label: "librato") { settings, logger in
+            let configuration = try account.configuration(settings)
+            let credentials = try account.credentials(settings, logger: logger)
+            let space = Dashboard.space(
+                name: try spaceName(settings), cluster: settings.string(cluster, "CLUSTER_NAME", default: "docker"),
+                naming: try account.namingMode(settings), api: configuration.api)
+            guard let credentials else {
+                logger.notice(
+                    "No Librato credential configured (LIBRATO_EMAIL + LIBRATO_TOKEN or LIBRATO_TOKEN_FILE): dry run, printing the requests that create the space on an account without it",
+                    metadata: ["librato.space": "\(space.name)", "librato.charts": "\(space.charts.count)"])
+                DryRunSink(configuration: configuration, logger: logger).emitSpacePlan(space)
+                return
+            }
+            let client = LibratoClient(configuration: configuration, credentials: credentials, logger: logger)
+            do {
+                let report = try await client.syncSpace(space)
+                try await client.shutdown()
+                print(
+                    "space \"\(space.name)\" (id \(report.spaceID)): \(report.spaceCreated ? "created" : "found"); charts: "
+                        + "\(report.chartsCreated.count) created, \(report.chartsUpdated.count) updated, \(report.chartsUnchanged.count) unchanged")
+            } catch {
+                try? await client.shutdown()
+                throw error
+            }
         }
     }
 

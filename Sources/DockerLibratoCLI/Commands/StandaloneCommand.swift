@@ -31,40 +31,39 @@ struct StandaloneCommand: AsyncParsableCommand {
     var httpListen: String?
 
     func run() async throws {
-        let s = Settings()
-        try LogfmtHandler.bootstrap(settings: s)
-        let logger = Logger(label: "standalone")
-        let state = s.string(stateDir, "STATE_DIR")
-        let socketDir = state ?? "/tmp"
-        if let state {
-            for sub in ["", "/hub", "/collector"] { mkdir(state + sub, 0o755) }
+        try await CommandRunner.run(label: "standalone") { s, logger in
+            let state = s.string(stateDir, "STATE_DIR")
+            let socketDir = state ?? "/tmp"
+            if let state {
+                for sub in ["", "/hub", "/collector"] { mkdir(state + sub, 0o755) }
+            }
+            let ipc = "ipc://\(socketDir)/docker-librato-\(getpid()).ipc"
+            let (sink, api) = try librato.sink(s, logger: Logger(label: "librato"))
+            var collectorConfig = try collector.configuration(s, stateDirectory: state.map { $0 + "/collector" })
+            collectorConfig.hubAddress = ipc
+            collectorConfig.hubAckAddress = ipc + ".ack"
+            collectorConfig.clusterKey = .none
+            var hubConfig = HubConfiguration(periodMs: try librato.periodMs(s))
+            hubConfig.selfCluster = collectorConfig.cluster
+            let http = try s.listen(httpListen, "HTTP_LISTEN", default: "127.0.0.1:8080")
+            let hub = try HubService(
+                settings: HubSettings(
+                    listen: ipc, ackListen: ipc + ".ack", httpListen: http, clusterKey: .none,
+                    stateDirectory: state.map { $0 + "/hub" }, hostName: HostName.current(), naming: try librato.namingMode(s), api: api,
+                    selection: try librato.selection(s), rateDeferral: try librato.rateDeferral(s), configuration: hubConfig),
+                sink: sink, logger: Logger(label: "hub"), quietAboutMissingKey: true)
+            let collectorService = CollectorService(configuration: collectorConfig, logger: Logger(label: "collector"))
+            // Shut down in reverse order: the collector hands over what it holds, then the hub flushes to Librato.
+            let group = ServiceGroup(
+                configuration: .init(
+                    services: [
+                        .init(service: hub, successTerminationBehavior: .gracefullyShutdownGroup),
+                        .init(service: collectorService, successTerminationBehavior: .gracefullyShutdownGroup),
+                    ], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            try await group.run()
+            try await sink.shutdown()
+            unlink(String(ipc.dropFirst(6)))
+            unlink(String(ipc.dropFirst(6)) + ".ack")
         }
-        let ipc = "ipc://\(socketDir)/docker-librato-\(getpid()).ipc"
-        let (sink, api) = try librato.sink(s, logger: Logger(label: "librato"))
-        var collectorConfig = try collector.configuration(s, stateDirectory: state.map { $0 + "/collector" })
-        collectorConfig.hubAddress = ipc
-        collectorConfig.hubAckAddress = ipc + ".ack"
-        collectorConfig.clusterKey = .none
-        var hubConfig = HubConfiguration(periodMs: try librato.periodMs(s))
-        hubConfig.selfCluster = collectorConfig.cluster
-        let http = s.string(httpListen, "HTTP_LISTEN", default: "127.0.0.1:8080")
-        let hub = try HubService(
-            settings: HubSettings(
-                listen: ipc, ackListen: ipc + ".ack", httpListen: http.lowercased() == "off" ? nil : http, clusterKey: .none,
-                stateDirectory: state.map { $0 + "/hub" }, hostName: HostName.current(), naming: try librato.namingMode(s), api: api,
-                selection: try librato.selection(s), rateDeferral: try librato.rateDeferral(s), configuration: hubConfig),
-            sink: sink, logger: Logger(label: "hub"), quietAboutMissingKey: true)
-        let collectorService = CollectorService(configuration: collectorConfig, logger: Logger(label: "collector"))
-        // Shut down in reverse order: the collector hands over what it holds, then the hub flushes to Librato.
-        let group = ServiceGroup(
-            configuration: .init(
-                services: [
-                    .init(service: hub, successTerminationBehavior: .gracefullyShutdownGroup),
-                    .init(service: collectorService, successTerminationBehavior: .gracefullyShutdownGroup),
-                ], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-        try await group.run()
-        try await sink.shutdown()
-        unlink(String(ipc.dropFirst(6)))
-        unlink(String(ipc.dropFirst(6)) + ".ack")
     }
 }

@@ -64,11 +64,10 @@ struct HubOptions: ParsableArguments {
         c.maxContainers = try s.int(maxContainers, "HUB_MAX_CONTAINERS", default: 20_000)
         c.maxPendingPeriods = try s.int(maxPendingPeriods, "HUB_MAX_PENDING_PERIODS", default: 150)
         c.selfCluster = s.string(cluster, "CLUSTER_NAME", default: "docker")
-        let http = s.string(httpListen, "HTTP_LISTEN", default: "0.0.0.0:8080")
         return HubSettings(
-            listen: s.string(listen, "HUB_LISTEN", default: "tcp://*:5555"),
-            ackListen: s.string(ackListen, "HUB_ACK_LISTEN", default: "tcp://*:5556"),
-            httpListen: http.lowercased() == "off" ? nil : http,
+            listen: try s.address(listen, "HUB_LISTEN", default: "tcp://*:5555"),
+            ackListen: try s.address(ackListen, "HUB_ACK_LISTEN", default: "tcp://*:5556"),
+            httpListen: try s.listen(httpListen, "HTTP_LISTEN", default: "0.0.0.0:8080"),
             clusterKey: try key.key(s),
             stateDirectory: s.string(stateDir, "STATE_DIR"),
             maxFrameBytes: try s.bytes(maxFrameBytes, "HUB_MAX_FRAME_BYTES", default: 1 << 20),

@@ -24,7 +24,7 @@ struct KeyOptions: ParsableArguments {
                 throw ConfigError(variable: "CLUSTER_KEY", value: "<redacted>", expected: "64 hex digits or base64 of 32 bytes (`docker-librato keygen` makes one)")
             }
         }
-        if try s.bool(noKey ? true : nil, "ALLOW_NO_CLUSTER_KEY", default: false) { return .none }
+        if try s.bool(noKey ? "true" : nil, "ALLOW_NO_CLUSTER_KEY", default: false) { return .none }
         throw ConfigError(
             variable: "CLUSTER_KEY_FILE", value: "",
             expected:

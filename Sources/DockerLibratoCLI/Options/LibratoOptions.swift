@@ -99,15 +99,15 @@ struct LibratoOptions: ParsableArguments {
     /// `LIBRATO_CONTAINER_SERIES`, `LIBRATO_METRIC_GROUPS`, `LIBRATO_INTERFACE_SERIES`.
     func selection(_ s: Settings) throws -> SeriesSelection {
         var selection = SeriesSelection()
-        selection.containerSeries = try s.bool(containerSeries.map { ["1", "true", "yes", "on"].contains($0.lowercased()) }, "LIBRATO_CONTAINER_SERIES", default: true)
-        selection.interfaceSeries = try s.bool(interfaceSeries.map { ["1", "true", "yes", "on"].contains($0.lowercased()) }, "LIBRATO_INTERFACE_SERIES", default: true)
+        selection.containerSeries = try s.bool(containerSeries, "LIBRATO_CONTAINER_SERIES", default: true)
+        selection.interfaceSeries = try s.bool(interfaceSeries, "LIBRATO_INTERFACE_SERIES", default: true)
         let groups = s.list(metricGroups, "LIBRATO_METRIC_GROUPS")
         if !groups.isEmpty {
             var set = Set<SeriesSelection.Group>()
             for g in groups {
                 guard let group = SeriesSelection.Group(rawValue: g.lowercased()) else {
-                    throw ConfigError(
-                        variable: "LIBRATO_METRIC_GROUPS", value: g,
+                    throw s.error(
+                        metricGroups, "LIBRATO_METRIC_GROUPS", value: g,
                         expected: "a comma-separated list of " + SeriesSelection.Group.allCases.map(\.rawValue).joined(separator: ", "))
                 }
                 set.insert(group)

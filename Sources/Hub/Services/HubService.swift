@@ -50,10 +50,20 @@ public final class HubService: Service {
         let pull = try NanoSocket(.pull)
         try pull.setReceiveMaxSize(settings.maxFrameBytes)
         try pull.setReceiveBuffer(1 << 20)
-        try pull.bind(settings.listen)
-        let control = try ControlService(
-            listen: settings.ackListen, board: runtime.board, key: settings.clusterKey, clocks: clocks, cluster: settings.configuration.selfCluster,
-            hostName: settings.hostName, logger: logger)
+        do {
+            try pull.bind(settings.listen)
+        } catch {
+            throw HubStartError(variable: "HUB_LISTEN", address: settings.listen, reason: "\(error)")
+        }
+        let control: ControlService
+        do {
+            control = try ControlService(
+                listen: settings.ackListen, board: runtime.board, key: settings.clusterKey, clocks: clocks, cluster: settings.configuration.selfCluster,
+                hostName: settings.hostName, logger: logger)
+        } catch {
+            pull.close()
+            throw HubStartError(variable: "HUB_ACK_LISTEN", address: settings.ackListen, reason: "\(error)")
+        }
         let naming = NamingScheme(
             mode: settings.naming, periodSeconds: Int(settings.configuration.periodMs / 1000), api: settings.api, selection: settings.selection)
         let annotations = AnnotationSender(sink: sink, runtime: runtime)

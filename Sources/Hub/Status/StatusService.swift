@@ -1,4 +1,5 @@
 import Logging
+import NIOCore
 import ServiceLifecycle
 import StatusHTTP
 
@@ -7,9 +8,11 @@ import StatusHTTP
 /// start (the error ends `run`, and with it the process), not later through a failing health check.
 struct StatusService: Service {
     let server: StatusHTTPServer
+    let listen: String
 
     init(listen: String, runtime: HubRuntime, logger: Logger) throws {
         let exporter = PrometheusExporter()
+        self.listen = listen
         server = try StatusHTTPServer(
             listen: listen,
             routes: [
@@ -26,6 +29,20 @@ struct StatusService: Service {
     }
 
     func run() async throws {
-        try await cancelWhenGracefulShutdown { try await server.run() }
+        do {
+            try await cancelWhenGracefulShutdown { try await server.run() }
+        } catch let error as IOError {
+            // The usual cause: another process has the port. Say which setting to change.
+            throw HubStartError(variable: "HTTP_LISTEN", address: listen, reason: error.description)
+        }
     }
+}
+
+/// The hub could not take an address it was given: names the setting, the address and the system's reason.
+package struct HubStartError: Error, CustomStringConvertible {
+    package let variable: String
+    package let address: String
+    package let reason: String
+
+    package var description: String { "\(variable) \(address): cannot listen: \(reason)" }
 }

@@ -1,0 +1,121 @@
+import DockerLibratoTesting
+import Foundation
+import Testing
+
+/// The built binary as an operator meets it: fatal errors exit non-zero with their reason, in the configured log
+/// format; bad values name the flag or variable they came from; every option's help names its variable.
+@Suite("docker-librato: errors an operator can act on")
+struct CLITests {
+    static let noKey = ["ALLOW_NO_CLUSTER_KEY": "true"]
+
+    @Test func aCollectorWhoseCgroupsCannotBeReadExitsNonZeroWithTheReason() async throws {
+        let r = try await CLIRun.run(
+            ["collector"], environment: Self.noKey.merging(["STATS_SOURCE": "cgroup", "CGROUP_ROOT": "/nonexistent", "HUB_ADDRESS": "tcp://127.0.0.1:9"]) { $1 })
+        #expect(r.status == 1)
+        #expect(r.stderr.contains("level=critical") && r.stderr.contains("/nonexistent"), "\(r.stderr)")
+    }
+
+    @Test(arguments: [
+        (["hub"], ["HUB_LISTEN": "nonsense"], "HUB_LISTEN must be tcp://HOST:PORT"),
+        (["hub", "--listen", "nonsense"], [:], "--listen must be tcp://HOST:PORT"),
+        (["hub"], ["HUB_ACK_LISTEN": "tcp://*:99999"], "HUB_ACK_LISTEN must be"),
+        (["hub"], ["HTTP_LISTEN": "nonsense"], "HTTP_LISTEN must be HOST:PORT"),
+        (["collector"], ["HUB_ADDRESS": "hub:5555"], "HUB_ADDRESS must be tcp://HOST:PORT"),
+        (["collector"], ["INCLUDE_NAMES": "/[/"], "INCLUDE_NAMES: Invalid regular expression"),
+        (["collector", "--exclude-labels", "a=/(/"], [:], "--exclude-labels: Invalid regular expression"),
+        (["collector", "--collect-logs", "maybe"], [:], #"--collect-logs must be true or false, got \"maybe\""#),
+        (["collector"], ["COLLECT_LOGS": "maybe"], #"COLLECT_LOGS must be true or false, got \"maybe\""#),
+        (["collector", "--stats-interval", "0"], [:], "--stats-interval must be a number of seconds"),
+        (["hub"], ["LIBRATO_METRIC_GROUPS": "cpu,disk"], #"LIBRATO_METRIC_GROUPS must be a comma-separated list of cpu, memory"#),
+    ])
+    func badValuesNameTheirFlagOrVariable(arguments: [String], environment: [String: String], message: String) async throws {
+        let r = try await CLIRun.run(arguments, environment: Self.noKey.merging(environment) { $1 })
+        #expect(r.status == 1)
+        #expect(r.stderr.contains(message), "\(r.stderr)")
+        #expect(r.stderr.split(separator: "\n").filter { $0.contains("level=critical") }.count == 1, "one fatal line")
+    }
+
+    @Test func aFatalErrorIsJSONWhenTheLogsAre() async throws {
+        let r = try await CLIRun.run(["hub"], environment: Self.noKey.merging(["HUB_LISTEN": "nonsense", "LOG_FORMAT": "json"]) { $1 })
+        #expect(r.status == 1)
+        let last = try #require(r.stderr.split(separator: "\n").last)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(last.utf8)) as? [String: String])
+        #expect(object["level"] == "critical")
+        #expect(object["msg"]?.hasPrefix("HUB_LISTEN must be") == true)
+    }
+
+    @Test func aTakenPortFailsTheHubAtStartNamingTheSetting() async throws {
+        let taken = try ServerSocket()
+        defer { taken.close() }
+        let r = try await CLIRun.run(
+            ["hub"],
+            environment: Self.noKey.merging([
+                "HTTP_LISTEN": "127.0.0.1:\(taken.port)", "HUB_LISTEN": FreePort.tcpAddress(), "HUB_ACK_LISTEN": FreePort.tcpAddress(),
+            ]) { $1 })
+        #expect(r.status == 1)
+        #expect(r.stderr.contains("HTTP_LISTEN 127.0.0.1:\(taken.port): cannot listen"), "\(r.stderr)")
+    }
+
+    @Test func keyFilesSayWhatIsWrongWithThemAndWhere() async throws {
+        let missing = try await CLIRun.run(["hub"], environment: ["CLUSTER_KEY_FILE": "/nonexistent/cluster.key"])
+        #expect(missing.status == 1)
+        #expect(missing.stderr.contains("CLUSTER_KEY_FILE: cannot read /nonexistent/cluster.key: no such file or directory"), "\(missing.stderr)")
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("bad-\(UUID().uuidString).key").path
+        try "not a key\n".write(toFile: path, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let bad = try await CLIRun.run(["hub"], environment: ["CLUSTER_KEY_FILE": path])
+        #expect(bad.status == 1)
+        #expect(bad.stderr.contains("CLUSTER_KEY_FILE \(path) must hold 64 hex digits, base64 of 32 bytes, or 32 raw bytes"), "\(bad.stderr)")
+    }
+
+    @Test(arguments: ["hub", "collector", "standalone", "space", "status", "healthcheck"])
+    func everyOptionInTheHelpIsInTheFlagTableThatErrorsUse(command: String) async throws {
+        let r = try await CLIRun.run([command, "--help"])
+        #expect(r.status == 0)
+        let table = try String(
+            contentsOfFile: URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../Sources/DockerLibratoCLI/Support/FlagNames.swift").path,
+            encoding: .utf8)
+        // Option blocks: a line "  --flag <value>  help…" and its continuation lines, up to the next option.
+        var blocks: [String] = []
+        for line in r.stdout.split(separator: "\n", omittingEmptySubsequences: false) {
+            if line.hasPrefix("  --") || line.hasPrefix("  -h") {
+                blocks.append(String(line))
+            } else if line.hasPrefix("   "), !blocks.isEmpty {
+                blocks[blocks.count - 1] += " " + line.trimmingCharacters(in: .whitespaces)
+            } else if !line.hasPrefix("  ") {
+                blocks.append("")
+            }
+        }
+        var checked = 0
+        for block in blocks {
+            guard let flag = block.split(separator: " ").first(where: { $0.hasPrefix("--") }),
+                let env = block.range(of: #"\[env: ([A-Z_]+)"#, options: .regularExpression)
+            else { continue }
+            let variable = block[env].dropFirst("[env: ".count)
+            checked += 1
+            #expect(table.contains(#""\#(variable)": "\#(flag)""#), "\(command): \(flag) [env: \(variable)] is missing from FlagNames.swift")
+        }
+        #expect(checked >= 1, "\(r.stdout)")
+    }
+}
+
+/// A listening TCP socket on 127.0.0.1 (to take a port away from the code under test).
+final class ServerSocket {
+    let fd: Int32
+    let port: Int
+
+    init() throws {
+        let s = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(s, $0, len) } }
+        listen(s, 1)
+        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(s, $0, &len) } }
+        fd = s
+        port = Int(UInt16(bigEndian: addr.sin_port))
+    }
+
+    func close() { Glibc.close(fd) }
+}
