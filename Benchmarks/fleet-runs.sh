@@ -4,8 +4,10 @@
 # Builds the hub and FleetSim in release first. Output: one block per run on stdout.
 set -euo pipefail
 cd "$(dirname "$0")"
-swift build -c release --product docker-librato >/dev/null
-swift build -c release --product FleetSim >/dev/null
+if [ -z "${FLEET_NO_BUILD:-}" ]; then
+  swift build -c release --product docker-librato 2>&1 | grep -E "error|Compiling|Build" | tail -3
+  swift build -c release --product FleetSim 2>&1 | grep -E "error|Build" | tail -2
+fi
 sim() { echo "### FleetSim $*"; .build/release/FleetSim "$@"; echo; }
 runs=("$@")
 [ ${#runs[@]} -gt 0 ] || runs=(n10 n100 n1000 n1000-t1 kill rate-fits rate-over two-hubs)

@@ -1,9 +1,10 @@
 import ArgumentParser
+import Librato
 
 /// `docker-librato`: container metrics for Librato across fleets of Docker hosts.
 @main
 struct DockerLibrato: AsyncParsableCommand {
-    static let version = "0.1.0"
+    static let version = LibratoClient.version
 
     static let configuration = CommandConfiguration(
         commandName: "docker-librato",
@@ -24,7 +25,7 @@ struct DockerLibrato: AsyncParsableCommand {
         version: version,
         subcommands: [
             StandaloneCommand.self, HubCommand.self, CollectorCommand.self, SpaceCommand.self, KeygenCommand.self, StatusCommand.self,
-            HealthcheckCommand.self,
+            HealthcheckCommand.self, VersionCommand.self,
         ]
     )
 }

@@ -119,3 +119,61 @@ final class ServerSocket {
 
     func close() { Glibc.close(fd) }
 }
+
+@Suite("docker-librato version, status and the hub's pages in a dry run")
+struct StatusCommandTests {
+    @Test func versionNamesTheReleaseAndTheFrameFormat() async throws {
+        let r = try await CLIRun.run(["version"])
+        #expect(r.status == 0)
+        #expect(r.stdout.hasPrefix("docker-librato 0.") && r.stdout.contains("(frame format 2)"), "\(r.stdout)")
+    }
+
+    @Test func statusFailsInWordsOnStderrWhenNoHubAnswersAndTakesHostPort() async throws {
+        let port = FreePort.next()
+        let r = try await CLIRun.run(["status", "--hub-http", "127.0.0.1:\(port)"])
+        #expect(r.status == 1)
+        #expect(r.stdout.isEmpty)
+        #expect(r.stderr.contains("no hub answers at http://127.0.0.1:\(port): connection refused"), "\(r.stderr)")
+        let h = try await CLIRun.run(["healthcheck", "--url", "127.0.0.1:\(port)"])
+        #expect(h.status == 1 && h.stderr.contains("nothing answers at http://127.0.0.1:\(port)/healthz"), "\(h.stderr)")
+    }
+
+    @Test func aDryRunSaysSoOnEveryPageAndStatusPrintsTablesOrJSON() async throws {
+        let http = FreePort.next()
+        let hub = try TestProcess(
+            try ProductBinary.path(), ["hub"],
+            environment: [
+                "ALLOW_NO_CLUSTER_KEY": "true", "HTTP_LISTEN": "127.0.0.1:\(http)", "HUB_LISTEN": FreePort.tcpAddress(),
+                "HUB_ACK_LISTEN": FreePort.tcpAddress(), "PATH": "/usr/bin:/bin", "DRY_RUN_OUTPUT": "/dev/null",
+            ])
+        defer { hub.signal(SIGKILL) }
+        try await Eventually.wait(for: "the hub's /healthz") { (try? await CLIRun.run(["healthcheck", "--url", "127.0.0.1:\(http)"]).status) == 0 }
+        let table = try await CLIRun.run(["status", "--hub-http", "127.0.0.1:\(http)"])
+        #expect(table.status == 0)
+        #expect(table.stdout.contains("librato: dry-run"), "\(table.stdout)")
+        #expect(table.stdout.contains("collectors: none has sent a frame yet"))
+        let json = try await CLIRun.run(["status", "--json", "--hub-http", "http://127.0.0.1:\(http)/"])
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+        #expect(object["librato"] as? String == "dry-run")
+        #expect(object["status"] as? String == "ok")
+        #expect((object["version"] as? String)?.hasPrefix("0.") == true)
+        let metrics = try await HTTPFetch.get("http://127.0.0.1:\(http)/metrics")
+        #expect(metrics.contains("docker_librato_hub_dry_run 1"))
+        #expect(metrics.contains("docker_librato_build_info{role=\"hub\",version=\""))
+        #expect(metrics.contains("process_resident_memory_bytes ") && metrics.contains("process_start_time_seconds "))
+        let page = try await HTTPFetch.get("http://127.0.0.1:\(http)/")
+        #expect(page.contains("DRY RUN"))
+        hub.signal(SIGTERM)
+        let status = try await hub.waitForExit(timeout: .seconds(30))
+        #expect(status == 0, "exit \(status): \(hub.stderr.suffix(2000))")
+    }
+}
+
+/// A GET through curl (the tests' HTTP client of choice for processes they did not start in-process).
+enum HTTPFetch {
+    static func get(_ url: String) async throws -> String {
+        let p = try TestProcess("/usr/bin/curl", ["-sS", "-f", url])
+        _ = try await p.waitForExit(timeout: .seconds(10))
+        return p.stdout
+    }
+}

@@ -128,3 +128,33 @@ struct RateLimitTests {
         #expect(report.accepted == 52)
     }
 }
+
+@Suite("hub health: data is flowing, or why not")
+struct HubHealthTests {
+    func status(pending: Int, deliveredThrough: Int64?, now: Int64, backpressure: Bool = false, collectors: Int = 1) -> HubStatus {
+        let info = CollectorInfo(id: .random(), epoch: 1, cluster: "c", host: "h", engineID: "e", now: 0)
+        return HubStatus(
+            nowMs: now, startedAtMs: 0, counters: HubCounters(), rejects: [:], collectors: Array(repeating: info, count: collectors),
+            liveContainers: 3, pendingPeriods: pending, closedThrough: deliveredThrough.map { $0 + Int64(pending) * 60_000 },
+            deliveredThrough: deliveredThrough, backpressure: backpressure, lastSubmit: nil, periodMs: 60_000)
+    }
+
+    @Test func healthyWhileLibratoKeepsUpAndUnhealthyOncePeriodsWaitLongerThanTheThreshold() {
+        // Period 0 delivered; period 60 000 closed at 124 000 and waiting: fine for three periods.
+        #expect(status(pending: 1, deliveredThrough: 0, now: 124_000).health.healthy)
+        #expect(status(pending: 3, deliveredThrough: 0, now: 120_000 + 3 * 60_000).health.healthy)
+        let late = status(pending: 4, deliveredThrough: 0, now: 120_000 + 3 * 60_000 + 1_000).health
+        #expect(!late.healthy)
+        #expect(late.reason.hasPrefix("Librato has accepted nothing for 181 s (4 periods waiting"), "\(late.reason)")
+    }
+
+    @Test func backPressureIsUnhealthyAndSaysSo() {
+        let h = status(pending: 150, deliveredThrough: 0, now: 1_000_000, backpressure: true).health
+        #expect(!h.healthy && h.reason.hasPrefix("back-pressure"))
+    }
+
+    @Test func noCollectorYetIsHealthyButSaysSo() {
+        let h = status(pending: 0, deliveredThrough: nil, now: 10_000, collectors: 0).health
+        #expect(h.healthy && h.reason == "no collector has sent a frame yet")
+    }
+}

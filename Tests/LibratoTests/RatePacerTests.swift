@@ -50,4 +50,29 @@ struct RatePacerTests {
         #expect(RateBudget(state, now: 1_699_999_000) == RateBudget(limit: 600, remaining: 42, resetAt: 1_700_000_000, seenAt: 1_699_999_000))
         #expect(RateBudget(RateLimitState(headers: [("X-Librato-RateLimit-Agg", "remaining=42")], now: 0), now: 0) == nil)
     }
+
+    func headers(_ remaining: Int, reset: Int = 2_000) -> RateLimitState {
+        RateLimitState(headers: [("X-Librato-RateLimit-Agg", "limit=600000,remaining=\(remaining),reset=\(reset)")], now: 1_000)
+    }
+
+    @Test func theMeterLearnsWhetherTheWindowCountsMeasurementsOrRequests() {
+        // A window that counts requests: 300 measurements per request, remaining falls by one each time.
+        var requests = RateMeter()
+        for i in 0..<3 { requests.observe(headers(599_999 - i), measurements: 300, now: 1_000) }
+        let perRequest = try! #require(requests.budget)
+        #expect(abs(perRequest.costPerMeasurement - 1.0 / 300) < 1e-9)
+        // Some 588,000 requests left for the window: millions of measurements a period, more than any fleet sends.
+        #expect(pacer.allowance(perRequest, now: 1_040, periodSeconds: 60) > 1_000_000)
+        // A window that counts measurements.
+        var measurements = RateMeter()
+        for i in 0..<3 { measurements.observe(headers(600_000 - 300 * (i + 1)), measurements: 300, now: 1_000) }
+        #expect(measurements.budget?.costPerMeasurement == 1)
+        // Until two responses of a window were seen, the cautious reading: one unit per measurement.
+        var fresh = RateMeter()
+        fresh.observe(headers(599_999), measurements: 300, now: 1_000)
+        #expect(fresh.budget?.costPerMeasurement == 1)
+        // A new window starts learning again from its own first response, keeping what was learned.
+        requests.observe(headers(599_000, reset: 5_600), measurements: 300, now: 2_001)
+        #expect(abs((requests.budget?.costPerMeasurement ?? 0) - 1.0 / 300) < 1e-9)
+    }
 }

@@ -29,6 +29,11 @@ struct CollectorCommand: AsyncParsableCommand {
     @Option(name: .customLong("state-dir"), help: "Directory for the collector's id, epoch, spool and log checkpoints; a restarted collector resumes from it. [env: STATE_DIR]")
     var stateDir: String?
 
+    @Option(
+        name: .customLong("health-max-ack-age"),
+        help: "Seconds frames may wait for the hub's acknowledgement before /healthz says unhealthy (with the likely cause). [env: HEALTH_MAX_ACK_AGE] (default: 300)")
+    var healthMaxAckAge: String?
+
     @Option(name: .customLong("http-listen"), help: "HOST:PORT for /healthz; off by default. [env: HTTP_LISTEN]")
     var httpListen: String?
 
@@ -44,12 +49,13 @@ struct CollectorCommand: AsyncParsableCommand {
                 throw s.error(hubAddress, "HUB_ADDRESS", value: c.hubAddress, expected: "tcp://HOST:PORT or ipc://PATH (or set HUB_ACK_ADDRESS explicitly)")
             }
             c.clusterKey = try key.key(s)
-            let service = CollectorService(configuration: c, logger: logger)
+            let health = CollectorHealth(maxAckAge: try s.seconds(healthMaxAckAge, "HEALTH_MAX_ACK_AGE", default: 300, minimum: 1))
+            let service = CollectorService(configuration: c, health: health, logger: logger)
             var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
                 .init(service: service, successTerminationBehavior: .gracefullyShutdownGroup)
             ]
             if let listen = try s.listen(httpListen, "HTTP_LISTEN", default: nil) {
-                services.insert(.init(service: HealthServer(listen: listen, metrics: service.metrics, logger: logger)), at: 0)
+                services.insert(.init(service: HealthServer(listen: listen, metrics: service.metrics, health: service.health, logger: logger)), at: 0)
             }
             let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
             try await group.run()

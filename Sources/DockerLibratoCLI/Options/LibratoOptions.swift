@@ -1,3 +1,4 @@
+import Glibc
 import ArgumentParser
 import Hub
 import Librato
@@ -63,6 +64,11 @@ struct LibratoOptions: ParsableArguments {
     var dryRunOutput: String?
 
     @Option(
+        name: .customLong("dry-run-format"),
+        help: "How the dry run prints bodies: pretty (indented) or compact (one line, the exact bytes). [env: DRY_RUN_FORMAT] (default: pretty on a terminal, else compact)")
+    var dryRunFormat: String?
+
+    @Option(
         name: .customLong("container-series"),
         help: "Post per-container series: true or false (roll-ups per cluster and host are always posted). [env: LIBRATO_CONTAINER_SERIES] (default: true)")
     var containerSeries: String?
@@ -93,7 +99,13 @@ struct LibratoOptions: ParsableArguments {
         let configuration = try account.configuration(s)
         let credentials = try account.credentials(s, logger: logger)
         let output: DryRunSink.Output = s.string(dryRunOutput, "DRY_RUN_OUTPUT").map { .file(path: $0) } ?? .standardOutput
-        return (makeMetricsSink(configuration: configuration, credentials: credentials, dryRunOutput: output, logger: logger), configuration.api)
+        // Pretty on a terminal, compact (the exact bytes) into a file or a pipe.
+        let terminal: DryRunSink.Format = { if case .standardOutput = output, isatty(1) == 1 { return .pretty } else { return .compact } }()
+        let format = try s.choice(dryRunFormat, "DRY_RUN_FORMAT", default: terminal)
+        return (
+            makeMetricsSink(configuration: configuration, credentials: credentials, dryRunOutput: output, dryRunFormat: format, logger: logger),
+            configuration.api
+        )
     }
 
     /// `LIBRATO_CONTAINER_SERIES`, `LIBRATO_METRIC_GROUPS`, `LIBRATO_INTERFACE_SERIES`.

@@ -60,6 +60,19 @@ struct Flusher: Service {
                 "Librato rejected a measurement",
                 metadata: ["name": "\(invalid.measurement.name)", "status": "\(invalid.status.map(String.init) ?? "client")", "message": "\(invalid.message)"])
         }
+        let requests = report.requestsByStatus.values.reduce(0, +)
+        if sink.isDryRun {
+            logger.info(
+                "dry run: period printed, not sent",
+                metadata: ["period": "\(time)", "containers": "\(period.containers.count)", "measurements": "\(measurements.count)", "requests": "\(requests)"])
+        } else {
+            logger.info(
+                "period submitted",
+                metadata: [
+                    "period": "\(time)", "containers": "\(period.containers.count)", "measurements": "\(measurements.count)",
+                    "accepted": "\(report.accepted)", "requests": "\(requests)",
+                ])
+        }
         if report.tooOld > 0 {
             logger.error("dropped measurements older than Librato accepts", metadata: ["count": "\(report.tooOld)", "period": "\(time)"])
         }

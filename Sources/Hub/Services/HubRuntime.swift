@@ -47,10 +47,14 @@ package actor HubRuntime {
         package var durationMs: Int64
     }
 
+    /// The sink sends nothing (shown on the status pages).
+    package let dryRun: Bool
+
     package init(
         configuration: HubConfiguration, store: HubStateStore, key: ClusterKey, hostName: String, logger: Logger,
-        wallClock: WallClock = .system
+        wallClock: WallClock = .system, dryRun: Bool = false
     ) throws {
+        self.dryRun = dryRun
         let now = wallClock.now().milliseconds
         let saved = try store.load()
         if let saved {
@@ -129,6 +133,9 @@ package actor HubRuntime {
         return head
     }
 
+    /// When the first period will close (for the dry run's start-up message).
+    package func firstCloseDue() -> WallTime { WallTime(milliseconds: core.nextCloseDue(now: nowMs)) }
+
     /// Whether anything is waiting to be submitted.
     package var hasPending: Bool { !core.pending.isEmpty }
 
@@ -175,7 +182,8 @@ package actor HubRuntime {
             collectors: core.collectors.values.sorted { ($0.cluster, $0.host, $0.id) < ($1.cluster, $1.host, $1.id) },
             liveContainers: core.liveContainers, pendingPeriods: core.pending.count, closedThrough: core.closedThrough,
             deliveredThrough: core.deliveredThrough, backpressure: core.isBackpressured, lastSubmit: lastSubmit,
-            periodMs: core.configuration.periodMs, rateBudget: lastBudget)
+            periodMs: core.configuration.periodMs, rateBudget: lastBudget, dryRun: dryRun, healthPeriods: core.configuration.healthPeriods,
+            control: board.counters)
     }
 
     /// The hub's own metrics for one period: each ``HubCounter`` with a Librato name as its delta since the previous

@@ -44,7 +44,7 @@ public final class HubService: Service {
         self.logger = logger
         let runtime = try HubRuntime(
             configuration: settings.configuration, store: HubStateStore(directory: settings.stateDirectory), key: settings.clusterKey,
-            hostName: settings.hostName, logger: logger, wallClock: clocks.wall)
+            hostName: settings.hostName, logger: logger, wallClock: clocks.wall, dryRun: sink.isDryRun)
         self.runtime = runtime
         let status = try settings.httpListen.map { try StatusService(listen: $0, runtime: runtime, logger: logger) }
         let pull = try NanoSocket(.pull)
@@ -89,6 +89,15 @@ public final class HubService: Service {
                 "period_ms": "\(settings.configuration.periodMs)", "naming": "\(settings.naming.rawValue)", "api": "\(settings.api.rawValue)",
                 "sink": "\(type(of: sink))", "state_dir": "\(settings.stateDirectory ?? "none (in memory)")",
             ])
+        if sink.isDryRun {
+            let first = await runtime.firstCloseDue()
+            logger.info(
+                "dry run: nothing is printed until the first period closes (after the start-up grace, then at each period's end plus the grace)",
+                metadata: [
+                    "first_period_closes_in_s": "\(max(0, first.milliseconds - WallClock.system.now().milliseconds) / 1000)",
+                    "startup_grace_s": "\(settings.configuration.startupGraceMs / 1000)", "period_s": "\(settings.configuration.periodMs / 1000)",
+                ])
+        }
         let group = ServiceGroup(
             configuration: .init(
                 services: services.map { .init(service: $0, successTerminationBehavior: .gracefullyShutdownGroup) }, logger: logger))

@@ -1,7 +1,9 @@
+import Librato
 import Logging
 import NIOCore
 import ServiceLifecycle
 import StatusHTTP
+import NIOHTTP1
 
 /// The hub's `/healthz`, `/metrics` (Prometheus text), `/status.json` and `/` (a small HTML page), as a service of
 /// the hub's group. `HTTP_LISTEN` is checked when the hub is made; a port that cannot be bound fails the hub at
@@ -18,11 +20,18 @@ struct StatusService: Service {
             routes: [
                 "/healthz": {
                     let s = await runtime.status()
+                    let (healthy, reason) = s.health
                     return .init(
-                        contentType: "application/json",
-                        body: "{\"status\":\"ok\",\"collectors\":\(s.collectors.count),\"pending_periods\":\(s.pendingPeriods),\"backpressure\":\(s.backpressure)}\n")
+                        status: healthy ? .ok : .serviceUnavailable, contentType: "application/json",
+                        body: "{\"status\":\"\(healthy ? "ok" : "unhealthy")\",\"reason\":\(JSONWriter.quoted(reason)),\"collectors\":\(s.collectors.count),"
+                            + "\"pending_periods\":\(s.pendingPeriods),\"backpressure\":\(s.backpressure),\"dry_run\":\(s.dryRun)}\n")
                 },
-                "/metrics": { .init(contentType: "text/plain; version=0.0.4; charset=utf-8", body: exporter.render(await runtime.status())) },
+                "/metrics": {
+                    .init(
+                        contentType: "text/plain; version=0.0.4; charset=utf-8",
+                        body: exporter.render(await runtime.status())
+                            + ProcessMetrics.text(buildInfoName: "docker_librato_build_info", version: LibratoClient.version, role: "hub"))
+                },
                 "/status.json": { .init(contentType: "application/json", body: StatusPage.json(await runtime.status())) },
                 "/": { .init(contentType: "text/html; charset=utf-8", body: StatusPage.html(await runtime.status())) },
             ], logger: logger)

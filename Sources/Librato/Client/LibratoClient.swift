@@ -12,7 +12,7 @@ public import Timekeeping
 /// pauses caused by rate limits and outages, because both are account-wide.
 public final class LibratoClient: MetricsSink {
     /// This library's version, used in the default `User-Agent`.
-    public static let version = "0.1.0"
+    public static let version = "0.2.0"
 
     /// The settings in use.
     public let configuration: LibratoConfiguration
@@ -23,10 +23,11 @@ public final class LibratoClient: MetricsSink {
     private let clocks: Clocks
     private let permits: AsyncSemaphore
     private let sharedGate = Mutex(-Double.infinity)
-    private let budget = Mutex<RateBudget?>(nil)
+    private let meter = Mutex(RateMeter())
 
-    /// The measurement budget the latest response's `X-Librato-RateLimit-Agg` described (nil before the first).
-    public var rateBudget: RateBudget? { budget.withLock { $0 } }
+    /// The measurement budget the latest response's `X-Librato-RateLimit-Agg` described (nil before the first),
+    /// with what one measurement costs in its unit as learned from successive responses.
+    public var rateBudget: RateBudget? { meter.withLock { $0.budget } }
 
     public var api: LibratoAPI { configuration.api }
 
@@ -86,6 +87,7 @@ public final class LibratoClient: MetricsSink {
         let clocks = self.clocks
         await withTaskGroup(of: DriverEvent.self) { group in
             var timer: Double?
+            var sizes: [Int: Int] = [:]
             while true {
                 if Task.isCancelled { machine.cancel() }
                 let action = machine.nextAction(now: clocks.wall.now().seconds, externalGate: sharedGate.withLock { $0 })
@@ -95,6 +97,7 @@ public final class LibratoClient: MetricsSink {
                     group.cancelAll()
                     return
                 case .send(let request):
+                    sizes[request.id] = request.indices.count
                     group.addTask { .response(request.id, await self.perform(request.body, url: url)) }
                     continue
                 case .wait(let until):
@@ -112,7 +115,11 @@ public final class LibratoClient: MetricsSink {
                 case .timer(let at):
                     if at == timer { timer = nil }
                 case .response(let id, let outcome?):
-                    machine.handle(id, outcome, now: clocks.wall.now().seconds)
+                    let now = clocks.wall.now().seconds
+                    if case .response(_, let headers, _) = outcome {
+                        meter.withLock { $0.observe(RateLimitState(headers: headers, now: now), measurements: sizes[id] ?? 0, now: now) }
+                    }
+                    machine.handle(id, outcome, now: now)
                     let gate = machine.gate
                     sharedGate.withLock { $0 = max($0, gate) }
                 case .response(_, nil), nil:
@@ -163,8 +170,6 @@ public final class LibratoClient: MetricsSink {
             let response = try await http.execute(request, timeout: timeout)
             let buffer = try await response.body.collect(upTo: 1 << 20)
             let headers = response.headers.map { ($0.name, $0.value) }
-            let now = clocks.wall.now().seconds
-            if let seen = RateBudget(RateLimitState(headers: headers, now: now), now: now) { budget.withLock { $0 = seen } }
             return .response(status: Int(response.status.code), headers: headers, body: Array(buffer.readableBytesView))
         } catch {
             if Task.isCancelled { return nil }
