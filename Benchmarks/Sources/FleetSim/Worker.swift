@@ -140,7 +140,14 @@ func runWorker(_ o: Options) async throws -> Never {
             for sim in sims { sim.sequenceAtKill = await sim.deliverer.simulationView.nextSequence &- 1 }
         }
         if restartAt == nil, let r = c["restart"] { restartAt = r }
-        if c["stop"] != nil { break loop }
+        if c["stop"] != nil {
+            if report.windowControlBytes == 0, let start = controlAtStart {
+                var total: UInt64 = 0
+                for sim in sims { total += await sim.deliverer.simulationView.controlBytesReceived }
+                report.windowControlBytes = total - start
+            }
+            break loop
+        }
         let now = nowSeconds()
         if controlAtStart == nil, now >= o.windowStart {
             var total: UInt64 = 0
