@@ -12,7 +12,8 @@ import WireFormat
 /// ```
 /// ContainerTracker (/containers/json + /events, reconnect) ──┬─ LogFollower per container (/logs → LogBucketer) ─┐
 ///                                                            ├─ lifecycle events ─────────────────────────────────┤
-/// StatsPoller (every STATS_INTERVAL, cgroup or API) ─────────┴────────────────────────────────────────────────────┴─▶
+/// StatsPoller (every STATS_INTERVAL, cgroup or API) ─────────┼────────────────────────────────────────────────────┤
+/// StatusReporter (every STATS_INTERVAL: states, counts) ─────┴────────────────────────────────────────────────────┴─▶
 ///   RecordQueue (bounded) ─▶ BatchBuilder (frameMaxBytes / frameInterval) ─▶ RecordSink.submit ─▶ checkpoints
 /// ```
 ///
@@ -136,12 +137,16 @@ package final class CollectorPipeline: Service, Sendable {
             logger: logger,
             clocks: clocks
         )
+        let reporter = StatusReporter(
+            client: client, matcher: matcher, own: own, interval: configuration.statsInterval, registry: registry, queue: queue,
+            metrics: metrics, logger: logger, clocks: clocks)
         let tick = tickInterval
         let clocks = self.clocks
 
         await withDiscardingTaskGroup { group in
             group.addTask { await tracker.run() }
             group.addTask { await poller.run() }
+            group.addTask { await reporter.run() }
             group.addTask {
                 while !Task.isCancelled {
                     // The data side's clock tick: frame age and log bucket closing are checked this often.

@@ -26,7 +26,7 @@ struct SpaceCommandTests {
             let env = Self.credential(fake).merging(["CLUSTER_NAME": "prod", "LIBRATO_API": api, "LIBRATO_NAMING": naming]) { $1 }
             let first = try await Self.space(env)
             #expect(first.status == 0, "\(first.stdout)\(first.stderr)")
-            let charts = naming == "seed" ? 5 : 21
+            let charts = naming == "seed" ? 5 : 23
             #expect(first.stdout.contains(#"space "docker-librato prod" (id 1): created; charts: \#(charts) created, 0 updated, 0 unchanged"#), "\(first.stdout)")
             #expect(fake.snapshot.requests.allSatisfy { $0.status.map { (200..<300).contains($0) } ?? false })
             #expect(fake.snapshot.requests.filter { $0.method == "POST" }.count == 1 + charts)
@@ -54,8 +54,8 @@ struct SpaceCommandTests {
             // The same space for another cluster: every chart's filter differs, so each is replaced where it is.
             fake.resetRecordings()
             let moved = try await Self.space(env, ["--name", "Ops dashboard", "--cluster", "us", "--api", "tagged"])
-            #expect(moved.stdout.contains("found; charts: 0 created, 21 updated, 0 unchanged"), "\(moved.stdout)")
-            #expect(fake.snapshot.requests.filter { $0.method != "GET" }.map(\.method) == Array(repeating: "PUT", count: 21))
+            #expect(moved.stdout.contains("found; charts: 0 created, 23 updated, 0 unchanged"), "\(moved.stdout)")
+            #expect(fake.snapshot.requests.filter { $0.method != "GET" }.map(\.method) == Array(repeating: "PUT", count: 23))
             #expect(fake.spaces.count == 1 && fake.spaces[0].charts.map(\.id) == space.charts.map(\.id))
             #expect(fake.spaces[0].charts.first?.streams.first?["tags"]?.arrayValue?.first?["values"] == .array([.string("us")]))
         }
@@ -80,7 +80,7 @@ struct SpaceCommandTests {
         let requests = r.stdout.split(separator: "\n").filter { $0.hasPrefix("GET ") || $0.hasPrefix("POST ") || $0.hasPrefix("PUT ") }
         #expect(requests.first == "GET https://metrics-api.librato.com/v1/spaces?name=docker-librato%20prod&offset=0&length=100")
         #expect(requests.dropFirst().first == "POST https://metrics-api.librato.com/v1/spaces")
-        #expect(requests.dropFirst(2).allSatisfy { $0 == "POST https://metrics-api.librato.com/v1/spaces/:id/charts" } && requests.count == 2 + 21)
+        #expect(requests.dropFirst(2).allSatisfy { $0 == "POST https://metrics-api.librato.com/v1/spaces/:id/charts" } && requests.count == 2 + 23)
         #expect(r.stdout.contains(#"{"name":"docker-librato prod"}"#))
         #expect(r.stdout.contains(#"{"name":"Cluster: container states","type":"stacked","streams":[{"metric":"docker.cluster.containers.running","tags":[{"name":"cluster","values":["prod"]}]"#))
         let auth = r.stdout.split(separator: "\n").filter { $0.hasPrefix("Authorization:") }

@@ -60,6 +60,16 @@ enum ContainerNames {
         return t
     }
 
+    /// `docker.container.health`: 1 healthy, 0.5 starting, 0 unhealthy; nothing without a HEALTHCHECK.
+    static func healthValue(_ h: ContainerStatus.Health) -> Double? {
+        switch h {
+        case .none: nil
+        case .starting: 0.5
+        case .healthy: 1
+        case .unhealthy: 0
+        }
+    }
+
     static func attributes(unit: String) -> MetricAttributes? {
         unit.isEmpty ? nil : MetricAttributes(displayUnitsShort: unit)
     }
@@ -91,6 +101,13 @@ enum ContainerNames {
             put(logBytes(.stdout), .single(c[.stdoutBytes] ?? 0), unit: "B")
             put(logLines(.stderr), .single(c[.stderrLines] ?? 0), unit: "")
             put(logBytes(.stderr), .single(c[.stderrBytes] ?? 0), unit: "B")
+        }
+        if let st = c.status {
+            if let up = st.uptimeSeconds { put("docker.container.uptime", .single(up), unit: "s") }
+            put("docker.container.restarts", .single(Double(st.restartCount)), unit: "")
+            put("docker.container.exit_code", .single(Double(st.exitCode)), unit: "")
+            put("docker.container.oom_killed", .single(st.oomKilled ? 1 : 0), unit: "")
+            if let h = healthValue(st.health) { put("docker.container.health", .single(h), unit: "") }
         }
         var events: [String: Int] = [:]
         for e in c.events { events[e.action, default: 0] += 1 }

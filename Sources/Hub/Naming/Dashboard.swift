@@ -12,9 +12,10 @@ package enum Dashboard {
     /// The space's name unless one is given: `docker-librato <cluster>`.
     package static func defaultName(cluster: String) -> String { "docker-librato \(cluster)" }
 
-    /// Container states counted per cluster. `running` is posted today; the others are being added (a chart on a
-    /// metric without data is harmless and fills in once they are posted).
+    /// Container states counted per cluster (of `docker.cluster.containers.<state>`; `created` is posted, not charted).
     package static let containerStates = ["running", "paused", "restarting", "exited", "dead"]
+    /// Health states charted (of `docker.cluster.containers.<health>`).
+    package static let healthStates = ["healthy", "unhealthy", "starting"]
 
     /// Lifecycle events charted (of `docker.{cluster,container}.events.<action>`).
     static let chartedEvents = ["start", "die", "restart", "oom", "kill", "health_status"]
@@ -33,6 +34,7 @@ package enum Dashboard {
         let c = Rollups.clusterPrefix
         return [
             chart("Cluster: container states", s, .cluster, type: .stacked, units: "containers", containerStates.map { ("\(c).containers.\($0)", $0) }),
+            chart("Cluster: container health", s, .cluster, type: .stacked, units: "containers", healthStates.map { ("\(c).containers.\($0)", $0) }),
             ChartDefinition(
                 name: "Cluster: CPU %",
                 streams: [
@@ -85,6 +87,7 @@ package enum Dashboard {
             chart(
                 "Containers: restarts, deaths and OOM kills", s, .containers, .sum, units: "events",
                 [(ContainerNames.event("restart"), "restart"), (ContainerNames.event("die"), "die"), (counter(.memoryOOMKills), "OOM kills")]),
+            chart("Containers: health (1 healthy, 0.5 starting, 0 unhealthy)", s, .containers, units: "", [("docker.container.health", nil)]),
         ]
     }
 

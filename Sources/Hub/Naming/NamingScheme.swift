@@ -33,7 +33,7 @@ package struct NamingScheme: Sendable {
                 }
                 if selection != .all { out.removeAll { !selection.keeps(containerMetric: $0.name) } }
             }
-            Rollups.append(period.containers, time: time, period: periodSeconds, to: &out)
+            Rollups.append(period.containers, hosts: period.hosts, time: time, period: periodSeconds, to: &out)
             return out
         }
     }

@@ -5,7 +5,7 @@ public import Librato
 public struct SeriesSelection: Sendable, Equatable {
     /// Per-container metric groups (`LIBRATO_METRIC_GROUPS`).
     public enum Group: String, Sendable, CaseIterable {
-        case cpu, memory, pids, network, blkio, logs, events, l2met
+        case cpu, memory, pids, network, blkio, logs, events, state, l2met
     }
 
     /// `LIBRATO_CONTAINER_SERIES`: post per-container series (roll-ups per cluster and host are always posted).
@@ -35,6 +35,7 @@ public struct SeriesSelection: Sendable, Equatable {
         if rest.hasPrefix("blkio.") { return .blkio }
         if rest.hasPrefix("logs.") { return .logs }
         if rest.hasPrefix("events.") { return .events }
+        if ["uptime", "restarts", "exit_code", "oom_killed", "health"].contains(rest) { return .state }
         return .l2met
     }
 
@@ -53,7 +54,7 @@ public struct SeriesSelection: Sendable, Equatable {
             if m.name.hasPrefix("docker.container.network.interface.") { return 30 + 3 }
             switch group(ofContainerMetric: m.name) {
             case .cpu, .memory, .pids: return 30
-            case .logs, .events: return 31
+            case .logs, .events, .state: return 31
             case .network, .blkio: return 32
             case .l2met: return 34
             }
