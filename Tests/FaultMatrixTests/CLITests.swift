@@ -97,6 +97,31 @@ struct CLITests {
         }
         #expect(checked >= 1, "\(r.stdout)")
     }
+
+    /// The README's configuration tables name every variable the code reads: the flag table's, and those read without a
+    /// flag of their own.
+    @Test func theREADMEListsEveryVariable() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../..")
+        let table = try String(contentsOf: root.appendingPathComponent("Sources/DockerLibratoCLI/Support/FlagNames.swift"), encoding: .utf8)
+        let readme = try String(contentsOf: root.appendingPathComponent("README.md"), encoding: .utf8)
+        let configuration = readme.components(separatedBy: "## Configuration").dropFirst().first?.components(separatedBy: "\n## ").first ?? ""
+        var variables = Set(
+            table.matches(of: #/"([A-Z][A-Z0-9_]+)": "--/#).map { String($0.output.1) })
+        variables.formUnion(["CLUSTER_KEY", "LIBRATO_TOKEN", "DOCKER_TLS_VERIFY", "DOCKER_TLS", "DOCKER_CERT_PATH", "LOG_LEVEL", "LOG_FORMAT"])
+        #expect(variables.count > 40)
+        for v in variables.sorted() {
+            #expect(configuration.contains("`\(v)`"), "README's configuration does not list \(v)")
+        }
+    }
+
+    @Test func theMetricGroupsInTheHelpAreTheOnesAccepted() async throws {
+        let help = try await CLIRun.run(["hub", "--help"])
+        let bad = try await CLIRun.run(["hub"], environment: Self.noKey.merging(["LIBRATO_METRIC_GROUPS": "nonsense"]) { $1 })
+        let accepted = bad.stderr.firstMatch(of: #/comma-separated list of ([a-z0-9, ]+?), got/#).map { String($0.output.1) }
+        #expect(accepted != nil, "\(bad.stderr)")
+        let flattened = help.stdout.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        #expect(flattened.contains("comma-separated: \(accepted ?? "?")."), "\(flattened)")
+    }
 }
 
 /// A listening TCP socket on 127.0.0.1 (to take a port away from the code under test).

@@ -75,7 +75,7 @@ struct LibratoOptions: ParsableArguments {
 
     @Option(
         name: .customLong("metric-groups"),
-        help: "Per-container metric groups to post, comma-separated: cpu, memory, pids, network, blkio, logs, events, l2met. [env: LIBRATO_METRIC_GROUPS] (default: all)")
+        help: "Per-container metric groups to post, comma-separated: cpu, memory, pids, network, blkio, logs, events, state, l2met. [env: LIBRATO_METRIC_GROUPS] (default: all)")
     var metricGroups: String?
 
     @Option(
