@@ -129,6 +129,73 @@ struct RateLimitTests {
     }
 }
 
+/// A period is submitted as a stream of slices: what it holds in memory at once is bounded by a slice, not by the
+/// fleet, and nothing is sent twice or left out.
+@Suite("hub flush: a period streamed in slices")
+struct StreamedFlushTests {
+    func closedPeriod(containers n: Int) -> ClosedPeriod {
+        var containers: [ContainerPeriod] = []
+        for i in 0..<n {
+            var c = ContainerPeriod(
+                identity: ContainerIdentity(id: "id\(i)", name: "web-\(i)", image: "img"), cluster: "c", host: "h\(i % 7)", engineID: "e\(i % 7)")
+            for g in ContainerGauge.allCases { c.add(g, Double(i)) }
+            for k in ContainerCounter.allCases { c.add(k, 1) }
+            c.samples = 1
+            containers.append(c)
+        }
+        return ClosedPeriod(start: 60_000, containers: containers)
+    }
+
+    @Test func aLargePeriodIsSentInSlicesRollUpsFirstEachMeasurementOnce() async throws {
+        let clock = ManualClock()
+        let sink = RecordingSink()
+        let f = try RateLimitTests().flusher(BudgetSink(limit: 1, window: 1, clocks: clock.clocks), clock: clock)
+        let streaming = Flusher(
+            runtime: f.runtime, sink: sink, naming: f.naming, postSelfMetrics: false, annotations: f.annotations, shutdownTimeout: .seconds(5),
+            rateDeferral: .zero, clocks: clock.clocks, logger: f.logger)
+        let period = closedPeriod(containers: 2_500)
+        let (report, deferred, cut, count) = await streaming.streamed(period, head: f.naming.rollups(for: period), time: 60)
+        let whole = f.naming.measurements(for: period)
+        let calls = sink.calls.withLock { $0 }
+        #expect(count == whole.count && report.accepted == whole.count && deferred == 0 && cut == 0)
+        #expect(calls.count == 4, "roll-ups, then 1,000 + 1,000 + 500 containers")
+        #expect(calls[0].allSatisfy { $0.name.hasPrefix("docker.cluster.") || $0.name.hasPrefix("docker.host.") })
+        #expect(calls.dropFirst().allSatisfy { $0.count <= Flusher.containersPerSlice * 40 })
+        #expect(Set(calls.joined().map(\.self)) == Set(whole) && calls.joined().count == whole.count, "every measurement exactly once")
+    }
+
+    @Test func aPeriodTheBudgetCannotSurelyTakeIsServedByPriorityInstead() async throws {
+        let clock = ManualClock()
+        // Room for the roll-ups and a few containers only.
+        let sink = BudgetSink(limit: 600, window: 60, clocks: clock.clocks)
+        let f = try RateLimitTests().flusher(sink, clock: clock)
+        let period = closedPeriod(containers: 50)
+        let (report, _, cut, count) = await f.streamed(period, head: f.naming.rollups(for: period), time: 60)
+        let sent = sink.state.withLock { $0.sent }
+        #expect(count == f.naming.measurements(for: period).count)
+        #expect(report.accepted == sent.count && cut == count - sent.count && cut > 0)
+        #expect(sent.prefix(f.naming.rollups(for: period).count).allSatisfy { !$0.name.hasPrefix("docker.container.") }, "roll-ups first")
+        #expect(sink.state.withLock { $0.requests } == 1, "never a 429")
+    }
+}
+
+/// Accepts everything and keeps each call's measurements.
+final class RecordingSink: MetricsSink, Sendable {
+    let calls = Mutex<[[Measurement]]>([])
+    var api: LibratoAPI { .legacy }
+    func submit(_ measurements: [Measurement]) async -> SubmitReport {
+        calls.withLock { $0.append(measurements) }
+        var r = SubmitReport()
+        r.submitted = measurements.count
+        r.accepted = measurements.count
+        r.requestsByStatus[200] = 1
+        return r
+    }
+    func annotate(_ annotation: Annotation) async -> AnnotationResult { .created(location: nil) }
+    func shutdown() async throws {}
+    var rateBudget: RateBudget? { nil }
+}
+
 @Suite("hub health: data is flowing, or why not")
 struct HubHealthTests {
     func status(pending: Int, deliveredThrough: Int64?, now: Int64, backpressure: Bool = false, collectors: Int = 1) -> HubStatus {

@@ -38,6 +38,36 @@ package struct NamingScheme: Sendable {
         }
     }
 
+    /// The period's roll-ups (cluster and host; none with `seed` naming): the first slice of a streamed submission.
+    package func rollups(for period: ClosedPeriod) -> [Measurement] {
+        guard mode == .standard else { return [] }
+        var out: [Measurement] = []
+        Rollups.append(period.containers, hosts: period.hosts, time: Int(period.start / 1000), period: periodSeconds, to: &out)
+        return out
+    }
+
+    /// The per-container measurements of `containers` (a slice of a period's): the rest of a streamed submission,
+    /// so that what a period holds in memory at once is bounded by a slice, not by the fleet.
+    package func containerMeasurements(_ containers: ArraySlice<ContainerPeriod>, periodStart: Int64) -> [Measurement] {
+        let time = Int(periodStart / 1000)
+        switch mode {
+        case .seed:
+            return containers.flatMap { SeedNames.measurements(for: $0, time: time) }
+        case .standard:
+            guard selection.containerSeries else { return [] }
+            var out: [Measurement] = []
+            out.reserveCapacity(containers.count * 40)
+            for c in containers { ContainerNames.append(c, time: time, period: periodSeconds, attributes: sendsAttributes, to: &out) }
+            if selection != .all { out.removeAll { !selection.keeps(containerMetric: $0.name) } }
+            return out
+        }
+    }
+
+    /// An upper estimate of how many measurements ``measurements(for:)`` gives, without building them.
+    package func estimatedCount(_ period: ClosedPeriod) -> Int {
+        period.containers.count * (mode == .seed ? 5 : 48) + period.hosts.count * 20 + 200
+    }
+
     package func annotations(for period: ClosedPeriod) -> [Annotation] {
         EventAnnotations.annotations(for: period.containers)
     }

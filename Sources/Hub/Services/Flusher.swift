@@ -46,14 +46,18 @@ struct Flusher: Service {
         logger.info(drained ? "flushed all periods before stopping" : "stopping with periods not submitted; collectors keep their frames")
     }
 
+    /// Containers per slice of a streamed submission: ~40 measurements each, so a slice is ~40 k measurements and a
+    /// few MiB however large the fleet (a period built whole held ~2 KiB per measurement: 6 GiB at 100 k containers).
+    static let containersPerSlice = 1_000
+
     func submit(_ period: ClosedPeriod) async {
         let time = Int(period.start / 1000)
-        var measurements = naming.measurements(for: period)
+        var head = naming.rollups(for: period)
         if postSelfMetrics {
-            measurements += await runtime.selfMetrics(time: time, period: naming.periodSeconds)
+            head += await runtime.selfMetrics(time: time, period: naming.periodSeconds)
         }
         let started = ContinuousClock.now
-        let (report, deferred, cut) = await paced(measurements, time: time)
+        let (report, deferred, cut, count) = await streamed(period, head: head, time: time)
         let elapsed = started.duration(to: .now)
         for invalid in report.invalid.prefix(20) {
             logger.warning(
@@ -64,12 +68,12 @@ struct Flusher: Service {
         if sink.isDryRun {
             logger.info(
                 "dry run: period printed, not sent",
-                metadata: ["period": "\(time)", "containers": "\(period.containers.count)", "measurements": "\(measurements.count)", "requests": "\(requests)"])
+                metadata: ["period": "\(time)", "containers": "\(period.containers.count)", "measurements": "\(count)", "requests": "\(requests)"])
         } else {
             logger.info(
                 "period submitted",
                 metadata: [
-                    "period": "\(time)", "containers": "\(period.containers.count)", "measurements": "\(measurements.count)",
+                    "period": "\(time)", "containers": "\(period.containers.count)", "measurements": "\(count)",
                     "accepted": "\(report.accepted)", "requests": "\(requests)",
                 ])
         }
@@ -78,7 +82,7 @@ struct Flusher: Service {
         }
         do {
             try await runtime.finished(
-                period, report: report, measurements: measurements.count, durationMs: elapsed.components.seconds * 1000, deferred: deferred,
+                period, report: report, measurements: count, durationMs: elapsed.components.seconds * 1000, deferred: deferred,
                 rateLimited: cut, budget: sink.rateBudget)
         } catch {
             logger.error("could not write the hub state file; acks are held back", metadata: ["error": "\(error)"])
@@ -90,6 +94,43 @@ struct Flusher: Service {
 }
 
 extension Flusher {
+    /// Submits a period: when the account's budget surely takes it all (or none is known), as a stream — `head`
+    /// (roll-ups, the hub's own metrics) first, then the containers' measurements a slice at a time, each built just
+    /// before it is sent; otherwise, or once a slice would overrun the budget, what is left is built whole and
+    /// ``paced(_:time:)``. Returns the report, what was deferred and cut, and how many measurements there were.
+    func streamed(_ period: ClosedPeriod, head: [Measurement], time: Int) async -> (SubmitReport, deferred: Int, cut: Int, count: Int) {
+        let allowance = pacer.allowance(sink.rateBudget, now: clocks.wall.now().seconds, periodSeconds: Double(naming.periodSeconds))
+        let slices = stride(from: 0, to: period.containers.count, by: Self.containersPerSlice).map {
+            $0..<min($0 + Self.containersPerSlice, period.containers.count)
+        }
+        var report = SubmitReport()
+        var sent = 0
+        var next = 0
+        var batch = head
+        if allowance >= naming.estimatedCount(period) + head.count {
+            while true {
+                if sent + batch.count > allowance { break }
+                if !batch.isEmpty { report.merge(await sink.submit(batch)) }
+                sent += batch.count
+                batch = []
+                guard next < slices.count else { return (report, 0, 0, sent) }
+                if Task.isCancelled {
+                    // Shutdown: the rest stays undelivered (the period stays pending, its frames with the collectors).
+                    report.undelivered += naming.containerMeasurements(period.containers[slices[next]], periodStart: period.start)
+                    return (report, 0, 0, sent)
+                }
+                batch = naming.containerMeasurements(period.containers[slices[next]], periodStart: period.start)
+                next += 1
+            }
+        }
+        // Over (or near) the budget: the rest as one list, served by priority.
+        var rest = batch
+        for r in slices[next...] { rest += naming.containerMeasurements(period.containers[r], periodStart: period.start) }
+        let (paced, deferred, cut) = await paced(rest, time: time)
+        report.merge(paced)
+        return (report, deferred, cut, sent + rest.count)
+    }
+
     /// Submits `measurements` within the account's budget (``RatePacer``): everything when it fits (so a load that
     /// fits never meets a 429); otherwise the highest-priority part (``SeriesSelection/rank(_:)``) now, the rest when
     /// the budget's window resets if that is within ``rateDeferral``, and what still does not fit is dropped —
