@@ -205,21 +205,13 @@ package final class CollectorPipeline: Service, Sendable {
         return nil
     }
 
-    /// The stats source `STATS_SOURCE` asks for; `auto` prefers the cgroup files.
+    /// The stats source `STATS_SOURCE` asks for; `auto` prefers the cgroup files (see ``StatsSourceSelection``).
     func statsSource(_ info: SystemInfo) throws -> any StatsSource {
-        switch configuration.statsSource {
-        case .api:
-            return APIStatsSource(client: client)
-        case .cgroup:
-            return try CgroupStatsSource.detect(info: info, cgroupRoot: configuration.cgroupRoot, procRoot: configuration.procRoot, wallClock: clocks.wall)
-        case .auto:
-            do {
-                return try CgroupStatsSource.detect(info: info, cgroupRoot: configuration.cgroupRoot, procRoot: configuration.procRoot, wallClock: clocks.wall)
-            } catch {
-                logger.info("cgroup files not usable, using the Engine API for stats", metadata: ["reason": "\(error)"])
-                return APIStatsSource(client: client)
-            }
+        let selection = try StatsSourceSelection(configuration, info: info, client: client, wallClock: clocks.wall)
+        if let reason = selection.fallbackReason {
+            logger.info("cgroup files not usable, using the Engine API for stats", metadata: ["reason": "\(reason)"])
         }
+        return selection.source
     }
 
     // MARK: batching

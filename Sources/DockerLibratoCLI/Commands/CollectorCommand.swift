@@ -39,26 +39,44 @@ struct CollectorCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await CommandRunner.run(label: "collector") { s, logger in
-            var c = try collector.configuration(s, stateDirectory: s.string(stateDir, "STATE_DIR"))
-            c.hubAddress = try s.address(hubAddress, "HUB_ADDRESS", default: "tcp://127.0.0.1:5555")
-            if s.string(hubAckAddress, "HUB_ACK_ADDRESS") != nil {
-                c.hubAckAddress = try s.address(hubAckAddress, "HUB_ACK_ADDRESS", default: "")
-            } else if let derived = CollectorConfiguration.ackAddress(for: c.hubAddress) {
-                c.hubAckAddress = derived
-            } else {
-                throw s.error(hubAddress, "HUB_ADDRESS", value: c.hubAddress, expected: "tcp://HOST:PORT or ipc://PATH (or set HUB_ACK_ADDRESS explicitly)")
-            }
-            c.clusterKey = try key.key(s)
-            let health = CollectorHealth(maxAckAge: try s.seconds(healthMaxAckAge, "HEALTH_MAX_ACK_AGE", default: 300, minimum: 1))
-            let service = CollectorService(configuration: c, health: health, logger: logger)
+            let plan = try self.plan(s)
+            let health = CollectorHealth(maxAckAge: plan.maxAckAge)
+            let service = CollectorService(configuration: plan.configuration, health: health, logger: logger)
             var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
                 .init(service: service, successTerminationBehavior: .gracefullyShutdownGroup)
             ]
-            if let listen = try s.listen(httpListen, "HTTP_LISTEN", default: nil) {
+            if let listen = plan.httpListen {
                 services.insert(.init(service: HealthServer(listen: listen, metrics: service.metrics, health: service.health, logger: logger)), at: 0)
             }
             let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
             try await group.run()
         }
     }
+
+    /// What the collector runs with, from flags and variables; checks every value and reads the key file, but
+    /// connects to nothing (`validate collector` checks the same).
+    func plan(_ s: Settings) throws -> CollectorPlan {
+        var c = try collector.configuration(s, stateDirectory: s.string(stateDir, "STATE_DIR"))
+        c.hubAddress = try s.address(hubAddress, "HUB_ADDRESS", default: "tcp://127.0.0.1:5555")
+        if s.string(hubAckAddress, "HUB_ACK_ADDRESS") != nil {
+            c.hubAckAddress = try s.address(hubAckAddress, "HUB_ACK_ADDRESS", default: "")
+        } else if let derived = CollectorConfiguration.ackAddress(for: c.hubAddress) {
+            c.hubAckAddress = derived
+        } else {
+            throw s.error(hubAddress, "HUB_ADDRESS", value: c.hubAddress, expected: "tcp://HOST:PORT or ipc://PATH (or set HUB_ACK_ADDRESS explicitly)")
+        }
+        c.clusterKey = try key.key(s)
+        return CollectorPlan(
+            configuration: c, maxAckAge: try s.seconds(healthMaxAckAge, "HEALTH_MAX_ACK_AGE", default: 300, minimum: 1),
+            httpListen: try s.listen(httpListen, "HTTP_LISTEN", default: nil))
+    }
+}
+
+/// The collector's resolved configuration: what it reads, where it sends, and its health endpoint.
+struct CollectorPlan {
+    var configuration: CollectorConfiguration
+    /// `HEALTH_MAX_ACK_AGE`.
+    var maxAckAge: Duration
+    /// `HTTP_LISTEN`, nil when off.
+    var httpListen: String?
 }

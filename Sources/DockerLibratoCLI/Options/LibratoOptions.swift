@@ -94,18 +94,15 @@ struct LibratoOptions: ParsableArguments {
 
     func namingMode(_ s: Settings) throws -> NamingMode { try account.namingMode(s) }
 
-    /// The configured sink: `LibratoClient`, or `DryRunSink` without a credential.
-    func sink(_ s: Settings, logger: Logger) throws -> (any MetricsSink, LibratoAPI) {
+    /// Where measurements go, resolved from flags and variables without sending anything (also `validate`'s check).
+    func plan(_ s: Settings, logger: Logger) throws -> LibratoPlan {
         let configuration = try account.configuration(s)
         let credentials = try account.credentials(s, logger: logger)
         let output: DryRunSink.Output = s.string(dryRunOutput, "DRY_RUN_OUTPUT").map { .file(path: $0) } ?? .standardOutput
         // Pretty on a terminal, compact (the exact bytes) into a file or a pipe.
         let terminal: DryRunSink.Format = { if case .standardOutput = output, isatty(1) == 1 { return .pretty } else { return .compact } }()
         let format = try s.choice(dryRunFormat, "DRY_RUN_FORMAT", default: terminal)
-        return (
-            makeMetricsSink(configuration: configuration, credentials: credentials, dryRunOutput: output, dryRunFormat: format, logger: logger),
-            configuration.api
-        )
+        return LibratoPlan(configuration: configuration, credentials: credentials, dryRunOutput: output, dryRunFormat: format)
     }
 
     /// `LIBRATO_CONTAINER_SERIES`, `LIBRATO_METRIC_GROUPS`, `LIBRATO_INTERFACE_SERIES`.
@@ -133,5 +130,19 @@ struct LibratoOptions: ParsableArguments {
     func rateDeferral(_ s: Settings) throws -> Duration? {
         guard s.string(rateDefer, "LIBRATO_RATE_DEFER") != nil else { return nil }
         return try s.seconds(rateDefer, "LIBRATO_RATE_DEFER", default: 0, minimum: 0)
+    }
+}
+
+/// Where measurements go, as the flags and variables say: the API, and the credential (nil: the dry run, into
+/// `dryRunOutput`).
+struct LibratoPlan {
+    var configuration: LibratoConfiguration
+    var credentials: LibratoCredentials?
+    var dryRunOutput: DryRunSink.Output
+    var dryRunFormat: DryRunSink.Format
+
+    /// The sink: `LibratoClient`, or `DryRunSink` without a credential.
+    func sink(logger: Logger) -> any MetricsSink {
+        makeMetricsSink(configuration: configuration, credentials: credentials, dryRunOutput: dryRunOutput, dryRunFormat: dryRunFormat, logger: logger)
     }
 }
