@@ -14,7 +14,8 @@ struct DockerLibrato: AsyncParsableCommand {
             Engine API and streams them over nanomsg to one hub, which authenticates and deduplicates them, aggregates \
             per container and per CLUSTER_NAME, holds the only Librato credential and submits in batches. `standalone` \
             runs both in one process, as a drop-in replacement for the original octoblu/docker-librato. `space` gives the \
-            cluster a Librato Space with charts for it, its hosts and its containers.
+            cluster a Librato Space with charts for it, its hosts and its containers. `validate` checks a role's configuration \
+            and what it must reach without starting it (first thing on a new host: `docker-librato validate collector`).
 
             Every option is also an environment variable (shown as [env: NAME]); a flag wins over its variable. \
             Without LIBRATO_EMAIL and LIBRATO_TOKEN(_FILE) the hub prints the requests it would send (dry run).
@@ -25,7 +26,7 @@ struct DockerLibrato: AsyncParsableCommand {
         version: version,
         subcommands: [
             StandaloneCommand.self, HubCommand.self, CollectorCommand.self, SpaceCommand.self, KeygenCommand.self, StatusCommand.self,
-            HealthcheckCommand.self, VersionCommand.self,
+            HealthcheckCommand.self, ValidateCommand.self, VersionCommand.self,
         ]
     )
 }

@@ -55,5 +55,6 @@ enum FlagNames {
         "STATE_DIR": "--state-dir",
         "STATS_INTERVAL": "--stats-interval",
         "STATS_SOURCE": "--stats-source",
+        "VALIDATE_TIMEOUT": "--timeout",
     ]
 }
