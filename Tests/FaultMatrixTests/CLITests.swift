@@ -68,9 +68,9 @@ struct CLITests {
         #expect(bad.stderr.contains("CLUSTER_KEY_FILE \(path) must hold 64 hex digits, base64 of 32 bytes, or 32 raw bytes"), "\(bad.stderr)")
     }
 
-    @Test(arguments: ["hub", "collector", "standalone", "space", "status", "healthcheck"])
+    @Test(arguments: ["hub", "collector", "standalone", "space", "status", "healthcheck", "validate collector", "validate hub", "validate standalone"])
     func everyOptionInTheHelpIsInTheFlagTableThatErrorsUse(command: String) async throws {
-        let r = try await CLIRun.run([command, "--help"])
+        let r = try await CLIRun.run(command.split(separator: " ").map(String.init) + ["--help"])
         #expect(r.status == 0)
         let table = try String(
             contentsOfFile: URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../Sources/DockerLibratoCLI/Support/FlagNames.swift").path,
