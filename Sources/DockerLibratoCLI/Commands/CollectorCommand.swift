@@ -17,6 +17,27 @@ struct CollectorCommand: AsyncParsableCommand {
             """
     )
 
+    @OptionGroup var role: CollectorRole
+
+    func run() async throws {
+        try await CommandRunner.run(label: "collector") { s, logger in
+            let plan = try role.plan(s)
+            let health = CollectorHealth(maxAckAge: plan.maxAckAge)
+            let service = CollectorService(configuration: plan.configuration, health: health, logger: logger)
+            var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+                .init(service: service, successTerminationBehavior: .gracefullyShutdownGroup)
+            ]
+            if let listen = plan.httpListen {
+                services.insert(.init(service: HealthServer(listen: listen, metrics: service.metrics, health: service.health, logger: logger)), at: 0)
+            }
+            let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            try await group.run()
+        }
+    }
+}
+
+/// Everything the collector is configured with (`collector` and `validate collector`): what it reads, where it sends.
+struct CollectorRole: ParsableArguments {
     @OptionGroup(title: "Containers and stats") var collector: CollectorOptions
     @OptionGroup(title: "Transport key") var key: KeyOptions
 
@@ -36,22 +57,6 @@ struct CollectorCommand: AsyncParsableCommand {
 
     @Option(name: .customLong("http-listen"), help: "HOST:PORT for /healthz; off by default. [env: HTTP_LISTEN]")
     var httpListen: String?
-
-    func run() async throws {
-        try await CommandRunner.run(label: "collector") { s, logger in
-            let plan = try self.plan(s)
-            let health = CollectorHealth(maxAckAge: plan.maxAckAge)
-            let service = CollectorService(configuration: plan.configuration, health: health, logger: logger)
-            var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
-                .init(service: service, successTerminationBehavior: .gracefullyShutdownGroup)
-            ]
-            if let listen = plan.httpListen {
-                services.insert(.init(service: HealthServer(listen: listen, metrics: service.metrics, health: service.health, logger: logger)), at: 0)
-            }
-            let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-            try await group.run()
-        }
-    }
 
     /// What the collector runs with, from flags and variables; checks every value and reads the key file, but
     /// connects to nothing (`validate collector` checks the same).

@@ -17,13 +17,11 @@ struct HubCommand: AsyncParsableCommand {
             """
     )
 
-    @OptionGroup(title: "Librato") var librato: LibratoOptions
-    @OptionGroup(title: "Transport key") var key: KeyOptions
-    @OptionGroup(title: "Hub") var hub: HubOptions
+    @OptionGroup var role: HubRole
 
     func run() async throws {
         try await CommandRunner.run(label: "hub") { settings, logger in
-            let plan = try self.plan(settings, logger: Logger(label: "librato"))
+            let plan = try role.plan(settings, logger: Logger(label: "librato"))
             let sink = plan.librato.sink(logger: Logger(label: "librato"))
             let service = try HubService(settings: plan.hub, sink: sink, logger: logger)
             let group = ServiceGroup(
@@ -34,6 +32,13 @@ struct HubCommand: AsyncParsableCommand {
             try await sink.shutdown()
         }
     }
+}
+
+/// Everything the hub is configured with (`hub` and `validate hub`): where it posts, what it binds.
+struct HubRole: ParsableArguments {
+    @OptionGroup(title: "Librato") var librato: LibratoOptions
+    @OptionGroup(title: "Transport key") var key: KeyOptions
+    @OptionGroup(title: "Hub") var hub: HubOptions
 
     /// What the hub runs with, from flags and variables; checks every value and reads the key and token files, but
     /// binds and sends nothing (`validate hub` checks the same).

@@ -21,18 +21,11 @@ struct StandaloneCommand: AsyncParsableCommand {
             """
     )
 
-    @OptionGroup(title: "Librato") var librato: LibratoOptions
-    @OptionGroup(title: "Containers and stats") var collector: CollectorOptions
-
-    @Option(name: .customLong("state-dir"), help: "Directory for the hub's state (STATE_DIR/hub) and the collector's spool (STATE_DIR/collector). [env: STATE_DIR]")
-    var stateDir: String?
-
-    @Option(name: .customLong("http-listen"), help: "HOST:PORT for /healthz, /metrics and the status page; `off` disables. [env: HTTP_LISTEN] (default: 127.0.0.1:8080)")
-    var httpListen: String?
+    @OptionGroup var role: StandaloneRole
 
     func run() async throws {
         try await CommandRunner.run(label: "standalone") { s, logger in
-            let plan = try self.plan(s, logger: Logger(label: "librato"))
+            let plan = try role.plan(s, logger: Logger(label: "librato"))
             if let state = plan.stateDirectory {
                 for sub in ["", "/hub", "/collector"] { mkdir(state + sub, 0o755) }
             }
@@ -52,6 +45,18 @@ struct StandaloneCommand: AsyncParsableCommand {
             unlink(String(plan.hub.ackListen.dropFirst(6)))
         }
     }
+}
+
+/// Everything standalone is configured with (`standalone` and `validate standalone`).
+struct StandaloneRole: ParsableArguments {
+    @OptionGroup(title: "Librato") var librato: LibratoOptions
+    @OptionGroup(title: "Containers and stats") var collector: CollectorOptions
+
+    @Option(name: .customLong("state-dir"), help: "Directory for the hub's state (STATE_DIR/hub) and the collector's spool (STATE_DIR/collector). [env: STATE_DIR]")
+    var stateDir: String?
+
+    @Option(name: .customLong("http-listen"), help: "HOST:PORT for /healthz, /metrics and the status page; `off` disables. [env: HTTP_LISTEN] (default: 127.0.0.1:8080)")
+    var httpListen: String?
 
     /// What both halves run with, from flags and variables; checks every value and reads the token file, but creates,
     /// binds and sends nothing (`validate standalone` checks the same). The halves meet on an ipc:// socket under

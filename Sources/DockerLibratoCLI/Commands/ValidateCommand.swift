@@ -39,7 +39,7 @@ struct ValidateCollectorCommand: AsyncParsableCommand {
         discussion: ValidateCommand.exitStatuses
     )
 
-    @OptionGroup var role: CollectorCommand
+    @OptionGroup var role: CollectorRole
     @OptionGroup(title: "Validation") var validation: ValidationOptions
 
     func run() async throws {
@@ -70,7 +70,7 @@ struct ValidateHubCommand: AsyncParsableCommand {
         discussion: ValidateCommand.exitStatuses
     )
 
-    @OptionGroup var role: HubCommand
+    @OptionGroup var role: HubRole
     @OptionGroup(title: "Validation") var validation: ValidationOptions
 
     func run() async throws {
@@ -104,7 +104,7 @@ struct ValidateStandaloneCommand: AsyncParsableCommand {
         discussion: ValidateCommand.exitStatuses
     )
 
-    @OptionGroup var role: StandaloneCommand
+    @OptionGroup var role: StandaloneRole
     @OptionGroup(title: "Validation") var validation: ValidationOptions
 
     func run() async throws {

@@ -9,8 +9,10 @@ enum HTTPTarget {
     }
 
     /// The error of a failed request, in words.
-    static func describe(_ error: any Error) -> String {
-        let text = "\(error)"
+    static func describe(_ error: any Error) -> String { describe(text: "\(error)") }
+
+    /// A failed request's error text, in words.
+    static func describe(text: String) -> String {
         if text.contains("connectTimeout") || text.contains("connect timeout") { return "no answer (connection timed out)" }
         if text.lowercased().contains("refused") { return "connection refused" }
         if text.contains("deadlineExceeded") { return "no answer within the timeout" }

@@ -38,7 +38,7 @@ enum LibratoCheck {
             return .fail(name, .librato, "Librato answered \(status) to \(request)\(said(messages))", fix: fix)
         case .unreachable(let reason):
             return .fail(
-                name, .librato, "Librato is unreachable at \(configuration.baseURL): \(reason)",
+                name, .librato, "Librato is unreachable at \(configuration.baseURL): \(HTTPTarget.describe(text: reason))",
                 fix: "check LIBRATO_API_URL, DNS and that this host may reach it over https (proxy, firewall)")
         }
     }
