@@ -129,7 +129,7 @@ base_size=$("$DOCKER" image inspect -f '{{.Size}}' "$BASE_IMAGE")
 log "image $IMAGE: $((size / 1000000)) MB ($size bytes; base $((base_size / 1000000)) MB, added $(((size - base_size) / 1000000)) MB)"
 
 log "the image runs every role: --help"
-for args in "--help" "hub --help" "collector --help" "standalone --help" "keygen" "status --help" "healthcheck --help"; do
+for args in "--help" "hub --help" "collector --help" "standalone --help" "keygen" "status --help" "healthcheck --help" "validate collector --help"; do
     # shellcheck disable=SC2086
     out=$("$DOCKER" run --rm --network none "$IMAGE" $args 2>&1) || { echo "$out" | tail -5 >&2; die "docker run $IMAGE $args failed"; }
     case "$args" in
