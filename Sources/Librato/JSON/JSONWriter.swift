@@ -113,6 +113,12 @@ public struct JSONWriter: Sendable {
     /// Appends `s` as a JSON string literal: `"` and `\` escaped, control characters as `\u00XX`, the rest as UTF-8.
     public static func appendString(_ s: String, to out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
+        // Nothing to escape (metric names, sources, tags: the usual case): the bytes in one copy.
+        if !s.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+            out.append(contentsOf: s.utf8)
+            out.append(UInt8(ascii: "\""))
+            return
+        }
         for b in s.utf8 {
             switch b {
             case UInt8(ascii: "\""): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])
