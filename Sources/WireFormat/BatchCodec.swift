@@ -226,7 +226,12 @@ extension ByteWriter {
     }
 
     mutating func stats(_ record: ContainerRecord<StatsSample>) {
-        let s = record.value
+        varint(record.container)
+        statsSample(record.value)
+    }
+
+    /// A stats sample as the stats record carries it (time, groups, each present group): also the hub's state file.
+    public mutating func statsSample(_ s: StatsSample) {
         var groups: StatsGroups = []
         if s.cpu != nil { groups.insert(.cpu) }
         if s.memory != nil { groups.insert(.memory) }
@@ -234,7 +239,6 @@ extension ByteWriter {
         if s.pids != nil { groups.insert(.pids) }
         if s.blockIO != nil { groups.insert(.blockIO) }
         if !s.networks.isEmpty { groups.insert(.networks) }
-        varint(record.container)
         zigzag(s.time)
         varint(groups.rawValue)
         if let c = s.cpu {
@@ -326,6 +330,12 @@ extension ByteReader {
 
     mutating func stats(containers: Int) throws(WireError) -> ContainerRecord<StatsSample> {
         let ref = try reference(containers: containers)
+        return ContainerRecord(container: ref, try statsSample())
+    }
+
+    /// A stats sample written by ``ByteWriter/statsSample(_:)``. Groups a later version appends are ignored only at
+    /// the end of a record (the caller's reader ends there).
+    public mutating func statsSample() throws(WireError) -> StatsSample {
         var s = StatsSample(time: try zigzag("stats time"))
         let groups = StatsGroups(rawValue: try varint("stats groups"))
         if groups.contains(.cpu) {
@@ -362,7 +372,7 @@ extension ByteReader {
             }
         }
         // Groups this build does not know (higher bits) follow; they are ignored.
-        return ContainerRecord(container: ref, s)
+        return s
     }
 
     mutating func status(containers: Int) throws(WireError) -> ContainerRecord<ContainerStatus> {
