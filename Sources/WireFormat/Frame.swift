@@ -27,14 +27,26 @@ public struct FrameSealer: Sendable {
     }
 
     public func seal(_ header: FrameHeader, body: [UInt8]) -> [UInt8] {
+        seal(header, body: body, subkey: clusterKey.subkey(collector: header.collectorID, epoch: header.epoch))
+    }
+
+    /// ``seal(_:_:)`` with the header's subkey already derived (a hub answering many collectors keeps them in its
+    /// ``FrameOpener``: HKDF per reply was half of the cost of answering a control request).
+    public func seal(_ header: FrameHeader, _ batch: Batch, subkey: SymmetricKey) -> [UInt8] {
+        seal(header, body: batch.encode(), subkey: subkey)
+    }
+
+    func seal(_ header: FrameHeader, body: [UInt8], subkey key: SymmetricKey) -> [UInt8] {
         var header = header
         if clusterKey.isNull { header.flags.insert(.unkeyed) } else { header.flags.remove(.unkeyed) }
-        var nonceBytes = [UInt8](repeating: 0, count: FrameHeader.nonceLength)
+        // 12 random bytes from two draws (each draw is a getrandom(2) call).
         var rng = SystemRandomNumberGenerator()
-        for i in nonceBytes.indices { nonceBytes[i] = UInt8.random(in: 0...255, using: &rng) }
+        var nonceBytes: [UInt8] = []
+        nonceBytes.reserveCapacity(FrameHeader.nonceLength)
+        withUnsafeBytes(of: rng.next() as UInt64) { nonceBytes.append(contentsOf: $0) }
+        withUnsafeBytes(of: rng.next() as UInt32) { nonceBytes.append(contentsOf: $0) }
         var w = ByteWriter(capacity: 96 + body.count + 16)
         header.encode(into: &w, nonce: nonceBytes)
-        let key = clusterKey.subkey(collector: header.collectorID, epoch: header.epoch)
         // Cannot fail: the nonce is 12 bytes and the key 32.
         let box = try! ChaChaPoly.seal(body, using: key, nonce: ChaChaPoly.Nonce(data: nonceBytes), authenticating: w.bytes)
         w.raw(box.ciphertext)
@@ -82,6 +94,17 @@ public struct FrameOpener {
         return try result.get()
     }
 
+    /// The key frames of `collector`'s `epoch` are sealed with, derived once and cached (also for sealing replies
+    /// to it: ``FrameSealer/seal(_:_:subkey:)``).
+    public mutating func subkey(collector: CollectorID, epoch: UInt64) -> SymmetricKey {
+        let id = SubkeyID(collector: collector, epoch: epoch)
+        if let cached = subkeys[id] { return cached }
+        let key = clusterKey.subkey(collector: collector, epoch: epoch)
+        if subkeys.count >= maxCachedKeys { subkeys.removeAll(keepingCapacity: true) }
+        subkeys[id] = key
+        return key
+    }
+
     /// Opens one frame. Any byte sequence either yields a frame or a ``WireError``.
     public mutating func open(_ buffer: UnsafeRawBufferPointer) throws(WireError) -> OpenedFrame {
         guard buffer.count >= 3 else { throw .tooShort(length: buffer.count) }
@@ -92,15 +115,7 @@ public struct FrameOpener {
         let frameUnkeyed = header.flags.contains(.unkeyed)
         if frameUnkeyed != clusterKey.isNull { throw .keyMismatch(frameHasKey: !frameUnkeyed) }
 
-        let id = SubkeyID(collector: header.collectorID, epoch: header.epoch)
-        let key: SymmetricKey
-        if let cached = subkeys[id] {
-            key = cached
-        } else {
-            key = clusterKey.subkey(collector: header.collectorID, epoch: header.epoch)
-            if subkeys.count >= maxCachedKeys { subkeys.removeAll(keepingCapacity: true) }
-            subkeys[id] = key
-        }
+        let key = subkey(collector: header.collectorID, epoch: header.epoch)
         let cipherEnd = buffer.count - 16
         let plaintext: Data
         do {

@@ -74,7 +74,7 @@ struct ControlService: Service {
                     let header = FrameHeader(
                         kind: .control, collectorID: h.collectorID, epoch: h.epoch, sequence: replySequence, sendTime: now, engineID: "hub",
                         cluster: cluster, host: hostName)
-                    reply = sealer.seal(header, Batch(acks: ack.map { [$0] } ?? []))
+                    reply = sealer.seal(header, Batch(acks: ack.map { [$0] } ?? []), subkey: opener.subkey(collector: h.collectorID, epoch: h.epoch))
                 } catch {
                     let refusal = ControlRefusal(error)
                     board.refused(refusal.reason)

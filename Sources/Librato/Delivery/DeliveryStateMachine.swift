@@ -22,7 +22,7 @@ struct DeliveryStateMachine {
     /// A request to perform.
     struct Request: Equatable {
         let id: Int
-        /// Indices of the measurements in it (into ``measurements``).
+        /// Indices of the measurements in it, counting only those the sanitiser kept (in the order handed in).
         let indices: [Int]
         /// The exact JSON body.
         let body: [UInt8]
@@ -71,8 +71,11 @@ struct DeliveryStateMachine {
     let api: LibratoAPI
     let policy: RetryPolicy
     let maxConcurrent: Int
-    private(set) var measurements: [Measurement] = []
-    /// Every measurement's JSON element, one after the other in one buffer, and where each is.
+    /// The measurements as handed in (not copied: reports of invalid and undelivered ones carry these, and the
+    /// maximum-age rule reads their times), and for each one sent, its index there.
+    private let input: [Measurement]
+    private var origin: [Int32] = []
+    /// Every measurement's JSON element (sanitised), one after the other in one buffer, and where each is.
     private var encoded: [UInt8] = []
     private var entries: [Range<Int>] = []
     private var pending = CircularBuffer<Batch>()
@@ -97,11 +100,12 @@ struct DeliveryStateMachine {
         self.policy = policy
         self.maxConcurrent = max(1, maxConcurrent)
         self.rng = SplitMix64(seed: policy.jitterSeed ?? UInt64.random(in: .min ... .max))
+        self.input = input
         report.submitted = input.count
-        measurements.reserveCapacity(input.count)
+        origin.reserveCapacity(input.count)
         entries.reserveCapacity(input.count)
         encoded.reserveCapacity(input.count * 160)
-        for m in input {
+        for (index, m) in input.enumerated() {
             switch Sanitiser.measurement(m, for: api) {
             case .rejected(let reason):
                 let invalid = InvalidMeasurement(measurement: m, status: nil, message: reason)
@@ -111,7 +115,7 @@ struct DeliveryStateMachine {
                 if notes.renamed { report.renamed += 1 }
                 report.droppedFields += notes.droppedFields
                 report.droppedTags += notes.droppedTags
-                measurements.append(clean)
+                origin.append(Int32(index))
                 let start = encoded.count
                 PayloadEncoder.appendEntry(clean, for: api, to: &encoded)
                 entries.append(start..<encoded.count)
@@ -213,12 +217,15 @@ struct DeliveryStateMachine {
         guard !cancelled else { return }
         cancelled = true
         let open = (pending.flatMap(\.indices) + inFlight.values.flatMap(\.batch.indices)).sorted()
-        report.undelivered = open.map { measurements[$0] }
+        report.undelivered = open.map(measurement(at:))
         pending.removeAll()
         inFlight.removeAll()
     }
 
     // MARK: rules
+
+    /// The measurement behind entry `index`, as it was handed in.
+    private func measurement(at index: Int) -> Measurement { input[Int(origin[index])] }
 
     private mutating func healthy() {
         failures = 0
@@ -255,9 +262,9 @@ struct DeliveryStateMachine {
         let index = batch.indices[0]
         if messages.contains(where: { $0.contains("too far in the past") }) {
             report.tooOld += 1
-            events.append(.tooOld(count: 1, oldestTime: measurements[index].time))
+            events.append(.tooOld(count: 1, oldestTime: measurement(at: index).time))
         } else {
-            let invalid = InvalidMeasurement(measurement: measurements[index], status: status, message: messages.joined(separator: "; "))
+            let invalid = InvalidMeasurement(measurement: measurement(at: index), status: status, message: messages.joined(separator: "; "))
             report.invalid.append(invalid)
             events.append(.invalid(invalid))
         }
@@ -265,10 +272,10 @@ struct DeliveryStateMachine {
 
     private mutating func dropTooOld(_ batch: inout Batch, now: Double) {
         let oldest = now - policy.maxAge.seconds
-        let kept = batch.indices.filter { Double(measurements[$0].time) >= oldest }
+        let kept = batch.indices.filter { Double(measurement(at: $0).time) >= oldest }
         guard kept.count < batch.indices.count else { return }
         let dropped = batch.indices.count - kept.count
-        let oldestTime = batch.indices.map { measurements[$0].time }.min() ?? 0
+        let oldestTime = batch.indices.map { measurement(at: $0).time }.min() ?? 0
         report.tooOld += dropped
         events.append(.tooOld(count: dropped, oldestTime: oldestTime))
         batch.indices = kept

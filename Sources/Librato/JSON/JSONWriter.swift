@@ -142,9 +142,15 @@ public struct JSONWriter: Sendable {
     /// Appends `s` as a JSON string literal: `"` and `\` escaped, control characters as `\u00XX`, the rest as UTF-8.
     public static func appendString(_ s: String, to out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
-        // Nothing to escape (metric names, sources, tags: the usual case): the bytes in one copy.
-        if !s.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
-            out.append(contentsOf: s.utf8)
+        // Nothing to escape (metric names, sources, tags: the usual case): the bytes in one copy, scanned through the
+        // string's contiguous storage (through `String.UTF8View`'s iterator the scan cost 4 % of the hub's CPU).
+        let copied =
+            s.utf8.withContiguousStorageIfAvailable { bytes -> Bool in
+                for b in bytes where b < 0x20 || b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") { return false }
+                out.append(contentsOf: bytes)
+                return true
+            } ?? false
+        if copied {
             out.append(UInt8(ascii: "\""))
             return
         }

@@ -81,8 +81,8 @@ public enum Sanitiser {
         for (name, value) in tags {
             let n = name.utf8
             let v = value.utf8
-            guard !n.isEmpty, n.count <= maxTagNameLength, n.allSatisfy({ isNameByte($0) && !isUpper($0) }),
-                !v.isEmpty, v.count <= maxNameLength, v.allSatisfy(isTagValueByte)
+            guard !n.isEmpty, n.count <= maxTagNameLength, allBytes(of: name, satisfy: { isNameByte($0) && !isUpper($0) }),
+                !v.isEmpty, v.count <= maxNameLength, allBytes(of: value, satisfy: isTagValueByte)
             else { return false }
         }
         return true
@@ -111,9 +111,15 @@ public enum Sanitiser {
 
     /// Transliterates, replaces each run of disallowed characters with one `_`, and cuts to `maxLength` bytes
     /// (the result is ASCII, so bytes are characters).
+    /// Whether every UTF-8 byte of `s` satisfies `test`, read from the string's contiguous storage when it has one
+    /// (through `String.UTF8View`'s iterator, checking millions of names a minute showed in the hub's profile).
+    static func allBytes(of s: String, satisfy test: (UInt8) -> Bool) -> Bool {
+        s.utf8.withContiguousStorageIfAvailable { $0.allSatisfy(test) } ?? s.utf8.allSatisfy(test)
+    }
+
     static func clean(_ input: String, maxLength: Int, allowed: (UInt8) -> Bool) -> String {
         // Already clean (the usual case): the same string, storage shared, nothing allocated.
-        if input.utf8.count <= maxLength, input.utf8.allSatisfy(allowed) { return input }
+        if input.utf8.count <= maxLength, allBytes(of: input, satisfy: allowed) { return input }
         var out: [UInt8] = []
         out.reserveCapacity(min(input.utf8.count, maxLength))
         var pendingReplacement = false
