@@ -11,6 +11,8 @@ struct FakeCollector {
     var cluster = "c1"
     var engine = "ENGINE-A"
     var host = "host-a"
+    /// The collector's clock when it builds a frame (a restarted hub ends its recovery on frames built after it started).
+    var sendTime: Int64 = 0
 
     mutating func frame(_ build: (inout Batch) -> Void) -> OpenedFrame {
         sequence += 1
@@ -21,7 +23,7 @@ struct FakeCollector {
         var batch = Batch()
         build(&batch)
         let header = FrameHeader(
-            collectorID: id, epoch: epoch, sequence: sequence, ackedThrough: acked, sendTime: 0, engineID: engine, cluster: cluster,
+            collectorID: id, epoch: epoch, sequence: sequence, ackedThrough: acked, sendTime: sendTime, engineID: engine, cluster: cluster,
             host: host)
         return OpenedFrame(header: header, batch: batch)
     }

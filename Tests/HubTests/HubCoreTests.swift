@@ -131,6 +131,9 @@ struct HubCoreTests {
         a.acked = acked
         for f in sent { restarted.ingest(f, now: 200_000) }
         #expect(restarted.counters[.framesDuplicate] == 60)
+        // A frame built after the restart: the replay is over, periods may close.
+        a.sendTime = 200_000
+        restarted.ingest(a.frame { _ in }, now: 200_000)
         let periods = restarted.deliverAll(now: 200_000)
         let lines = container("web-1", in: periods).compactMap { $0[.stdoutLines] }.reduce(0, +)
         // Seconds 120...179 were never delivered: 60 seconds × 2 lines, once.

@@ -41,6 +41,10 @@ public struct HubConfiguration: Sendable {
         self.selfCluster = selfCluster
     }
 
+    /// After a restart, periods stay open at most this long while collectors replay what they held
+    /// (``HubCore/isRecovering(now:)``): the startup grace and two periods.
+    public var recoveryLimitMs: Int64 { startupGraceMs + 2 * periodMs }
+
     /// The start of the period containing `ms` (floor, also for negative times).
     @inline(__always)
     public func period(ofMs ms: Int64) -> Int64 {

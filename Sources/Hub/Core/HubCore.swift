@@ -23,11 +23,18 @@ import WireFormat
     /// The latest period closed (data for it or earlier is late).
     package private(set) var closedThrough: Int64?
     private let startedAtMs: Int64
+    /// After a restart, the collectors the state file knows, each with whether a frame of it arrived since: periods
+    /// do not close while one that was heard from is still replaying (see ``isRecovering(now:)``).
+    private var recovering: [CollectorID: Bool] = [:]
+    /// The period whose head (roll-ups, the hub's own metrics) a previous run of the hub delivered before it stopped
+    /// in the middle of the period (``DeliveryProgress``).
+    package private(set) var headDeliveredFor: Int64?
 
-    package init(configuration: HubConfiguration, now: Int64, restoring state: HubStateFile?) {
+    package init(configuration: HubConfiguration, now: Int64, restoring state: HubStateFile?, progress: DeliveryProgress? = nil) {
         self.configuration = configuration
         self.startedAtMs = now
         if let state { restore(state, now: now) }
+        if let progress { restore(progress, now: now) }
     }
 
     /// A hub that starts afresh at `now` (Unix ms).
@@ -64,6 +71,7 @@ import WireFormat
         let h = frame.header
         guard h.kind == .data else { return .ignored }
         let key = LedgerKey(collector: h.collectorID, epoch: h.epoch)
+        if recovering[h.collectorID] == false { recovering[h.collectorID] = true }
         if collectors[key] == nil {
             collectors[key] = CollectorInfo(id: h.collectorID, epoch: h.epoch, cluster: h.cluster, host: h.host, engineID: h.engineID, now: now)
         }
@@ -91,6 +99,9 @@ import WireFormat
         case .apply:
             var n = 0
             while let next = ledger.next() {
+                // Built after this hub started: everything the collector held before it has been applied (frames
+                // apply in sequence order), so its replay is over.
+                if next.header.sendTime >= startedAtMs { recovering[h.collectorID] = nil }
                 let period = apply(next, now: now)
                 ledger.applied(next.header.sequence, period: period)
                 n += 1
@@ -343,7 +354,7 @@ import WireFormat
     /// they are in ``pending``, oldest first.
     @discardableResult
     @_spi(Benchmarks) public mutating func closeDuePeriods(now: Int64) -> Int {
-        guard now - startedAtMs >= configuration.startupGraceMs else { return 0 }
+        guard now - startedAtMs >= configuration.startupGraceMs, !isRecovering(now: now) else { return 0 }
         let p = configuration.periodMs
         // The latest period whose end + grace has passed.
         let latestDue = configuration.period(ofMs: now - configuration.graceMs) - p
@@ -363,8 +374,22 @@ import WireFormat
     package func nextCloseDue(now: Int64) -> Int64 {
         let graceEnds = startedAtMs + configuration.startupGraceMs
         if now < graceEnds { return graceEnds }
+        // Recovery ends when frames arrive; look again every second until then (at most ``recoveryLimitMs``).
+        if isRecovering(now: now) { return min(now + 1_000, startedAtMs + configuration.recoveryLimitMs) }
         // `latestDue` grows when `now - grace` crosses the next period boundary.
         return configuration.period(ofMs: now - configuration.graceMs) + configuration.periodMs + configuration.graceMs
+    }
+
+    /// Whether periods stay open because collectors are still replaying what they held when the hub restarted.
+    /// A restarted hub gets every unacknowledged frame again; at fleet scale that replay takes longer than the startup
+    /// grace, and a period closed before its data is back would drop that data's gauges as late. So after the startup
+    /// grace, a period closes only once every collector of the state file that has sent anything since the restart
+    /// has caught up (applied a frame built after the restart); those not heard from during the startup grace are not
+    /// waited for (gone, or starting afresh), and nothing waits longer than ``HubConfiguration/recoveryLimitMs``.
+    package func isRecovering(now: Int64) -> Bool {
+        guard !recovering.isEmpty, now - startedAtMs < configuration.recoveryLimitMs else { return false }
+        if now - startedAtMs < configuration.startupGraceMs { return true }
+        return recovering.values.contains(true)
     }
 
     /// Closes every open period now, also the current one (graceful shutdown: flush what the hub holds). Data for
@@ -386,6 +411,20 @@ import WireFormat
         }
         let hosts = (openHosts.removeValue(forKey: start) ?? [:]).values.sorted { ($0.cluster, $0.host) < ($1.cluster, $1.host) }
         return ClosedPeriod(start: start, containers: out, hosts: hosts)
+    }
+
+    /// Part of the oldest closed period — these containers' measurements — has been submitted completely: their
+    /// watermarks advance now, so that what a restart replays of them is recognised. Returns their records for the
+    /// progress journal.
+    package mutating func delivered(periodStart: Int64, containers: some Collection<ContainerPeriod>) -> [HubStateFile.Container] {
+        var records: [HubStateFile.Container] = []
+        records.reserveCapacity(containers.count)
+        for c in containers where states.indices.contains(Int(c.slot)) {
+            let i = Int(c.slot)
+            states[i].delivered.advance(to: c.marks)
+            records.append(HubStateFile.Container(key: states[i].key, name: states[i].identity.name, image: states[i].identity.image, host: states[i].host, watermarks: states[i].delivered))
+        }
+        return records
     }
 
     /// The oldest closed period has been submitted completely (accepted, rejected as invalid, or too old).
@@ -474,14 +513,31 @@ import WireFormat
         for l in state.ledgers {
             ledgers[l.key] = CollectorLedger(startingAfter: l.ackedThrough, window: configuration.reorderWindow)
         }
-        for c in state.containers {
-            var identity = ContainerIdentity(id: c.key.id, name: c.name, image: c.image, startedAt: c.watermarks.startedAt)
-            identity.labels = [:]
-            var s = ContainerState(key: c.key, identity: identity, host: c.host, now: now)
-            s.live = c.watermarks
-            s.delivered = c.watermarks
-            _ = insert(s)
+        for c in state.containers { restore(c, now: now) }
+        recovering = Dictionary(state.ledgers.map { ($0.key.collector, false) }, uniquingKeysWith: { a, _ in a })
+    }
+
+    private mutating func restore(_ c: HubStateFile.Container, now: Int64) {
+        if let slot = slotByKey[c.key] {
+            states[Int(slot)].live.advance(to: c.watermarks)
+            states[Int(slot)].delivered.advance(to: c.watermarks)
+            return
         }
+        var identity = ContainerIdentity(id: c.key.id, name: c.name, image: c.image, startedAt: c.watermarks.startedAt)
+        identity.labels = [:]
+        var s = ContainerState(key: c.key, identity: identity, host: c.host, now: now)
+        s.live = c.watermarks
+        s.delivered = c.watermarks
+        _ = insert(s)
+    }
+
+    /// What a previous run delivered of the period after the state file's (a journal of another period is stale:
+    /// the state file already covers it, or it was never reached).
+    private mutating func restore(_ progress: DeliveryProgress, now: Int64) {
+        let next = closedThrough.map { $0 + configuration.periodMs }
+        guard next == nil || next == progress.periodStart else { return }
+        for c in progress.containers { restore(c, now: now) }
+        if progress.headDelivered { headDeliveredFor = progress.periodStart }
     }
 }
 

@@ -52,8 +52,10 @@ struct Flusher: Service {
 
     func submit(_ period: ClosedPeriod) async {
         let time = Int(period.start / 1000)
-        var head = naming.rollups(for: period)
-        if postSelfMetrics {
+        // A hub that stopped in the middle of this period delivered its head already (DeliveryProgress).
+        let headDone = await runtime.isHeadDelivered(period.start)
+        var head = headDone ? [] : naming.rollups(for: period)
+        if postSelfMetrics && !headDone {
             head += await runtime.selfMetrics(time: time, period: naming.periodSeconds)
         }
         let started = ContinuousClock.now
@@ -107,10 +109,17 @@ extension Flusher {
         var sent = 0
         var next = 0
         var batch = head
+        // The containers `batch` holds; nil while it is the head.
+        var part: Range<Int>?
         if allowance >= naming.estimatedCount(period) + head.count {
             while true {
                 if sent + batch.count > allowance { break }
-                if !batch.isEmpty { report.merge(await sink.submit(batch)) }
+                if !batch.isEmpty {
+                    let outcome = await sink.submit(batch)
+                    report.merge(outcome)
+                    // Journalled as it is accepted: a crash later in the period does not post this part again.
+                    if outcome.undelivered.isEmpty { await runtime.partDelivered(period, head: part == nil, containers: part ?? 0..<0) }
+                }
                 sent += batch.count
                 batch = []
                 guard next < slices.count else { return (report, 0, 0, sent) }
@@ -120,6 +129,7 @@ extension Flusher {
                     return (report, 0, 0, sent)
                 }
                 batch = naming.containerMeasurements(period.containers[slices[next]], periodStart: period.start)
+                part = slices[next]
                 next += 1
             }
         }

@@ -22,6 +22,8 @@ package actor HubRuntime {
     private var suppressedRejectLogs = 0
     /// The period handed to the flusher and not yet reported delivered.
     private var inFlight: Int64?
+    /// The period the progress journal (``DeliveryProgress``) was begun for.
+    private var progressPeriod: Int64?
     /// Counter values (and rejects) when self-metrics were last posted: they are posted as deltas.
     private var lastSelfMetrics = HubCounters()
     private var rejectsAtLastSelfMetrics = 0
@@ -65,7 +67,18 @@ package actor HubRuntime {
                     "collectors": "\(saved.ledgers.count)", "containers": "\(saved.containers.count)",
                 ])
         }
-        self.core = HubCore(configuration: configuration, now: now, restoring: saved)
+        var progress: DeliveryProgress?
+        do {
+            progress = try store.loadProgress()
+        } catch {
+            logger.warning("could not read the delivery progress journal; a replay may post part of a period again", metadata: ["error": "\(error)"])
+        }
+        if let progress {
+            logger.info(
+                "restored delivery progress of the period being submitted",
+                metadata: ["period": "\(progress.periodStart / 1000)", "head_delivered": "\(progress.headDelivered)", "containers": "\(progress.containers.count)"])
+        }
+        self.core = HubCore(configuration: configuration, now: now, restoring: saved, progress: progress)
         self.store = store
         self.sealer = FrameSealer(key: key)
         self.wallClock = wallClock
@@ -136,6 +149,26 @@ package actor HubRuntime {
     /// When the first period will close (for the dry run's start-up message).
     package func firstCloseDue() -> WallTime { WallTime(milliseconds: core.nextCloseDue(now: nowMs)) }
 
+    /// Whether a previous run of the hub delivered the head (roll-ups, self-metrics) of `periodStart` before it stopped.
+    package func isHeadDelivered(_ periodStart: Int64) -> Bool { core.headDeliveredFor == periodStart }
+
+    /// Part of the period being submitted was accepted — its head, or the containers in `containers`: their
+    /// watermarks advance and the progress journal records it (``DeliveryProgress``). A journal that cannot be written
+    /// is logged and otherwise ignored: it only narrows what a crash would post again.
+    package func partDelivered(_ period: ClosedPeriod, head: Bool, containers: Range<Int>) {
+        let records = core.delivered(periodStart: period.start, containers: period.containers[containers])
+        do {
+            if progressPeriod != period.start {
+                try store.beginProgress(periodStart: period.start)
+                progressPeriod = period.start
+            }
+            if head { try store.appendProgress(DeliveryProgressCodec.head()) }
+            if !records.isEmpty { try store.appendProgress(DeliveryProgressCodec.containers(records)) }
+        } catch {
+            logger.warning("could not write the delivery progress journal; a crash now may post part of this period again", metadata: ["error": "\(error)"])
+        }
+    }
+
     /// Whether anything is waiting to be submitted.
     package var hasPending: Bool { !core.pending.isEmpty }
 
@@ -157,6 +190,8 @@ package actor HubRuntime {
         core.delivered(periodStart: period.start)
         do {
             try store.save(core.stateFile())
+            store.clearProgress()
+            progressPeriod = nil
             board.hold(false)
             publishAcks()
         } catch {

@@ -31,26 +31,44 @@ enum HubStateCodec {
             w.varint(l.ackedThrough)
         }
         w.varint(state.containers.count)
-        for c in state.containers {
-            w.string(c.key.engine.cluster)
-            w.string(c.key.engine.engineID)
-            w.string(c.key.id)
-            w.string(c.name)
-            w.string(c.image)
-            w.string(c.host)
-            let m = c.watermarks
-            if let s = m.stats {
-                w.u8(1)
-                w.statsSample(s)
-            } else {
-                w.u8(0)
-            }
-            w.zigzag(m.startedAt)
-            w.zigzag(m.stdout)
-            w.zigzag(m.stderr)
-            w.zigzag(m.event)
-        }
+        for c in state.containers { encode(c, into: &w) }
         return w.bytes
+    }
+
+    /// One container's record (also what ``DeliveryProgressCodec`` journals).
+    static func encode(_ c: HubStateFile.Container, into w: inout ByteWriter) {
+        w.string(c.key.engine.cluster)
+        w.string(c.key.engine.engineID)
+        w.string(c.key.id)
+        w.string(c.name)
+        w.string(c.image)
+        w.string(c.host)
+        let m = c.watermarks
+        if let s = m.stats {
+            w.u8(1)
+            w.statsSample(s)
+        } else {
+            w.u8(0)
+        }
+        w.zigzag(m.startedAt)
+        w.zigzag(m.stdout)
+        w.zigzag(m.stderr)
+        w.zigzag(m.event)
+    }
+
+    static func decodeContainer(_ r: inout ByteReader) throws(WireError) -> HubStateFile.Container {
+        let engine = EngineKey(cluster: try r.string("cluster"), engineID: try r.string("engine id"))
+        let key = ContainerKey(engine: engine, id: try r.string("container id"))
+        let name = try r.string("name")
+        let image = try r.string("image")
+        let host = try r.string("host")
+        var m = Watermarks()
+        if try r.u8("has sample") == 1 { m.stats = try r.statsSample() }
+        m.startedAt = try r.zigzag("started at")
+        m.stdout = try r.zigzag("stdout watermark")
+        m.stderr = try r.zigzag("stderr watermark")
+        m.event = try r.zigzag("event watermark")
+        return HubStateFile.Container(key: key, name: name, image: image, host: host, watermarks: m)
     }
 
     /// Whether `bytes` are this form (rather than version 1's JSON).
@@ -74,20 +92,7 @@ enum HubStateCodec {
             var containers: [HubStateFile.Container] = []
             let n = try r.count("containers", minItemSize: 12)
             containers.reserveCapacity(n)
-            for _ in 0..<n {
-                let engine = EngineKey(cluster: try r.string("cluster"), engineID: try r.string("engine id"))
-                let key = ContainerKey(engine: engine, id: try r.string("container id"))
-                let name = try r.string("name")
-                let image = try r.string("image")
-                let host = try r.string("host")
-                var m = Watermarks()
-                if try r.u8("has sample") == 1 { m.stats = try r.statsSample() }
-                m.startedAt = try r.zigzag("started at")
-                m.stdout = try r.zigzag("stdout watermark")
-                m.stderr = try r.zigzag("stderr watermark")
-                m.event = try r.zigzag("event watermark")
-                containers.append(HubStateFile.Container(key: key, name: name, image: image, host: host, watermarks: m))
-            }
+            for _ in 0..<n { containers.append(try decodeContainer(&r)) }
             guard r.isAtEnd else { throw .trailingBytes(count: r.remaining) }
             return HubStateFile(deliveredThrough: delivered, ledgers: ledgers, containers: containers)
         }

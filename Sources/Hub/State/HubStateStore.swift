@@ -55,6 +55,16 @@ package struct HubStateStore: Sendable {
     }
 
     private func load(_ path: String) throws -> HubStateFile? {
+        guard let bytes = try readAll(path) else { return nil }
+        do {
+            return try decode(bytes)
+        } catch {
+            throw HubStateError.corrupt(path: path, reason: "\(error)")
+        }
+    }
+
+    /// The file's bytes, or nil when it does not exist.
+    private func readAll(_ path: String) throws -> [UInt8]? {
         let fd = open(path, O_RDONLY)
         if fd < 0 {
             if errno == ENOENT { return nil }
@@ -69,11 +79,62 @@ package struct HubStateStore: Sendable {
             if n == 0 { break }
             bytes.append(contentsOf: chunk[..<n])
         }
-        do {
-            return try decode(bytes)
-        } catch {
-            throw HubStateError.corrupt(path: path, reason: "\(error)")
+        return bytes
+    }
+
+    /// Writes all of `bytes` to `fd` and fsyncs it; closes `fd` when it fails.
+    private func writeAll(_ bytes: [UInt8], to fd: Int32, path: String) throws {
+        var written = 0
+        while written < bytes.count {
+            let n = bytes[written...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            if n < 0 {
+                let e = errno
+                close(fd)
+                throw HubStateError.io(path: path, operation: "write", errno: e)
+            }
+            written += n
         }
+        guard fsync(fd) == 0 else {
+            let e = errno
+            close(fd)
+            throw HubStateError.io(path: path, operation: "fsync", errno: e)
+        }
+    }
+
+    // MARK: delivery progress (DeliveryProgress)
+
+    package static let progressFileName = "hub-progress.bin"
+
+    package var progressPath: String? { directory.map { "\($0)/\(Self.progressFileName)" } }
+
+    /// The journal of the period being submitted when the hub stopped, if any (a journal that cannot be read is
+    /// ignored: it only narrows what a replay posts again).
+    package func loadProgress() throws -> DeliveryProgress? {
+        guard let progressPath, let bytes = try readAll(progressPath) else { return nil }
+        return DeliveryProgressCodec.decode(bytes)
+    }
+
+    /// Starts the journal of period `start` (replacing any earlier one).
+    package func beginProgress(periodStart start: Int64) throws {
+        guard let progressPath else { return }
+        let fd = open(progressPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        guard fd >= 0 else { throw HubStateError.io(path: progressPath, operation: "open", errno: errno) }
+        try writeAll(DeliveryProgressCodec.header(periodStart: start), to: fd, path: progressPath)
+        close(fd)
+    }
+
+    /// Appends a record (``DeliveryProgressCodec``) to the journal begun by ``beginProgress(periodStart:)``.
+    package func appendProgress(_ record: [UInt8]) throws {
+        guard let progressPath else { return }
+        let fd = open(progressPath, O_WRONLY | O_APPEND)
+        guard fd >= 0 else { throw HubStateError.io(path: progressPath, operation: "open", errno: errno) }
+        try writeAll(record, to: fd, path: progressPath)
+        close(fd)
+    }
+
+    /// Removes the journal (its period is delivered and in the state file).
+    package func clearProgress() {
+        if let progressPath { _ = unlink(progressPath) }
     }
 
     /// Writes `state` atomically (no-op without a state directory).
@@ -83,21 +144,7 @@ package struct HubStateStore: Sendable {
         let temp = path + ".tmp"
         let fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         guard fd >= 0 else { throw HubStateError.io(path: temp, operation: "open", errno: errno) }
-        var written = 0
-        while written < bytes.count {
-            let n = bytes[written...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-            if n < 0 {
-                let e = errno
-                close(fd)
-                throw HubStateError.io(path: temp, operation: "write", errno: e)
-            }
-            written += n
-        }
-        guard fsync(fd) == 0 else {
-            let e = errno
-            close(fd)
-            throw HubStateError.io(path: temp, operation: "fsync", errno: e)
-        }
+        try writeAll(bytes, to: fd, path: temp)
         close(fd)
         guard rename(temp, path) == 0 else { throw HubStateError.io(path: path, operation: "rename", errno: errno) }
         // The new file supersedes a version-1 one (unlinked after the rename: a crash in between leaves both, and the
