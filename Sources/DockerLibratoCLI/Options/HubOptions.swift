@@ -31,7 +31,10 @@ struct HubOptions: ParsableArguments {
 
     @Option(
         name: .customLong("startup-grace"),
-        help: "Seconds after start before any period is closed, so collectors can retransmit first. [env: HUB_STARTUP_GRACE] (default: 15)")
+        help: """
+            Seconds after start before any period is closed, so collectors can retransmit first; after a restart, periods then stay \
+            open until the collectors heard from have caught up, at most this plus two periods. [env: HUB_STARTUP_GRACE] (default: 15)
+            """)
     var startupGrace: String?
 
     @Option(

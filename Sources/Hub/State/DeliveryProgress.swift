@@ -9,7 +9,7 @@ import WireFormat
 /// period takes a minute or more to submit, so a crash almost always lands in one. With this journal a restarted hub
 /// treats the replayed data of the delivered containers as already seen (their watermarks) and leaves out the head;
 /// what can still be posted twice is at most one slice's requests in flight at the instant of the crash (Librato has
-/// no idempotency key: ../shared/reference/librato-api.md §8).
+/// no idempotency key: docs/librato-api.md §7).
 package struct DeliveryProgress: Equatable, Sendable {
     package var periodStart: Int64
     package var headDelivered = false
