@@ -218,7 +218,11 @@ struct HubStateStoreTests {
                     name: "web \"\(i)\"\n", image: "img:\(i)", host: "h", watermarks: m))
         }
         let state = HubStateFile(
-            deliveredThrough: 60_000, ledgers: [HubStateFile.Ledger(key: LedgerKey(collector: .random(), epoch: 7), ackedThrough: .max)],
+            deliveredThrough: 60_000,
+            ledgers: [
+                HubStateFile.Ledger(key: LedgerKey(collector: .random(), epoch: 7), ackedThrough: .max),
+                HubStateFile.Ledger(key: LedgerKey(collector: .random(), epoch: 1), ackedThrough: 3, lastSeenMs: 1_767_225_600_123),
+            ],
             containers: containers)
         let bytes = try HubStateStore(directory: nil).encode(state)
         #expect(HubStateCodec.isBinary(bytes))
@@ -228,6 +232,25 @@ struct HubStateStoreTests {
         for n in stride(from: 4, to: bytes.count, by: max(1, bytes.count / 97)) {
             #expect(throws: (any Error).self) { try HubStateStore(directory: nil).decode(Array(bytes.prefix(n))) }
         }
+    }
+
+    @Test func aVersionTwoFileIsReadWithoutLastSeenTimes() throws {
+        // Version 2 as 0.2 wrote it: ledgers without the last-seen field.
+        let id = CollectorID.random()
+        var w = ByteWriter(capacity: 64)
+        w.raw(Array("DLHS".utf8))
+        w.u8(2)
+        w.u8(1)
+        w.zigzag(60_000)
+        w.varint(1)
+        w.u64be(id.high)
+        w.u64be(id.low)
+        w.varint(UInt64(7))
+        w.varint(UInt64(42))
+        w.varint(0)
+        let state = try HubStateStore(directory: nil).decode(w.bytes)
+        #expect(state.deliveredThrough == 60_000)
+        #expect(state.ledgers == [HubStateFile.Ledger(key: LedgerKey(collector: id, epoch: 7), ackedThrough: 42)])
     }
 
     @Test func aVersionOneJSONFileIsReadAndReplacedByTheFirstSave() throws {

@@ -16,15 +16,15 @@ import WireFormat
 struct RestartRecoveryTests {
     let config = HubConfiguration(periodMs: 60_000, graceMs: 4_000, startupGraceMs: 15_000, takeoverAfterMs: 25_000)
 
-    /// A hub that took `frames` and delivered nothing: its state file names the collectors.
-    func stateAfter(_ frames: [OpenedFrame]) throws -> HubStateFile {
+    /// A hub that took each frame at its time and delivered nothing: its state file names the collectors.
+    func stateAfter(_ frames: [(OpenedFrame, Int64)]) throws -> HubStateFile {
         var hub = HubCore(configuration: config, now: 0)
-        for f in frames { hub.ingest(f, now: 60_000) }
+        for (f, t) in frames { hub.ingest(f, now: t) }
         let store = HubStateStore(directory: nil)
         return try store.decode(store.encode(hub.stateFile()))
     }
 
-    @Test("periods stay open while a collector that was heard from replays; one never heard from is not waited for")
+    @Test("periods stay open while a collector alive before the crash replays; one long silent is not waited for")
     func periodsWaitForTheReplay() throws {
         var a = FakeCollector()
         var b = FakeCollector()
@@ -32,20 +32,22 @@ struct RestartRecoveryTests {
         for t in stride(from: Int64(60_000), through: 110_000, by: 10_000) {
             sent.append(a.frame { $0.stats(web, sample(at: t)) })
         }
-        let state = try stateAfter(sent + [b.frame { $0.stats(db, sample(at: 60_000)) }])
+        // B was last heard from more than two periods before A.
+        let state = try stateAfter([(b.frame { $0.stats(db, sample(at: 0)) }, 0)] + sent.map { ($0, 130_000) })
+        #expect(state.ledgers.compactMap(\.lastSeenMs).sorted() == [0, 130_000])
         let restart: Int64 = 200_000
         var hub = HubCore(configuration: config, now: restart, restoring: state)
         #expect(hub.isRecovering(now: restart))
-        // Half of A's replay arrives during the startup grace; B is never heard from (it is gone).
-        for f in sent.prefix(3) { hub.ingest(f, now: restart + 5_000) }
-        #expect(hub.closeDuePeriods(now: restart + 20_000) == 0, "A is still replaying")
-        #expect(hub.isRecovering(now: restart + 20_000))
+        // A reconnects late (after the startup grace) and replays in two parts.
+        #expect(hub.closeDuePeriods(now: restart + 20_000) == 0, "A has not replayed yet")
+        for f in sent.prefix(3) { hub.ingest(f, now: restart + 25_000) }
+        #expect(hub.closeDuePeriods(now: restart + 26_000) == 0, "A is still replaying")
         for f in sent.dropFirst(3) { hub.ingest(f, now: restart + 30_000) }
         #expect(hub.isRecovering(now: restart + 30_000), "old frames only: A may hold more")
         // A frame A built after the restart: everything before it has been applied.
         a.sendTime = restart + 31_000
         hub.ingest(a.frame { $0.stats(web, sample(at: restart + 31_000)) }, now: restart + 31_000)
-        #expect(!hub.isRecovering(now: restart + 31_000))
+        #expect(!hub.isRecovering(now: restart + 31_000), "B is not waited for")
         #expect(hub.closeDuePeriods(now: restart + 31_000) > 0)
         let web1 = hub.pending.flatMap(\.containers).filter { $0.identity.name == "web-1" && $0[.memoryUsed].count > 0 }
         // Every sample of period 60 s, none dropped as late.
@@ -58,7 +60,7 @@ struct RestartRecoveryTests {
         var a = FakeCollector()
         let sent = [a.frame { $0.stats(web, sample(at: 60_000)) }]
         let restart: Int64 = 200_000
-        var hub = HubCore(configuration: config, now: restart, restoring: try stateAfter(sent))
+        var hub = HubCore(configuration: config, now: restart, restoring: try stateAfter([(sent[0], 60_000)]))
         hub.ingest(sent[0], now: restart + 1_000)
         #expect(hub.closeDuePeriods(now: restart + config.recoveryLimitMs - 1) == 0)
         #expect(hub.nextCloseDue(now: restart + 20_000) == restart + 21_000, "looks again every second while recovering")

@@ -206,6 +206,11 @@ struct Orchestrator {
             o: o, reports: reports, fakeStart: fakeStart, fakeEnd: fakeEnd, final: final, hubCPU: cpu, hubRSS: rss, restartedAt: restartedAt,
             drainAfterStop: drained
         ).print()
-        try? FileManager.default.removeItem(atPath: work)
+        // FLEETSIM_KEEP=1 keeps the hub's and workers' logs for a look afterwards.
+        if ProcessInfo.processInfo.environment["FLEETSIM_KEEP"] == nil {
+            try? FileManager.default.removeItem(atPath: work)
+        } else {
+            Swift.print("fleetsim: logs kept in \(work)")
+        }
     }
 }

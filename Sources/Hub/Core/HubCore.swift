@@ -23,9 +23,9 @@ import WireFormat
     /// The latest period closed (data for it or earlier is late).
     package private(set) var closedThrough: Int64?
     private let startedAtMs: Int64
-    /// After a restart, the collectors the state file knows, each with whether a frame of it arrived since: periods
-    /// do not close while one that was heard from is still replaying (see ``isRecovering(now:)``).
-    private var recovering: [CollectorID: Bool] = [:]
+    /// After a restart, the collectors of the state file that were heard from shortly before it was written: periods
+    /// do not close while one of them may still be replaying (see ``isRecovering(now:)``).
+    private var recovering: Set<CollectorID> = []
     /// The period whose head (roll-ups, the hub's own metrics) a previous run of the hub delivered before it stopped
     /// in the middle of the period (``DeliveryProgress``).
     package private(set) var headDeliveredFor: Int64?
@@ -71,7 +71,6 @@ import WireFormat
         let h = frame.header
         guard h.kind == .data else { return .ignored }
         let key = LedgerKey(collector: h.collectorID, epoch: h.epoch)
-        if recovering[h.collectorID] == false { recovering[h.collectorID] = true }
         if collectors[key] == nil {
             collectors[key] = CollectorInfo(id: h.collectorID, epoch: h.epoch, cluster: h.cluster, host: h.host, engineID: h.engineID, now: now)
         }
@@ -101,7 +100,7 @@ import WireFormat
             while let next = ledger.next() {
                 // Built after this hub started: everything the collector held before it has been applied (frames
                 // apply in sequence order), so its replay is over.
-                if next.header.sendTime >= startedAtMs { recovering[h.collectorID] = nil }
+                if next.header.sendTime >= startedAtMs { recovering.remove(h.collectorID) }
                 let period = apply(next, now: now)
                 ledger.applied(next.header.sequence, period: period)
                 n += 1
@@ -382,14 +381,13 @@ import WireFormat
 
     /// Whether periods stay open because collectors are still replaying what they held when the hub restarted.
     /// A restarted hub gets every unacknowledged frame again; at fleet scale that replay takes longer than the startup
-    /// grace, and a period closed before its data is back would drop that data's gauges as late. So after the startup
-    /// grace, a period closes only once every collector of the state file that has sent anything since the restart
-    /// has caught up (applied a frame built after the restart); those not heard from during the startup grace are not
-    /// waited for (gone, or starting afresh), and nothing waits longer than ``HubConfiguration/recoveryLimitMs``.
+    /// grace (and reconnecting alone can), and a period closed before its data is back would drop that data's gauges
+    /// as late. So a period closes only once every collector that the state file shows alive when it was written
+    /// (heard from within two periods of the latest one heard from) has caught up — applied a frame built after the
+    /// restart — and never later than ``HubConfiguration/recoveryLimitMs`` after the start (a collector that died
+    /// with the hub). Collectors long silent before the crash are not waited for.
     package func isRecovering(now: Int64) -> Bool {
-        guard !recovering.isEmpty, now - startedAtMs < configuration.recoveryLimitMs else { return false }
-        if now - startedAtMs < configuration.startupGraceMs { return true }
-        return recovering.values.contains(true)
+        now - startedAtMs < configuration.recoveryLimitMs && !recovering.isEmpty
     }
 
     /// Closes every open period now, also the current one (graceful shutdown: flush what the hub holds). Data for
@@ -501,7 +499,7 @@ import WireFormat
     package func stateFile() -> HubStateFile {
         HubStateFile(
             deliveredThrough: deliveredThrough,
-            ledgers: ledgers.map { HubStateFile.Ledger(key: $0.key, ackedThrough: $0.value.ackedThrough) }
+            ledgers: ledgers.map { HubStateFile.Ledger(key: $0.key, ackedThrough: $0.value.ackedThrough, lastSeenMs: collectors[$0.key]?.lastSeenMs) }
                 .sorted { ($0.key.collector, $0.key.epoch) < ($1.key.collector, $1.key.epoch) },
             containers: states.filter { !$0.isVacant }.map { state in
                 HubStateFile.Container(key: state.key, name: state.identity.name, image: state.identity.image, host: state.host, watermarks: state.delivered)
@@ -514,7 +512,10 @@ import WireFormat
             ledgers[l.key] = CollectorLedger(startingAfter: l.ackedThrough, window: configuration.reorderWindow)
         }
         for c in state.containers { restore(c, now: now) }
-        recovering = Dictionary(state.ledgers.map { ($0.key.collector, false) }, uniquingKeysWith: { a, _ in a })
+        // Files before version 3 do not say when each collector was last heard from: wait for all of them.
+        let horizon = state.ledgers.compactMap(\.lastSeenMs).max().map { $0 - 2 * configuration.periodMs } ?? .min
+        let alive = state.ledgers.filter { ($0.lastSeenMs ?? .max) >= horizon }
+        recovering = Set(alive.map(\.key.collector))
     }
 
     private mutating func restore(_ c: HubStateFile.Container, now: Int64) {

@@ -1,17 +1,19 @@
 import ContainerMetrics
 import WireFormat
 
-/// The state file's binary form (version 2): the wire format's varints and strings, and its stats-sample encoding
+/// The state file's binary form (version 3; version 2 is read too): the wire format's varints and strings, and its stats-sample encoding
 /// for the watermarks. At fleet scale the file holds every container's last sample; as JSON through Foundation's
 /// encoder it took 12 % of the hub's CPU and gigabytes of transient memory at 100 k containers. Hand-written because
 /// nothing in the package set encodes a Codable value compactly without such an intermediate tree.
 ///
 /// `magic "DLHS", version u8 = 2, delivered-through (u8 present + zigzag), ledgers (count; collector id as two
-/// big-endian u64, epoch, acked-through), containers (count; cluster, engine id, id, name, image, host; watermarks:
+/// big-endian u64, epoch, acked-through, last seen as u8 present + zigzag — not in version 2), containers (count; cluster, engine id, id, name, image, host; watermarks:
 /// u8 has-sample + sample, started-at, stdout, stderr, event as zigzags)`.
 enum HubStateCodec {
     static let magic: [UInt8] = Array("DLHS".utf8)
-    static let version: UInt8 = 2
+    static let version: UInt8 = 3
+    /// Version 2: ledgers without their last-seen time.
+    static let versionWithoutLastSeen: UInt8 = 2
 
     static func encode(_ state: HubStateFile) -> [UInt8] {
         var w = ByteWriter(capacity: 64 + state.containers.count * 256)
@@ -29,6 +31,12 @@ enum HubStateCodec {
             w.u64be(l.key.collector.low)
             w.varint(l.key.epoch)
             w.varint(l.ackedThrough)
+            if let seen = l.lastSeenMs {
+                w.u8(1)
+                w.zigzag(seen)
+            } else {
+                w.u8(0)
+            }
         }
         w.varint(state.containers.count)
         for c in state.containers { encode(c, into: &w) }
@@ -80,14 +88,20 @@ enum HubStateCodec {
             var r = ByteReader(buffer)
             guard Array(try r.bytes(magic.count, "state file magic")) == magic else { throw .invalidValue(field: "state file magic", offset: 0) }
             let versionOffset = r.position
-            guard try r.u8("state file version") == version else { throw .invalidValue(field: "state file version", offset: versionOffset) }
+            let fileVersion = try r.u8("state file version")
+            guard fileVersion == version || fileVersion == versionWithoutLastSeen else {
+                throw .invalidValue(field: "state file version", offset: versionOffset)
+            }
             var delivered: Int64?
             if try r.u8("delivered-through present") == 1 { delivered = try r.zigzag("delivered-through") }
             var ledgers: [HubStateFile.Ledger] = []
             for _ in 0..<(try r.count("ledgers", minItemSize: 18)) {
                 let id = CollectorID(high: try r.u64be("collector id"), low: try r.u64be("collector id"))
                 let key = LedgerKey(collector: id, epoch: try r.varint("epoch"))
-                ledgers.append(HubStateFile.Ledger(key: key, ackedThrough: try r.varint("acked-through")))
+                let acked = try r.varint("acked-through")
+                var seen: Int64?
+                if fileVersion == version, try r.u8("last seen present") == 1 { seen = try r.zigzag("last seen") }
+                ledgers.append(HubStateFile.Ledger(key: key, ackedThrough: acked, lastSeenMs: seen))
             }
             var containers: [HubStateFile.Container] = []
             let n = try r.count("containers", minItemSize: 12)

@@ -10,6 +10,15 @@ package struct HubStateFile: Codable, Sendable, Equatable {
     package struct Ledger: Codable, Sendable, Equatable {
         package var key: LedgerKey
         package var ackedThrough: UInt64
+        /// When the hub last heard from the collector epoch (Unix ms; nil in files before version 3): a restarted
+        /// hub waits for the replay of those heard from recently (``HubCore/isRecovering(now:)``).
+        package var lastSeenMs: Int64?
+
+        package init(key: LedgerKey, ackedThrough: UInt64, lastSeenMs: Int64? = nil) {
+            self.key = key
+            self.ackedThrough = ackedThrough
+            self.lastSeenMs = lastSeenMs
+        }
     }
 
     package struct Container: Codable, Sendable, Equatable {
