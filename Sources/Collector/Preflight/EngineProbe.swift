@@ -55,6 +55,8 @@ package struct EngineProbe: Sendable {
                 }
                 guard target.pid != 0 else { continue }
                 let first = try await selection.source.sample(target)
+                // CPU % needs two readings `interval` apart, as `docker stats` takes them: `validate` runs once, on the
+                // real clock (not a service loop).
                 try await Task.sleep(for: interval)
                 let second = try await selection.source.sample(target)
                 let stats = StatsInterval.between(first, second)

@@ -50,7 +50,9 @@ package enum HubProbe {
     }
 
     private static func exchange(_ link: HubLink, _ request: [UInt8], deadline: ContinuousClock.Instant) async -> Outcome {
-        // nanomsg's REQ socket keeps the request until a connection is up and sends it then.
+        // nanomsg's REQ socket keeps the request until a connection is up and sends it then. The sleeps here are
+        // `validate`'s one-shot probe on the real clock, bounded by its deadline: nanomsg signals neither "queued"
+        // nor "connected", so the probe looks again every 20 ms (not a service loop; nothing to inject).
         while !link.sendRequest(request) {
             guard ContinuousClock.now < deadline else { return .noAnswer(connected: false) }
             try? await Task.sleep(for: .milliseconds(20))
