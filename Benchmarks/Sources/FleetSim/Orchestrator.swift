@@ -198,6 +198,20 @@ struct Orchestrator {
         FileManager.default.createFile(atPath: statsFile + ".final-request", contents: nil)
         waitUntil("the fake's final counts", timeout: 30) { FileManager.default.fileExists(atPath: statsFile + ".final") }
         guard let final = fakeStats(statsFile + ".final") else { fail("unreadable final counts") }
+        // The hubs' own counts of what they dropped or refused, to tell a loss's cause (kept in the work directory).
+        for (i, h) in hubs.enumerated() {
+            let status = Process()
+            status.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+            status.arguments = ["-s", "-m", "10", "-o", "\(work)/hub-\(i)-status.json", "http://127.0.0.1:\(h.http)/status.json"]
+            try? status.run()
+            status.waitUntilExit()
+            if let data = FileManager.default.contents(atPath: "\(work)/hub-\(i)-status.json"),
+                let counters = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
+            {
+                let keys = ["late_gauge_samples", "late_log_buckets", "samples_stale", "frames_refused_backpressure", "frames_lost", "measurements_too_old"]
+                print("fleetsim: hub \(i) counters: " + keys.map { "\($0)=\(counters[$0] ?? "?")" }.joined(separator: " "))
+            }
+        }
         for h in hubs { h.process.terminate(); h.process.waitUntilExit() }
         fake.terminate()
         fake.waitUntilExit()
