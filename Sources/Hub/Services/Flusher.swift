@@ -221,6 +221,10 @@ struct AnnotationSender: Service {
             for a in batch where await sink.annotate(a).isCreated { sent += 1 }
             await runtime.annotationsSent(sent)
         }
+        // The queue can end before the group has seen the flusher return (with nothing queued, at once): returning
+        // then is "a service finished unexpectedly" to the ServiceGroup, and the hub would exit with an error after a
+        // clean SIGTERM. So it returns when the group shuts it down, after the flusher.
+        try? await gracefulShutdown()
     }
 }
 
