@@ -18,8 +18,10 @@ pkgs=()
 command -v pkg-config >/dev/null 2>&1 || pkgs+=(pkg-config)
 if docker_answers; then
   echo "setup: using the Docker engine that answers at $SOCK"
-elif command -v dockerd >/dev/null 2>&1; then
-  echo "setup: dockerd is installed but nothing answers at $SOCK: it will be started"
+elif docker_answers_root; then
+  echo "setup: a Docker engine answers at $SOCK, but only to root: $(id -un) will be added to the docker group"
+elif dockerd_path >/dev/null; then
+  echo "setup: dockerd is installed ($(dockerd_path)) but nothing answers at $SOCK: it will be started"
 else
   if command -v docker >/dev/null 2>&1; then
     echo "setup: found the docker client ($(command -v docker)) but no Docker engine (no dockerd, nothing answers at $SOCK): installing docker.io"
@@ -39,8 +41,13 @@ if [ -n "${SETUP_PLAN_ONLY:-}" ]; then echo "setup: plan only, nothing changed";
 # The engine's own client, installed with it, if the one on PATH was something else.
 [ -x /usr/bin/docker ] && DOCKER=/usr/bin/docker
 ensure_dockerd
-echo "setup: Docker engine $("$DOCKER" -H "unix://$SOCK" version --format '{{.Server.Version}}' 2>/dev/null) answers at $SOCK"
+echo "setup: Docker engine $($DOCKER_AS "$DOCKER" -H "unix://$SOCK" version --format '{{.Server.Version}}' 2>/dev/null) answers at $SOCK"
 
 echo "setup: building docker-librato (release; a first build takes several minutes)"
 swift build -c release --product docker-librato
-echo "setup: done. Try: .build/release/docker-librato standalone   (or --help)"
+if [ -n "$DOCKER_AS" ]; then
+  echo "setup: done. docker-librato reads $SOCK: log in again (or run newgrp docker) first, then:"
+  echo "         .build/release/docker-librato standalone   (or now: sudo .build/release/docker-librato standalone)"
+else
+  echo "setup: done. Try: .build/release/docker-librato standalone   (or --help)"
+fi

@@ -8,8 +8,9 @@ import Testing
 @Suite("scripts/setup.sh: a Docker client alone is not an engine")
 struct SetupScriptTests {
     /// Runs setup.sh with SETUP_PLAN_ONLY=1, a socket path that nothing serves and a PATH of the basic tools plus `extra`
-    /// (name → shell script body).
-    func plan(extra: [String: String]) async throws -> (status: Int32, output: String) {
+    /// (name → shell script body); `sbin` goes in a directory off PATH that setup.sh searches for dockerd (as
+    /// /usr/sbin is for a user who is not root on Debian).
+    func plan(extra: [String: String], sbin: [String: String] = [:]) async throws -> (status: Int32, output: String) {
         let bin = FileManager.default.temporaryDirectory.appendingPathComponent("setup-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: bin, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: bin) }
@@ -17,14 +18,21 @@ struct SetupScriptTests {
             let real = ["/usr/bin/\(tool)", "/bin/\(tool)"].first { FileManager.default.isExecutableFile(atPath: $0) }!
             try FileManager.default.createSymbolicLink(atPath: "\(bin)/\(tool)", withDestinationPath: real)
         }
-        for (name, body) in extra {
-            try "#!/bin/sh\n\(body)\n".write(toFile: "\(bin)/\(name)", atomically: true, encoding: .utf8)
-            try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: "\(bin)/\(name)")
+        let sbinDir = bin + "/sbin"
+        try FileManager.default.createDirectory(atPath: sbinDir, withIntermediateDirectories: true)
+        for (dir, tools) in [(bin, extra), (sbinDir, sbin)] {
+            for (name, body) in tools {
+                try "#!/bin/sh\n\(body)\n".write(toFile: "\(dir)/\(name)", atomically: true, encoding: .utf8)
+                try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: "\(dir)/\(name)")
+            }
         }
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../scripts/setup.sh").standardized.path
         let p = try TestProcess(
             "\(bin)/bash", [script],
-            environment: ["PATH": bin, "SETUP_PLAN_ONLY": "1", "DOCKER_LIBRATO_SOCK": "\(bin)/no-engine.sock", "HOME": "/root"])
+            environment: [
+                "PATH": bin, "SETUP_PLAN_ONLY": "1", "DOCKER_LIBRATO_SOCK": "\(bin)/no-engine.sock",
+                "DOCKER_LIBRATO_DOCKERD_DIRS": sbinDir, "HOME": "/root",
+            ])
         let status = try await p.waitForExit(timeout: .seconds(30))
         return (status, p.stdout + p.stderr)
     }
@@ -45,7 +53,14 @@ struct SetupScriptTests {
 
     @Test func anInstalledButStoppedDockerdIsStartedNotReinstalled() async throws {
         let r = try await plan(extra: ["docker": "exit 1", "dockerd": "exit 0"])
-        #expect(r.output.contains("dockerd is installed but nothing answers"), "\(r.output)")
+        #expect(r.output.contains("dockerd is installed (") && r.output.contains("but nothing answers"), "\(r.output)")
+        #expect(!r.output.contains("docker.io"), "\(r.output)")
+    }
+
+    @Test func aDockerdOffThePathIsFoundNotReinstalled() async throws {
+        // docker.io installed, setup.sh run by a user whose PATH lacks /usr/sbin (Debian's default for non-root).
+        let r = try await plan(extra: ["docker": "exit 1"], sbin: ["dockerd": "exit 0"])
+        #expect(r.output.contains("dockerd is installed (") && r.output.contains("/sbin/dockerd)"), "\(r.output)")
         #expect(!r.output.contains("docker.io"), "\(r.output)")
     }
 
