@@ -164,6 +164,21 @@ struct StreamedFlushTests {
         #expect(Set(calls.joined().map(\.self)) == Set(whole) && calls.joined().count == whole.count, "every measurement exactly once")
     }
 
+    @Test func aPeriodThatFitsTheBudgetIsStreamedEvenWhenAnUpperBoundPerContainerWouldNot() async throws {
+        // 1000 hosts × 100 containers against an account whose budget takes the period with 8 % to spare: judged
+        // from the first slice, it is streamed (and journalled) rather than built whole and paced.
+        let clock = ManualClock()
+        let period = closedPeriod(containers: 2_500)
+        let f0 = try RateLimitTests().flusher(BudgetSink(limit: 1, window: 60, clocks: clock.clocks), clock: clock)
+        let whole = f0.naming.measurements(for: period).count
+        #expect(whole < 2_500 * 40, "the fixture has fewer series per container than the old upper bound assumed")
+        let sink = BudgetSink(limit: Int(Double(whole) * 1.08 / 0.98), window: 60, clocks: clock.clocks)
+        let f = try RateLimitTests().flusher(sink, clock: clock)
+        let (report, deferred, cut, count) = await f.streamed(period, head: f.naming.rollups(for: period), time: 60)
+        #expect(count == whole && report.accepted == whole && deferred == 0 && cut == 0)
+        #expect(sink.state.withLock { $0.requests } == 4, "roll-ups, then three slices: streamed, not one paced list")
+    }
+
     @Test func aPeriodTheBudgetCannotSurelyTakeIsServedByPriorityInstead() async throws {
         let clock = ManualClock()
         // Room for the roll-ups and a few containers only.

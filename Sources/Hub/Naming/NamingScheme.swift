@@ -63,11 +63,6 @@ package struct NamingScheme: Sendable {
         }
     }
 
-    /// An upper estimate of how many measurements ``measurements(for:)`` gives, without building them.
-    package func estimatedCount(_ period: ClosedPeriod) -> Int {
-        period.containers.count * (mode == .seed ? 5 : 48) + period.hosts.count * 20 + 200
-    }
-
     package func annotations(for period: ClosedPeriod) -> [Annotation] {
         EventAnnotations.annotations(for: period.containers)
     }

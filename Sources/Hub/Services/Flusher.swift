@@ -96,10 +96,14 @@ struct Flusher: Service {
 }
 
 extension Flusher {
-    /// Submits a period: when the account's budget surely takes it all (or none is known), as a stream — `head`
+    /// Submits a period: when the account's budget takes it all (or none is known), as a stream — `head`
     /// (roll-ups, the hub's own metrics) first, then the containers' measurements a slice at a time, each built just
-    /// before it is sent; otherwise, or once a slice would overrun the budget, what is left is built whole and
-    /// ``paced(_:time:)``. Returns the report, what was deferred and cut, and how many measurements there were.
+    /// before it is sent and journalled once accepted (``HubRuntime/partDelivered(_:head:containers:)``); otherwise,
+    /// or once a slice would overrun the budget, what is left is built whole and ``paced(_:time:)``. Whether the
+    /// budget takes it all is judged from the first slice, built first: its measurements per container, times the
+    /// period's containers, plus 5 % (an upper bound per container — all groups, every interface — sent periods that
+    /// fit the budget down the paced path, where nothing is journalled). Returns the report, what was deferred and
+    /// cut, and how many measurements there were.
     func streamed(_ period: ClosedPeriod, head: [Measurement], time: Int) async -> (SubmitReport, deferred: Int, cut: Int, count: Int) {
         let allowance = pacer.allowance(sink.rateBudget, now: clocks.wall.now().seconds, periodSeconds: Double(naming.periodSeconds))
         let slices = stride(from: 0, to: period.containers.count, by: Self.containersPerSlice).map {
@@ -111,7 +115,10 @@ extension Flusher {
         var batch = head
         // The containers `batch` holds; nil while it is the head.
         var part: Range<Int>?
-        if allowance >= naming.estimatedCount(period) + head.count {
+        var firstSlice = slices.first.map { naming.containerMeasurements(period.containers[$0], periodStart: period.start) }
+        let perContainer = slices.first.map { Double(firstSlice?.count ?? 0) / Double(max($0.count, 1)) } ?? 0
+        let estimate = head.count + Int((perContainer * Double(period.containers.count) * 1.05).rounded(.up))
+        if allowance >= estimate {
             while true {
                 if sent + batch.count > allowance { break }
                 if !batch.isEmpty {
@@ -125,16 +132,20 @@ extension Flusher {
                 guard next < slices.count else { return (report, 0, 0, sent) }
                 if Task.isCancelled {
                     // Shutdown: the rest stays undelivered (the period stays pending, its frames with the collectors).
-                    report.undelivered += naming.containerMeasurements(period.containers[slices[next]], periodStart: period.start)
+                    report.undelivered += firstSlice.take() ?? naming.containerMeasurements(period.containers[slices[next]], periodStart: period.start)
                     return (report, 0, 0, sent)
                 }
-                batch = naming.containerMeasurements(period.containers[slices[next]], periodStart: period.start)
+                batch = firstSlice.take() ?? naming.containerMeasurements(period.containers[slices[next]], periodStart: period.start)
                 part = slices[next]
                 next += 1
             }
         }
         // Over (or near) the budget: the rest as one list, served by priority.
         var rest = batch
+        if next == 0, let first = firstSlice.take() {
+            rest += first
+            next = 1
+        }
         for r in slices[next...] { rest += naming.containerMeasurements(period.containers[r], periodStart: period.start) }
         let (paced, deferred, cut) = await paced(rest, time: time)
         report.merge(paced)
