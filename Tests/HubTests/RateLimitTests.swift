@@ -179,6 +179,26 @@ struct StreamedFlushTests {
         #expect(sink.state.withLock { $0.requests } == 4, "roll-ups, then three slices: streamed, not one paced list")
     }
 
+    @Test func aPeriodThatSeemedTooLargeButFitsOnceBuiltIsStillSentPartByPart() async throws {
+        // The first slice has far more series per container than the rest, so the estimate says "does not fit";
+        // built whole, the period fits: it is sent part by part (each part journalled), not as one list.
+        let clock = ManualClock()
+        var period = closedPeriod(containers: 2_500)
+        for i in 1_000..<2_500 {
+            var c = ContainerPeriod(identity: period.containers[i].identity, cluster: "c", host: "h\(i % 7)", engineID: "e\(i % 7)")
+            c.add(.cpuPercent, 1)
+            c.samples = 1
+            period.containers[i] = c
+        }
+        let f0 = try RateLimitTests().flusher(BudgetSink(limit: 1, window: 60, clocks: clock.clocks), clock: clock)
+        let whole = f0.naming.measurements(for: period).count
+        let sink = BudgetSink(limit: Int(Double(whole) * 1.08 / 0.98), window: 60, clocks: clock.clocks)
+        let f = try RateLimitTests().flusher(sink, clock: clock)
+        let (report, deferred, cut, count) = await f.streamed(period, head: f.naming.rollups(for: period), time: 60)
+        #expect(count == whole && report.accepted == whole && deferred == 0 && cut == 0)
+        #expect(sink.state.withLock { $0.requests } == 4, "roll-ups, then three parts")
+    }
+
     @Test func aPeriodTheBudgetCannotSurelyTakeIsServedByPriorityInstead() async throws {
         let clock = ManualClock()
         // Room for the roll-ups and a few containers only.

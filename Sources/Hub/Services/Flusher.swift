@@ -140,13 +140,32 @@ extension Flusher {
                 next += 1
             }
         }
-        // Over (or near) the budget: the rest as one list, served by priority.
+        // Over (or near) the budget: the rest as one list, served by priority — unless, built, it fits after all.
         var rest = batch
+        // Where each part is in `rest`, and its containers (nil: the head).
+        var parts: [(range: Range<Int>, containers: Range<Int>?)] = [(0..<batch.count, part)]
+        func append(_ measurements: [Measurement], _ containers: Range<Int>) {
+            parts.append((rest.count..<rest.count + measurements.count, containers))
+            rest += measurements
+        }
         if next == 0, let first = firstSlice.take() {
-            rest += first
+            append(first, slices[0])
             next = 1
         }
-        for r in slices[next...] { rest += naming.containerMeasurements(period.containers[r], periodStart: period.start) }
+        for r in slices[next...] { append(naming.containerMeasurements(period.containers[r], periodStart: period.start), r) }
+        if pacer.allowance(sink.rateBudget, now: clocks.wall.now().seconds, periodSeconds: Double(naming.periodSeconds)) >= rest.count {
+            // Part by part, each journalled once accepted, as when streamed.
+            for (i, p) in parts.enumerated() where !p.range.isEmpty {
+                if Task.isCancelled {
+                    report.undelivered += parts[i...].flatMap { rest[$0.range] }
+                    break
+                }
+                let outcome = await sink.submit(Array(rest[p.range]))
+                report.merge(outcome)
+                if outcome.undelivered.isEmpty { await runtime.partDelivered(period, head: p.containers == nil, containers: p.containers ?? 0..<0) }
+            }
+            return (report, 0, 0, sent + rest.count)
+        }
         let (paced, deferred, cut) = await paced(rest, time: time)
         report.merge(paced)
         return (report, deferred, cut, sent + rest.count)
