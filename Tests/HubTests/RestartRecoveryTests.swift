@@ -47,11 +47,21 @@ struct RestartRecoveryTests {
         // A frame A built after the restart: everything before it has been applied.
         a.sendTime = restart + 31_000
         hub.ingest(a.frame { $0.stats(web, sample(at: restart + 31_000)) }, now: restart + 31_000)
-        #expect(!hub.isRecovering(now: restart + 31_000), "B is not waited for")
-        #expect(hub.closeDuePeriods(now: restart + 31_000) > 0)
+        #expect(hub.closeDuePeriods(now: restart + 31_000) > 0, "A is past period 60 s; B is not waited for")
         let web1 = hub.pending.flatMap(\.containers).filter { $0.identity.name == "web-1" && $0[.memoryUsed].count > 0 }
         // Every sample of period 60 s, none dropped as late.
         #expect(web1.first?[.memoryUsed].count == 6)
+        #expect(hub.counters[.lateGaugeSamples] == 0)
+        // Period 180 s (the restart's) is due at 244 s by the clock, but A's frames built before its end are not all
+        // in: it stays open until one built after it is.
+        a.sendTime = restart + 35_000
+        hub.ingest(a.frame { $0.stats(web, sample(at: restart + 35_000)) }, now: restart + 50_000)
+        #expect(hub.closeDuePeriods(now: restart + 50_000) == 0)
+        #expect(hub.isRecovering(now: restart + 50_000), "not yet past the end of the restart's period (240 s)")
+        a.sendTime = restart + 41_000
+        hub.ingest(a.frame { $0.stats(web, sample(at: restart + 41_000)) }, now: restart + 52_000)
+        #expect(!hub.isRecovering(now: restart + 52_000), "past it: later periods close by the clock alone")
+        #expect(hub.closeDuePeriods(now: restart + 52_000) == 1)
         #expect(hub.counters[.lateGaugeSamples] == 0)
     }
 

@@ -23,9 +23,10 @@ import WireFormat
     /// The latest period closed (data for it or earlier is late).
     package private(set) var closedThrough: Int64?
     private let startedAtMs: Int64
-    /// After a restart, the collectors of the state file that were heard from shortly before it was written: periods
-    /// do not close while one of them may still be replaying (see ``isRecovering(now:)``).
-    private var recovering: Set<CollectorID> = []
+    /// After a restart, the collectors of the state file that were heard from shortly before it was written, each with
+    /// the build time (its clock) of the latest frame of it applied: a period closes only once each has applied a
+    /// frame built after the period's end (see ``isRecovering(now:)``).
+    private var recovering: [CollectorID: Int64] = [:]
     /// The period whose head (roll-ups, the hub's own metrics) a previous run of the hub delivered before it stopped
     /// in the middle of the period (``DeliveryProgress``).
     package private(set) var headDeliveredFor: Int64?
@@ -100,7 +101,7 @@ import WireFormat
             while let next = ledger.next() {
                 // Built after this hub started: everything the collector held before it has been applied (frames
                 // apply in sequence order), so its replay is over.
-                if next.header.sendTime >= startedAtMs { recovering.remove(h.collectorID) }
+                if let seen = recovering[h.collectorID] { recoveryProgress(h.collectorID, seen, next.header.sendTime) }
                 let period = apply(next, now: now)
                 ledger.applied(next.header.sequence, period: period)
                 n += 1
@@ -353,10 +354,16 @@ import WireFormat
     /// they are in ``pending``, oldest first.
     @discardableResult
     @_spi(Benchmarks) public mutating func closeDuePeriods(now: Int64) -> Int {
-        guard now - startedAtMs >= configuration.startupGraceMs, !isRecovering(now: now) else { return 0 }
+        guard now - startedAtMs >= configuration.startupGraceMs else { return 0 }
         let p = configuration.periodMs
-        // The latest period whose end + grace has passed.
-        let latestDue = configuration.period(ofMs: now - configuration.graceMs) - p
+        // The latest period whose end + grace has passed (while recovering, and whose end every collector of the
+        // replay has passed).
+        var latestDue = configuration.period(ofMs: now - configuration.graceMs) - p
+        if isRecovering(now: now), let slowest = recovering.values.min() {
+            // A collector with nothing applied yet holds every period.
+            guard slowest != .min else { return 0 }
+            latestDue = min(latestDue, configuration.period(ofMs: slowest) - p)
+        }
         if let closed = closedThrough, latestDue <= closed { return 0 }
         var n = 0
         while let start = openStarts.first, start <= latestDue {
@@ -379,15 +386,28 @@ import WireFormat
         return configuration.period(ofMs: now - configuration.graceMs) + configuration.periodMs + configuration.graceMs
     }
 
-    /// Whether periods stay open because collectors are still replaying what they held when the hub restarted.
-    /// A restarted hub gets every unacknowledged frame again; at fleet scale that replay takes longer than the startup
-    /// grace (and reconnecting alone can), and a period closed before its data is back would drop that data's gauges
-    /// as late. So a period closes only once every collector that the state file shows alive when it was written
-    /// (heard from within two periods of the latest one heard from) has caught up — applied a frame built after the
-    /// restart — and never later than ``HubConfiguration/recoveryLimitMs`` after the start (a collector that died
-    /// with the hub). Collectors long silent before the crash are not waited for.
+    /// Whether periods close by the replay's progress rather than by the clock alone. A restarted hub gets every
+    /// unacknowledged frame again; at fleet scale that replay takes longer than the startup grace (reconnecting alone
+    /// can), and it keeps ingest busy well past the restart, so a period closed by the clock would drop the gauges of
+    /// data still on its way as late. So after a restart a period closes only once every collector that the state
+    /// file shows alive when it was written (heard from within two periods of the latest one heard from) has applied
+    /// a frame built after the period's end — until each has passed the end of the period the hub restarted in, and
+    /// never later than ``HubConfiguration/recoveryLimitMs`` after the start (a collector that died with the hub).
+    /// Collectors long silent before the crash are not waited for.
     package func isRecovering(now: Int64) -> Bool {
         now - startedAtMs < configuration.recoveryLimitMs && !recovering.isEmpty
+    }
+
+    /// A frame of a collector the replay waits for, built at `sendTime`, was applied (frames apply in sequence
+    /// order: everything it built before is in). It leaves the wait once past the end of the period the hub restarted
+    /// in (later periods close as usual).
+    private mutating func recoveryProgress(_ id: CollectorID, _ seen: Int64, _ sendTime: Int64) {
+        let restartPeriodEnd = configuration.period(ofMs: startedAtMs) + configuration.periodMs
+        if sendTime >= restartPeriodEnd {
+            recovering[id] = nil
+        } else if sendTime > seen {
+            recovering[id] = sendTime
+        }
     }
 
     /// Closes every open period now, also the current one (graceful shutdown: flush what the hub holds). Data for
@@ -515,7 +535,7 @@ import WireFormat
         // Files before version 3 do not say when each collector was last heard from: wait for all of them.
         let horizon = state.ledgers.compactMap(\.lastSeenMs).max().map { $0 - 2 * configuration.periodMs } ?? .min
         let alive = state.ledgers.filter { ($0.lastSeenMs ?? .max) >= horizon }
-        recovering = Set(alive.map(\.key.collector))
+        recovering = Dictionary(alive.map { ($0.key.collector, Int64.min) }, uniquingKeysWith: { a, _ in a })
     }
 
     private mutating func restore(_ c: HubStateFile.Container, now: Int64) {
