@@ -27,6 +27,25 @@ struct HubCoreTests {
         #expect(w[.blkioWriteBytes] == Double(50 * 20))
     }
 
+    /// Found on the cgroup-v2 test host (and then on the v1 host): a `--cpus 0.5` container with 160 throttled
+    /// periods was posted `docker.container.cpu.throttled.periods` 0 every period, and OOM kills likewise —
+    /// `UInt64?.map(Double.init)` resolves to `Double(bitPattern:)`, so 250 became 1.2e-321.
+    @Test func throttledPeriodsAndOOMKillsArePostedAsTheirDeltas() {
+        var hub = HubCore(configuration: config, now: 0)
+        var a = FakeCollector()
+        for t in stride(from: Int64(60_000), through: 110_000, by: 10_000) {
+            var s = sample(at: t)
+            s.cpu?.periods = UInt64(t / 100)
+            s.cpu?.throttledPeriods = UInt64(t / 200)
+            s.cpu?.throttledNs = UInt64(t) * 1_000
+            s.memory?.oomKills = UInt64(t / 10_000)
+            hub.ingest(a.frame { $0.stats(web, s) }, now: t)
+        }
+        let w = container("web-1", in: hub.deliverAll(now: 124_000))[0]
+        #expect(w[.cpuThrottledPeriods] == 250)  // (110 000 − 60 000) / 200
+        #expect(w[.cpuThrottledSeconds] == 0.05)
+        #expect(w[.memoryOOMKills] == 5)
+    }
     @Test func aSecondCollectorOnTheSameEngineNeitherDoublesNorGaps() {
         var hub = HubCore(configuration: config, now: 0)
         var a = FakeCollector()
