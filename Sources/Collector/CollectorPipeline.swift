@@ -134,7 +134,8 @@ package final class CollectorPipeline: Service, Sendable {
             queue: queue,
             metrics: metrics,
             logger: logger,
-            clocks: clocks
+            clocks: clocks,
+            watchingSinceNs: startNs
         )
         let tick = tickInterval
         let clocks = self.clocks
