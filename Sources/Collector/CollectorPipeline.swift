@@ -209,6 +209,13 @@ package final class CollectorPipeline: Service, Sendable {
         case .cgroup:
             return try CgroupStatsSource.detect(info: info, cgroupRoot: configuration.cgroupRoot, procRoot: configuration.procRoot, wallClock: clocks.wall)
         case .auto:
+            if case .tcp = client.endpoint {
+                // A remote engine: this machine's cgroup files are not its containers'.
+                logger.info(
+                    "using the Engine API for stats",
+                    metadata: ["reason": "the engine is reached over \(client.endpoint): its containers' cgroup files are on its own host"])
+                return APIStatsSource(client: client)
+            }
             do {
                 return try CgroupStatsSource.detect(info: info, cgroupRoot: configuration.cgroupRoot, procRoot: configuration.procRoot, wallClock: clocks.wall)
             } catch {

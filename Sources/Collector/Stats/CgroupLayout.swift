@@ -1,3 +1,11 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// How Docker lays out container cgroups on a host: cgroup version, cgroup driver, and where the hierarchy is
 /// mounted (the host's `/sys/fs/cgroup`, or wherever a containerised collector has it mounted).
 ///
@@ -35,6 +43,11 @@ package struct CgroupLayout: Sendable, Equatable, CustomStringConvertible {
         let version: Version = cgroupVersion == "2" ? .v2 : .v1
         let driver: Driver = cgroupDriver == "systemd" ? .systemd : .cgroupfs
         let layout = CgroupLayout(version: version, driver: driver, root: root)
+        // Unreadable (a non-root user on a host that restricts it, SELinux/AppArmor in a container): say so, rather
+        // than that the files are missing.
+        if let errno = KernelFile.accessError(layout.root), errno == EACCES || errno == EPERM {
+            throw .unreadable(path: layout.root, reason: KernelFile.describe(errno))
+        }
         let unified = KernelFile.exists(layout.root + "/cgroup.controllers")
         let memoryController = KernelFile.isDirectory(layout.root + "/memory")
         switch version {
