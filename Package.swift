@@ -205,6 +205,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "EngineAccessTests",
+            dependencies: ["DockerLibratoTesting"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "StatsSourceTests",
             dependencies: ["Collector", "DockerEngine", "ContainerMetrics", "DockerLibratoTesting", "Timekeeping"],
             swiftSettings: swiftSettings

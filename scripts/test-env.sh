@@ -5,7 +5,8 @@
 #     scripts/test-hosts/v2host.sh);
 #   - a running dockerd on /var/run/docker.sock (started here when none answers; flags that work in
 #     unprivileged VMs without a bridge or iptables);
-#   - the local test image `local/busybox:latest`, made from busybox-static (nothing can be pulled).
+#   - the local test image `local/busybox:latest`, made from busybox-static (nothing can be pulled);
+#   - the unprivileged user dl-test-nonroot (the non-root tests run the collector as it).
 # Idempotent: run it as often as you like. Needs root (or sudo).
 set -euo pipefail
 
@@ -37,6 +38,12 @@ fi
 if [ ${#v2host_pkgs[@]} -gt 0 ]; then
   echo "test-env: installing ${v2host_pkgs[*]} (cgroup-v2 test host)"
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${v2host_pkgs[@]}" >/dev/null
+fi
+
+# An unprivileged user for the non-root tests (Tests/EngineAccessTests): no home, no login shell, not in the
+# docker group.
+if ! id dl-test-nonroot >/dev/null 2>&1; then
+  $SUDO useradd --system --no-create-home --shell /usr/sbin/nologin dl-test-nonroot
 fi
 
 . "$(dirname "$0")/docker-daemon.sh"
