@@ -212,6 +212,7 @@ let package = Package(
         .testTarget(
             name: "StatsSourceTests",
             dependencies: ["Collector", "DockerEngine", "ContainerMetrics", "DockerLibratoTesting", "Timekeeping"],
+            exclude: ["Fixtures"],
             swiftSettings: swiftSettings
         ),
     ]
