@@ -89,7 +89,10 @@ secrets_env=(CLUSTER_KEY_SECRET="$WORK/cluster.key" LIBRATO_TOKEN_SECRET="$WORK/
     env "${secrets_env[@]}" "$COMPOSE" -f docker-compose.yml config -q &&
     env "${secrets_env[@]}" "$COMPOSE" -f docker-compose.yml -f deploy/compose/hub-host.yml config -q &&
     env "${secrets_env[@]}" HUB_ADDRESS=tcp://192.0.2.1:5555 "$COMPOSE" -f docker-compose.yml -f deploy/compose/node-host.yml config -q &&
-    env "${secrets_env[@]}" "$COMPOSE" "${COMPOSE_FILES[@]}" config -q) || die "docker-compose config rejected a file"
+    env "${secrets_env[@]}" "$COMPOSE" "${COMPOSE_FILES[@]}" config -q &&
+    env "${secrets_env[@]}" CLUSTER_NAME=eu HUB_PLACEMENT="node.labels.docker-librato-hub == eu" \
+        COLLECTOR_PLACEMENT="node.labels.docker-librato-cluster == eu" "$COMPOSE" -f docker-compose.yml config |
+        grep -q "node.labels.docker-librato-cluster == eu") || die "docker-compose config rejected a file (or a cluster's placement)"
 (cd "$REPO_ROOT" && ! env HUB_ADDRESS= "$COMPOSE" -f docker-compose.yml -f deploy/compose/node-host.yml config -q 2>/dev/null) ||
     die "node-host.yml accepted an empty HUB_ADDRESS"
 # `docker stack deploy` reads the file with the docker CLI's own loader (Compose file 3.x): check it too when the
@@ -126,7 +129,7 @@ base_size=$("$DOCKER" image inspect -f '{{.Size}}' "$BASE_IMAGE")
 log "image $IMAGE: $((size / 1000000)) MB ($size bytes; base $((base_size / 1000000)) MB, added $(((size - base_size) / 1000000)) MB)"
 
 log "the image runs every role: --help"
-for args in "--help" "hub --help" "collector --help" "standalone --help" "keygen" "status --help" "healthcheck --help"; do
+for args in "--help" "hub --help" "collector --help" "standalone --help" "keygen" "status --help" "healthcheck --help" "validate collector --help"; do
     # shellcheck disable=SC2086
     out=$("$DOCKER" run --rm --network none "$IMAGE" $args 2>&1) || { echo "$out" | tail -5 >&2; die "docker run $IMAGE $args failed"; }
     case "$args" in

@@ -35,6 +35,25 @@ public final class CollectorMetrics: Sendable {
 
     private let values = Mutex([Int](repeating: 0, count: Name.allCases.count))
 
+    /// Whether a value is a gauge (set) rather than a counter (only goes up).
+    public static func isGauge(_ name: Name) -> Bool {
+        switch name {
+        case .containers, .spoolFrames, .spoolBytes, .spoolDiskBytes, .queueDepth, .recordQueueDepth: true
+        default: false
+        }
+    }
+
+    /// Prometheus text: `docker_librato_collector_<name>` gauges and `…_total` counters.
+    public func prometheusText() -> String {
+        var out = ""
+        for name in Name.allCases {
+            let gauge = Self.isGauge(name)
+            let metric = "docker_librato_collector_" + name.rawValue + (gauge ? "" : "_total")
+            out += "# TYPE \(metric) \(gauge ? "gauge" : "counter")\n\(metric) \(get(name))\n"
+        }
+        return out
+    }
+
     public init() {}
 
     private static func slot(_ name: Name) -> Int { Name.allCases.firstIndex(of: name)! }

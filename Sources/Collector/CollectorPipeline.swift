@@ -12,7 +12,8 @@ import WireFormat
 /// ```
 /// ContainerTracker (/containers/json + /events, reconnect) ──┬─ LogFollower per container (/logs → LogBucketer) ─┐
 ///                                                            ├─ lifecycle events ─────────────────────────────────┤
-/// StatsPoller (every STATS_INTERVAL, cgroup or API) ─────────┴────────────────────────────────────────────────────┴─▶
+/// StatsPoller (every STATS_INTERVAL, cgroup or API) ─────────┼────────────────────────────────────────────────────┤
+/// StatusReporter (every STATS_INTERVAL: states, counts) ─────┴────────────────────────────────────────────────────┴─▶
 ///   RecordQueue (bounded) ─▶ BatchBuilder (frameMaxBytes / frameInterval) ─▶ RecordSink.submit ─▶ checkpoints
 /// ```
 ///
@@ -137,12 +138,16 @@ package final class CollectorPipeline: Service, Sendable {
             clocks: clocks,
             watchingSinceNs: startNs
         )
+        let reporter = StatusReporter(
+            client: client, matcher: matcher, own: own, interval: configuration.statsInterval, registry: registry, queue: queue,
+            metrics: metrics, logger: logger, clocks: clocks)
         let tick = tickInterval
         let clocks = self.clocks
 
         await withDiscardingTaskGroup { group in
             group.addTask { await tracker.run() }
             group.addTask { await poller.run() }
+            group.addTask { await reporter.run() }
             group.addTask {
                 while !Task.isCancelled {
                     // The data side's clock tick: frame age and log bucket closing are checked this often.
@@ -201,28 +206,17 @@ package final class CollectorPipeline: Service, Sendable {
         return nil
     }
 
-    /// The stats source `STATS_SOURCE` asks for; `auto` prefers the cgroup files.
+    /// The stats source `STATS_SOURCE` asks for; `auto` prefers the cgroup files (see ``StatsSourceSelection``).
     func statsSource(_ info: SystemInfo) throws -> any StatsSource {
-        switch configuration.statsSource {
-        case .api:
-            return APIStatsSource(client: client)
-        case .cgroup:
-            return try CgroupStatsSource.detect(info: info, cgroupRoot: configuration.cgroupRoot, procRoot: configuration.procRoot, wallClock: clocks.wall)
-        case .auto:
-            if case .tcp = client.endpoint {
-                // A remote engine: this machine's cgroup files are not its containers'.
-                logger.info(
-                    "using the Engine API for stats",
-                    metadata: ["reason": "the engine is reached over \(client.endpoint): its containers' cgroup files are on its own host"])
-                return APIStatsSource(client: client)
-            }
-            do {
-                return try CgroupStatsSource.detect(info: info, cgroupRoot: configuration.cgroupRoot, procRoot: configuration.procRoot, wallClock: clocks.wall)
-            } catch {
-                logger.info("cgroup files not usable, using the Engine API for stats", metadata: ["reason": "\(error)"])
-                return APIStatsSource(client: client)
+        let selection = try StatsSourceSelection(configuration, info: info, client: client, wallClock: clocks.wall)
+        if let reason = selection.fallbackReason {
+            if case .remoteEngine = reason {
+                logger.info("using the Engine API for stats", metadata: ["reason": "\(reason)"])
+            } else {
+                logger.info("cgroup files not usable, using the Engine API for stats", metadata: ["reason": "\(reason)"])
             }
         }
+        return selection.source
     }
 
     // MARK: batching

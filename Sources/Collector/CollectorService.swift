@@ -16,22 +16,27 @@ public final class CollectorService: Service {
     public let configuration: CollectorConfiguration
     /// Its self-metrics (the `/healthz` and `/metrics` endpoints read them).
     public let metrics: CollectorMetrics
+    /// Whether its data reaches the hub (`/healthz`).
+    public let health: CollectorHealth
     let logger: Logger
     let deliveryOptions: FrameDeliverer.Options
     let clocks: Clocks
     let reconnectBackoff: Backoff
 
     /// A collector with the default delivery settings and the real clocks.
-    public convenience init(configuration: CollectorConfiguration, metrics: CollectorMetrics = CollectorMetrics(), logger: Logger) {
-        self.init(configuration: configuration, metrics: metrics, logger: logger, deliveryOptions: FrameDeliverer.Options())
+    public convenience init(
+        configuration: CollectorConfiguration, metrics: CollectorMetrics = CollectorMetrics(), health: CollectorHealth = CollectorHealth(), logger: Logger
+    ) {
+        self.init(configuration: configuration, metrics: metrics, health: health, logger: logger, deliveryOptions: FrameDeliverer.Options())
     }
 
     package init(
-        configuration: CollectorConfiguration, metrics: CollectorMetrics = CollectorMetrics(), logger: Logger,
-        deliveryOptions: FrameDeliverer.Options, clocks: Clocks = .system, reconnectBackoff: Backoff = Backoff()
+        configuration: CollectorConfiguration, metrics: CollectorMetrics = CollectorMetrics(), health: CollectorHealth = CollectorHealth(),
+        logger: Logger, deliveryOptions: FrameDeliverer.Options, clocks: Clocks = .system, reconnectBackoff: Backoff = Backoff()
     ) {
         self.configuration = configuration
         self.metrics = metrics
+        self.health = health
         self.logger = logger
         self.deliveryOptions = deliveryOptions
         self.clocks = clocks
@@ -58,7 +63,7 @@ public final class CollectorService: Service {
         let host = configuration.hostName ?? info.name
         let deliverer = try FrameDeliverer(
             configuration: configuration, engineID: info.engineID, host: host, metrics: metrics, logger: logger, options: deliveryOptions,
-            clocks: clocks)
+            clocks: clocks, health: health)
         let pipeline = try CollectorPipeline(
             configuration: configuration, client: client, sink: deliverer, metrics: metrics, logger: logger, reconnectBackoff: reconnectBackoff,
             clocks: clocks)

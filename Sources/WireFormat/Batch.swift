@@ -74,6 +74,10 @@ public struct Batch: Equatable, Sendable {
     public var stats: [ContainerRecord<StatsSample>]
     public var logs: [ContainerRecord<LogBucket>]
     public var events: [ContainerRecord<LifecycleEvent>]
+    /// Container states (`docker inspect`'s State, health, restart count).
+    public var statuses: [ContainerRecord<ContainerStatus>]
+    /// Containers of the engine counted by state.
+    public var hostStates: [HostStates]
     public var heartbeats: [Heartbeat]
     public var abandoned: [AbandonedRange]
     public var acks: [Ack]
@@ -82,13 +86,15 @@ public struct Batch: Equatable, Sendable {
 
     public init(
         containers: [ContainerIdentity] = [], stats: [ContainerRecord<StatsSample>] = [], logs: [ContainerRecord<LogBucket>] = [],
-        events: [ContainerRecord<LifecycleEvent>] = [], heartbeats: [Heartbeat] = [], abandoned: [AbandonedRange] = [],
-        acks: [Ack] = [], skippedRecords: Int = 0
+        events: [ContainerRecord<LifecycleEvent>] = [], statuses: [ContainerRecord<ContainerStatus>] = [], hostStates: [HostStates] = [],
+        heartbeats: [Heartbeat] = [], abandoned: [AbandonedRange] = [], acks: [Ack] = [], skippedRecords: Int = 0
     ) {
         self.containers = containers
         self.stats = stats
         self.logs = logs
         self.events = events
+        self.statuses = statuses
+        self.hostStates = hostStates
         self.heartbeats = heartbeats
         self.abandoned = abandoned
         self.acks = acks
@@ -96,12 +102,14 @@ public struct Batch: Equatable, Sendable {
     }
 
     public var isEmpty: Bool {
-        containers.isEmpty && stats.isEmpty && logs.isEmpty && events.isEmpty && heartbeats.isEmpty && abandoned.isEmpty && acks.isEmpty
+        containers.isEmpty && stats.isEmpty && logs.isEmpty && events.isEmpty && statuses.isEmpty && hostStates.isEmpty && heartbeats.isEmpty
+            && abandoned.isEmpty && acks.isEmpty
     }
 
     /// Number of records (what the body's record count says).
     public var recordCount: Int {
-        containers.count + stats.count + logs.count + events.count + heartbeats.count + abandoned.count + acks.count
+        containers.count + stats.count + logs.count + events.count + statuses.count + hostStates.count + heartbeats.count + abandoned.count
+            + acks.count
     }
 
     /// Index of `identity` in ``containers``, appending it when new.

@@ -10,6 +10,8 @@ enum RecordKind: UInt64 {
     case heartbeat = 5
     case abandoned = 6
     case ack = 7
+    case status = 8
+    case hostStates = 9
 }
 
 /// Stats field groups, written in bit order; a decoder reads the groups it knows and ignores the rest of the
@@ -66,6 +68,26 @@ extension Batch {
                 } else {
                     w.u8(0)
                 }
+            }
+        }
+        for st in statuses {
+            w.record(.status) { w in
+                let v = st.value
+                w.varint(st.container)
+                w.zigzag(v.time)
+                w.u8(v.state.rawValue)
+                w.u8(v.health.rawValue)
+                w.varint(v.restartCount)
+                w.zigzag(v.startedAt)
+                w.zigzag(Int64(v.exitCode))
+                w.u8(v.oomKilled ? 1 : 0)
+            }
+        }
+        for h in hostStates {
+            w.record(.hostStates) { w in
+                w.zigzag(h.time)
+                w.varint(h.counts.count)
+                for n in h.counts { w.varint(n) }
             }
         }
         for h in heartbeats {
@@ -142,6 +164,15 @@ extension Batch {
                     throw .invalidValue(field: "event exit code flag", offset: p.position - 1)
                 }
                 batch.events.append(ContainerRecord(container: ref, LifecycleEvent(timeNano: time, action: action, detail: detail, exitCode: code)))
+            case .status:
+                batch.statuses.append(try p.status(containers: batch.containers.count))
+            case .hostStates:
+                let time = try p.zigzag("host states time")
+                let n = try p.count("host states counts")
+                var counts: [UInt64] = []
+                counts.reserveCapacity(n)
+                for _ in 0..<n { counts.append(try p.varint("host states count")) }
+                batch.hostStates.append(HostStates(time: time, counts: counts))
             case .heartbeat:
                 let time = try p.zigzag("heartbeat time")
                 let n = try p.count("heartbeat values", minItemSize: 9)
@@ -195,7 +226,12 @@ extension ByteWriter {
     }
 
     mutating func stats(_ record: ContainerRecord<StatsSample>) {
-        let s = record.value
+        varint(record.container)
+        statsSample(record.value)
+    }
+
+    /// A stats sample as the stats record carries it (time, groups, each present group): also the hub's state file.
+    public mutating func statsSample(_ s: StatsSample) {
         var groups: StatsGroups = []
         if s.cpu != nil { groups.insert(.cpu) }
         if s.memory != nil { groups.insert(.memory) }
@@ -203,7 +239,6 @@ extension ByteWriter {
         if s.pids != nil { groups.insert(.pids) }
         if s.blockIO != nil { groups.insert(.blockIO) }
         if !s.networks.isEmpty { groups.insert(.networks) }
-        varint(record.container)
         zigzag(s.time)
         varint(groups.rawValue)
         if let c = s.cpu {
@@ -295,6 +330,12 @@ extension ByteReader {
 
     mutating func stats(containers: Int) throws(WireError) -> ContainerRecord<StatsSample> {
         let ref = try reference(containers: containers)
+        return ContainerRecord(container: ref, try statsSample())
+    }
+
+    /// A stats sample written by ``ByteWriter/statsSample(_:)``. Groups a later version appends are ignored only at
+    /// the end of a record (the caller's reader ends there).
+    public mutating func statsSample() throws(WireError) -> StatsSample {
         var s = StatsSample(time: try zigzag("stats time"))
         let groups = StatsGroups(rawValue: try varint("stats groups"))
         if groups.contains(.cpu) {
@@ -331,7 +372,29 @@ extension ByteReader {
             }
         }
         // Groups this build does not know (higher bits) follow; they are ignored.
-        return ContainerRecord(container: ref, s)
+        return s
+    }
+
+    mutating func status(containers: Int) throws(WireError) -> ContainerRecord<ContainerStatus> {
+        let ref = try reference(containers: containers)
+        let time = try zigzag("status time")
+        let stateOffset = position
+        guard let state = ContainerStatus.State(rawValue: try u8("status state")) else { throw .invalidValue(field: "status state", offset: stateOffset) }
+        let healthOffset = position
+        guard let health = ContainerStatus.Health(rawValue: try u8("status health")) else {
+            throw .invalidValue(field: "status health", offset: healthOffset)
+        }
+        let restarts = try varint("status restart count")
+        let startedAt = try zigzag("status start time")
+        let codeOffset = position
+        guard let code = Int32(exactly: try zigzag("status exit code")) else { throw .invalidValue(field: "status exit code", offset: codeOffset) }
+        let oomOffset = position
+        let oom = try u8("status oom killed")
+        guard oom <= 1 else { throw .invalidValue(field: "status oom killed", offset: oomOffset) }
+        // Fields a later version appends follow; they are ignored.
+        return ContainerRecord(
+            container: ref,
+            ContainerStatus(time: time, state: state, health: health, restartCount: restarts, startedAt: startedAt, exitCode: code, oomKilled: oom == 1))
     }
 
     mutating func logBucket(containers: Int) throws(WireError) -> ContainerRecord<LogBucket> {

@@ -1,6 +1,14 @@
 public import Crypto
 import FoundationEssentials
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// The 32-byte transport key every collector and the hub of one cluster share (`CLUSTER_KEY_FILE` / `CLUSTER_KEY`).
 ///
 /// Frames are sealed with ChaCha20-Poly1305 under a per-(collector, epoch) subkey derived from it with HKDF-SHA256,
@@ -38,16 +46,45 @@ public struct ClusterKey: Sendable {
         }
     }
 
-    /// Reads the key from a file (a Docker/Swarm secret).
+    /// Reads the key from a file (a Docker/Swarm secret): 64 hex digits or base64 text (as `docker-librato keygen`
+    /// prints), or exactly 32 raw bytes (`head -c 32 /dev/urandom > cluster.key`).
     public init(file path: String) throws(ClusterKeyError) {
-        let data: Data
-        do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path))
-        } catch {
-            throw .unreadable(path: path, reason: "\(error)")
+        let bytes = try Self.readSmallFile(path)
+        if let text = String(validating: bytes, as: UTF8.self), let key = try? ClusterKey(text: text) {
+            self = key
+            return
         }
-        guard let text = String(data: data, encoding: .utf8) else { throw .notHexOrBase64 }
-        try self.init(text: text)
+        if bytes.count == 32 {
+            do {
+                try self.init(bytes: bytes)
+            } catch {
+                throw .badFile(path: path, problem: "32 raw bytes, all zero")
+            }
+            return
+        }
+        let printable = bytes.allSatisfy { $0 == 0x0A || $0 == 0x0D || $0 == 0x09 || (0x20..<0x7F).contains($0) }
+        throw .badFile(
+            path: path, problem: printable ? "\(bytes.count) bytes of text that are neither 64 hex digits nor base64 of 32 bytes" : "\(bytes.count) bytes")
+    }
+
+    /// Reads at most 4 KiB (a key file is 32 to ~90 bytes).
+    static func readSmallFile(_ path: String) throws(ClusterKeyError) -> [UInt8] {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw .unreadable(path: path, reason: String(cString: strerror(errno))) }
+        defer { close(fd) }
+        var out: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        while out.count <= 4096 {
+            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw .unreadable(path: path, reason: String(cString: strerror(errno)))
+            }
+            if n == 0 { break }
+            out += chunk[0..<n]
+        }
+        guard out.count <= 4096 else { throw .badFile(path: path, problem: "more than 4 KiB") }
+        return out
     }
 
     /// A fresh random key in its hex text form (what `docker-librato keygen` prints).
@@ -97,6 +134,7 @@ public enum ClusterKeyError: Error, Equatable, CustomStringConvertible {
     case allZero
     case notHexOrBase64
     case unreadable(path: String, reason: String)
+    case badFile(path: String, problem: String)
 
     public var description: String {
         switch self {
@@ -104,7 +142,9 @@ public enum ClusterKeyError: Error, Equatable, CustomStringConvertible {
             "CLUSTER_KEY must be 32 bytes (64 hex digits or base64), got \(n) bytes; generate one with `docker-librato keygen`"
         case .allZero: "CLUSTER_KEY is all zeros; generate one with `docker-librato keygen`"
         case .notHexOrBase64: "CLUSTER_KEY must be 64 hex digits or base64 of 32 bytes; generate one with `docker-librato keygen`"
-        case .unreadable(let path, let reason): "CLUSTER_KEY_FILE \(path) cannot be read: \(reason)"
+        case .unreadable(let path, let reason): "CLUSTER_KEY_FILE: cannot read \(path): \(reason.lowercased())"
+        case .badFile(let path, let problem):
+            "CLUSTER_KEY_FILE \(path) must hold 64 hex digits, base64 of 32 bytes, or 32 raw bytes; it holds \(problem) (generate one with `docker-librato keygen`)"
         }
     }
 }

@@ -49,7 +49,7 @@ struct DiscoveryStateMachineTests {
             actions == [
                 .track(id: a, .created, follow: true), .report(event("create", a, at: 100)),
                 .track(id: a, .started, follow: true), .report(event("start", a, at: 101)),
-                .stopped(id: a), .report(event("die", a, at: 102, attributes: ["exitCode": "3"])),
+                .stopped(id: a), .refresh(id: a), .report(event("die", a, at: 102, attributes: ["exitCode": "3"])),
             ])
         #expect(Machine.originNs(.created, startedAtNs: 5_000_000_000, collectorStartNs: 9_000_000_000) == 0, "its logs are read from creation")
     }
@@ -58,7 +58,7 @@ struct DiscoveryStateMachineTests {
         var m = try machine()
         apply(m.listed([summary(a, "running")], initial: true), to: &m)
         #expect(m.event(event("kill", a, at: 200, attributes: ["signal": "15"])).count == 1)
-        #expect(m.event(event("die", a, at: 200)) == [.stopped(id: a), .report(event("die", a, at: 200))])
+        #expect(m.event(event("die", a, at: 200)) == [.stopped(id: a), .refresh(id: a), .report(event("die", a, at: 200))])
         #expect(m.lastEventNs == 200)
         // The stream is resumed with since = 200: both come again, and an older one may too.
         #expect(m.event(event("kill", a, at: 200, attributes: ["signal": "15"])).isEmpty)
@@ -140,5 +140,16 @@ struct DiscoveryStateMachineTests {
         apply(m.listed([summary(a, "running")], initial: true), to: &m)
         #expect(m.event(event("exec_start: sh -c true", a, at: 2)).isEmpty)
         #expect(m.event(event("start", own, at: 3)).isEmpty, "the collector's own container")
+    }
+
+    @Test func eventsThatChangeAFollowedContainersStateReadItAgainAndOthersDoNot() throws {
+        var m = try machine()
+        apply(m.listed([summary(a, "running")], initial: true), to: &m)
+        #expect(m.event(event("health_status: unhealthy", a, at: 10)) == [.refresh(id: a), .report(event("health_status: unhealthy", a, at: 10))])
+        #expect(m.event(event("pause", a, at: 11)) == [.refresh(id: a), .report(event("pause", a, at: 11))])
+        #expect(m.event(event("oom", a, at: 12)) == [.refresh(id: a), .report(event("oom", a, at: 12))])
+        #expect(m.event(event("kill", a, at: 13)) == [.report(event("kill", a, at: 13))], "a kill changes no state by itself")
+        // Not followed: nothing to read again (a health event of a container the filters admit but never tracked).
+        #expect(m.event(event("health_status: healthy", b, at: 14)) == [.report(event("health_status: healthy", b, at: 14))])
     }
 }

@@ -33,6 +33,12 @@ final class CollectingSink: RecordSink {
         all.flatMap { b in b.stats.filter { b.containers[$0.container].id == id }.map { (b.containers[$0.container], $0.value) } }
     }
 
+    func statuses(_ id: String) -> [ContainerStatus] {
+        all.flatMap { b in b.statuses.filter { b.containers[$0.container].id == id }.map(\.value) }
+    }
+
+    var hostStates: [HostStates] { all.flatMap(\.hostStates) }
+
     func containerIDs() -> Set<String> {
         Set(all.flatMap { $0.containers.map(\.id) })
     }

@@ -50,7 +50,7 @@ import Timekeeping
         // Running before the collector started: its history is not the collector's to count.
         let before = identity("b", startedAt: Self.watchingSinceNs - 1_000_000_000)
         for c in [late, before] {
-            registry.set(.init(identity: c, target: StatsTarget(id: c.id, pid: 42), running: true, follower: nil))
+            registry.set(.init(identity: c, target: StatsTarget(id: c.id, pid: 42), running: true, follower: nil, status: ContainerStatus(time: 0, state: .running)))
         }
         let poller = StatsPoller(
             source: WroteAtStart(), interval: .seconds(30), registry: registry, queue: queue, metrics: metrics, logger: Live.logger,
@@ -70,7 +70,7 @@ import Timekeeping
         #expect(await round(poller, queue)["c-a"]?.count == 1)
         var restarted = late
         restarted.startedAt += 60_000_000_000
-        registry.set(.init(identity: restarted, target: StatsTarget(id: late.id, pid: 43), running: true, follower: nil))
+        registry.set(.init(identity: restarted, target: StatsTarget(id: late.id, pid: 43), running: true, follower: nil, status: ContainerStatus(time: 0, state: .running)))
         #expect(await round(poller, queue)["c-a"]?.count == 2)
     }
 
@@ -80,7 +80,7 @@ import Timekeeping
         let registry = ContainerRegistry(metrics: metrics)
         let queue = RecordQueue(capacity: 100, metrics: metrics)
         let c = identity("c", startedAt: Self.watchingSinceNs)
-        registry.set(.init(identity: c, target: StatsTarget(id: c.id), running: true, follower: nil))
+        registry.set(.init(identity: c, target: StatsTarget(id: c.id), running: true, follower: nil, status: ContainerStatus(time: 0, state: .running)))
         let poller = StatsPoller(source: WroteAtStart(), interval: .seconds(1), registry: registry, queue: queue, metrics: metrics, logger: Live.logger, clocks: .system)
         #expect(await round(poller, queue)["c-c"]?.count == 1)
     }

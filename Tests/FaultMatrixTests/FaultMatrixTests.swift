@@ -39,7 +39,7 @@ struct FaultMatrixTests {
             #expect(jobs[c.source] == Double(c.lines), "count#jobs of \(c.source)")
         }
         // The hub kept its state and acknowledged: collectors' spools drained.
-        #expect(FileManager.default.fileExists(atPath: "\(cluster.dir)/hub/hub-state.json"))
+        #expect(FileManager.default.fileExists(atPath: "\(cluster.dir)/hub/hub-state.bin"))
         let acked = (await cluster.hubStatus())?["collectors"]?.arrayValue?.compactMap { $0["acked_through"]?.intValue } ?? []
         #expect(acked.contains { $0 > 0 }, "no collector was ever acknowledged")
         // Points posted twice: only a period re-posted after a hub crash (the documented window), never elsewhere.

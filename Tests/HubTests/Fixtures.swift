@@ -55,6 +55,11 @@ extension Batch {
         logs.append(ContainerRecord(container: i, LogBucket(stream: stream, second: second, lines: lines, bytes: bytes ?? lines * 10, measurements: l2met)))
     }
 
+    mutating func status(_ c: ContainerIdentity, _ s: ContainerStatus) {
+        let i = index(of: c)
+        statuses.append(ContainerRecord(container: i, s))
+    }
+
     mutating func event(_ c: ContainerIdentity, _ action: String, at ns: Int64, exit: Int32? = nil) {
         let i = index(of: c)
         events.append(ContainerRecord(container: i, LifecycleEvent(timeNano: ns, action: action, exitCode: exit)))

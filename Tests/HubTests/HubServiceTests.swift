@@ -1,4 +1,5 @@
 import ContainerMetrics
+import Foundation
 import DockerLibratoTesting
 import Glibc
 import Librato
@@ -195,6 +196,58 @@ struct HubStateStoreTests {
         #expect(loaded.deliveredThrough == 60_000)
         #expect(loaded.ledgers.first?.ackedThrough == 1)
         #expect(loaded.containers.first?.watermarks.stdout == 61)
+    }
+
+    /// Every field of the binary form round-trips: samples with and without every group, several interfaces, no sample,
+    /// extreme watermarks, hostile strings.
+    @Test func theBinaryFormRoundTripsEveryField() throws {
+        var full = sample(at: 120_000)
+        full.memory?.oomKills = 3
+        full.networks.append(.init(interface: "eth1 ünïcode", rxBytes: .max, txBytes: 1))
+        var containers: [HubStateFile.Container] = []
+        for (i, stats) in [full, StatsSample(time: -5), nil].enumerated() {
+            var m = Watermarks()
+            m.stats = stats
+            m.startedAt = Int64(i) * 1_000_000_007
+            m.stdout = i == 0 ? .min : 61
+            m.stderr = .max
+            m.event = -1
+            containers.append(
+                HubStateFile.Container(
+                    key: ContainerKey(engine: EngineKey(cluster: "c\(i)", engineID: "E:\(i)"), id: String(repeating: "a", count: 64)),
+                    name: "web \"\(i)\"\n", image: "img:\(i)", host: "h", watermarks: m))
+        }
+        let state = HubStateFile(
+            deliveredThrough: 60_000, ledgers: [HubStateFile.Ledger(key: LedgerKey(collector: .random(), epoch: 7), ackedThrough: .max)],
+            containers: containers)
+        let bytes = try HubStateStore(directory: nil).encode(state)
+        #expect(HubStateCodec.isBinary(bytes))
+        #expect(try HubStateStore(directory: nil).decode(bytes) == state)
+        #expect(try HubStateStore(directory: nil).decode(HubStateStore(directory: nil).encode(HubStateFile(deliveredThrough: nil, ledgers: [], containers: []))).deliveredThrough == nil)
+        // Every truncation is an error, never a crash or a shorter state.
+        for n in stride(from: 4, to: bytes.count, by: max(1, bytes.count / 97)) {
+            #expect(throws: (any Error).self) { try HubStateStore(directory: nil).decode(Array(bytes.prefix(n))) }
+        }
+    }
+
+    @Test func aVersionOneJSONFileIsReadAndReplacedByTheFirstSave() throws {
+        let dir = "/tmp/dl-state-\(UInt32.random(in: 0...UInt32.max))"
+        let store = HubStateStore(directory: dir)
+        try store.prepare()
+        defer { _ = try? FileManager.default.removeItem(atPath: dir) }
+        var core = HubCore(configuration: HubConfiguration(startupGraceMs: 0), now: 0)
+        var a = FakeCollector()
+        core.ingest(a.frame { $0.stats(web, sample(at: 61_000)) }, now: 61_000)
+        _ = core.deliverAll(now: 130_000)
+        // What a 0.1 hub wrote: the same fields as JSON.
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        try encoder.encode(core.stateFile()).write(to: URL(fileURLWithPath: "\(dir)/hub-state.json"))
+        #expect(try store.load() == core.stateFile())
+        try store.save(core.stateFile())
+        #expect(FileManager.default.fileExists(atPath: "\(dir)/hub-state.bin"))
+        #expect(!FileManager.default.fileExists(atPath: "\(dir)/hub-state.json"))
+        #expect(try store.load() == core.stateFile())
     }
 
     @Test func anUnusableStateDirectoryIsAClearError() {

@@ -38,8 +38,11 @@ struct NamingTests {
         for g in captured {
             let parts = g.source.split(separator: ":")
             let name = String(parts[2])
+            // The capture ran `local/busybox`: the original drops the first path part, so IMAGE `busybox` in its
+            // source means a reference with one more part in front.
             var c = containers[name] ?? ContainerPeriod(
-                identity: ContainerIdentity(id: name, name: name, image: String(parts[1])), cluster: String(parts[0]), host: "h", engineID: "e")
+                identity: ContainerIdentity(id: name, name: name, image: "local/\(parts[1])"), cluster: String(parts[0]), host: "h",
+                engineID: "e")
             var stat = GaugeStat()
             if let v = g.value {
                 stat.add(v)
@@ -83,15 +86,62 @@ struct NamingTests {
         }
     }
 
-    @Test func seedSourcesUseTheLastImagePartWithoutDigestOrComma() {
-        #expect(SeedNames.imagePart("busybox") == "busybox")
-        #expect(SeedNames.imagePart("octoblu/meshblu:v2") == "meshblu:v2")
-        #expect(SeedNames.imagePart("registry.example.com:5000/team/app@sha256:abcd") == "app")
-        var c = ContainerPeriod(identity: ContainerIdentity(id: "x", name: "web-1", image: "octoblu/meshblu:v2"), cluster: "c", host: "h", engineID: "e")
+    /// One container of `image` in a period, named by the seed scheme.
+    static func seed(image: String, cluster: String = "c", name: String = "web-1", api: LibratoAPI = .legacy) -> Librato.Measurement {
+        var c = ContainerPeriod(identity: ContainerIdentity(id: "x", name: name, image: image), cluster: cluster, host: "h", engineID: "e")
         c.gauges[ContainerGauge.cpuPercent.rawValue].add(1)
-        let m = NamingScheme(mode: .seed, periodSeconds: 60).measurements(for: ClosedPeriod(start: 60_000, containers: [c]))
-        #expect(m.map(\.source) == ["c:meshblu:v2:web-1"])
-        #expect(Sanitiser.source(m[0].source!) == "c:meshblu:v2:web-1")
+        return NamingScheme(mode: .seed, periodSeconds: 60, api: api).measurements(for: ClosedPeriod(start: 60_000, containers: [c]))[0]
+    }
+
+    /// The seed source for every form of image reference, against the original's `getSourceName`
+    /// (`_.tail(image.split('@')[0].split('/'))` in a template literal). Where the original's value is valid for
+    /// Librato it is sent as is; where not, the nearest valid one (docs/metrics.md, "Naming `seed`").
+    @Test(arguments: [
+        // official image: one part, so the original's IMAGE is empty — `c::web-1` is a valid source, sent as is
+        ("nginx:1.25", "", "c::web-1"),
+        // official image without a tag
+        ("busybox", "", "c::web-1"),
+        // user/app:tag: the part after the user, tag included
+        ("octoblu/meshblu:v2", "meshblu:v2", "c:meshblu:v2:web-1"),
+        // tag-less user image (the capture's `local/busybox`)
+        ("local/busybox", "busybox", "c:busybox:web-1"),
+        // registry:port/team/app:tag: the original joins `team` and `app:tag` with `,`, which Librato rejects → `_`
+        ("registry.example.com:5000/team/app:1.2", "team,app:1.2", "c:team_app:1.2:web-1"),
+        // @sha256 digest: removed before splitting
+        ("octoblu/meshblu@sha256:" + String(repeating: "ab", count: 32), "meshblu", "c:meshblu:web-1"),
+        ("gcr.io/team/app:v2@sha256:" + String(repeating: "cd", count: 32), "team,app:v2", "c:team_app:v2:web-1"),
+        // an image ID (the image was untagged or the container started by ID): one part, so empty
+        ("sha256:" + String(repeating: "ef", count: 32), "", "c::web-1"),
+        // upper case (a tag or a registry host may hold it; sources allow it): kept, as the original sends it
+        ("octoblu/meshblu:V2-RC", "meshblu:V2-RC", "c:meshblu:V2-RC:web-1"),
+        ("Registry.Example.com:5000/app:V1", "app:V1", "c:app:V1:web-1"),
+    ])
+    func seedSourceForEachImageForm(image: String, originalPart: String, source: String) throws {
+        #expect(SeedNames.originalImagePart(image) == originalPart)
+        let m = Self.seed(image: image)
+        #expect(m.source == source)
+        // Where the original's source is valid it is exactly the original's; and what we send passes the sanitiser
+        // (and the fake's rules) unchanged, so it is never counted as renamed.
+        let original = SeedNames.originalSource(cluster: "c", image: image, name: "web-1")
+        #expect(original.contains(",") || m.source == original)
+        guard case .valid(let clean, let notes) = Sanitiser.measurement(m, for: .legacy) else { throw SeedError.rejected }
+        #expect(clean.source == source && notes.isClean)
+    }
+
+    enum SeedError: Error { case rejected }
+
+    @Test func seedSourcesAreCutAt255AndKeepOtherPartsAsTheOriginal() {
+        let long = Self.seed(image: "r/" + String(repeating: "a", count: 300))
+        #expect(long.source == String(("c:" + String(repeating: "a", count: 300)).prefix(255)))
+        // Several path parts after the registry: every `,` becomes `_`.
+        #expect(Self.seed(image: "r:5000/a/b/c:t").source == "c:a_b_c:t:web-1")
+        // A cluster name the original would have sent unchecked is made valid by the same rule.
+        #expect(Self.seed(image: "u/app", cluster: "my cluster").source == "my_cluster:app:web-1")
+    }
+
+    @Test func seedImageTagFollowsTheSourceAndIsLeftOutWhenEmpty() {
+        #expect(Self.seed(image: "registry:5000/team/app:tag", api: .tagged).tags == ["cluster": "c", "container": "web-1", "image": "team_app:tag"])
+        #expect(Self.seed(image: "nginx:1.25", api: .tagged).tags == ["cluster": "c", "container": "web-1"])
     }
 
     @Test func defaultNamesSourcesTagsAndRollups() {

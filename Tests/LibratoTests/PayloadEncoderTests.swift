@@ -73,7 +73,31 @@ struct PayloadEncoderTests {
         let e = [Array(#"{"a":1}"#.utf8), Array(#"{"b":2}"#.utf8)]
         #expect(text(PayloadEncoder.body(entries: e, for: .legacy)) == #"{"gauges":[{"a":1},{"b":2}]}"#)
         #expect(text(PayloadEncoder.body(entries: e, for: .tagged)) == #"{"measurements":[{"a":1},{"b":2}]}"#)
-        #expect(text(PayloadEncoder.body(entries: [], for: .legacy)) == #"{"gauges":[]}"#)
+        #expect(text(PayloadEncoder.body(entries: [[UInt8]](), for: .legacy)) == #"{"gauges":[]}"#)
+    }
+
+    @Test("entries appended to one buffer are byte for byte the entries encoded alone; deep nesting keeps its commas")
+    func appendedEntries() {
+        let ms = [
+            Measurement(name: "a", source: "s", tags: ["x": "1", "y": "2"], time: 60, value: .single(1.5)),
+            Measurement(
+                name: "b", source: nil, tags: ["z": "3"], time: 60, value: .summary(Summary(count: 2, sum: 3, min: 1, max: 2, sumSquares: 5, last: 2)),
+                period: 60, attributes: MetricAttributes(displayUnitsShort: "B")),
+        ]
+        for api in LibratoAPI.allCases {
+            var buffer: [UInt8] = []
+            var alone: [UInt8] = []
+            for m in ms {
+                PayloadEncoder.appendEntry(m, for: api, to: &buffer)
+                alone += PayloadEncoder.entry(m, for: api)
+            }
+            #expect(buffer == alone)
+        }
+        var deep = JSONValue.array([.number("1"), .number("2")])
+        for _ in 0..<70 { deep = .array([deep, .number("3")]) }
+        var w = JSONWriter()
+        w.value(deep)
+        #expect(w.text == String(repeating: "[", count: 70) + "[1,2]" + String(repeating: ",3]", count: 70))
     }
 
     @Test("annotations: fields in order, links, end moved after start, duplicate rels dropped")

@@ -112,6 +112,18 @@ struct Gen {
                             timeNano: i64(), action: string(max: 15), detail: string(max: 20),
                             exitCode: bool() ? Int32(truncatingIfNeeded: i64()) : nil)))
             }
+            for _ in 0..<(rng.next() % 4) {
+                b.statuses.append(
+                    ContainerRecord(
+                        container: Int(rng.next() % UInt64(containers)),
+                        ContainerStatus(
+                            time: i64(), state: ContainerStatus.State.allCases.randomElement(using: &rng)!,
+                            health: ContainerStatus.Health.allCases.randomElement(using: &rng)!, restartCount: u64(), startedAt: i64(),
+                            exitCode: Int32(truncatingIfNeeded: i64()), oomKilled: bool())))
+            }
+        }
+        for _ in 0..<(rng.next() % 2) {
+            b.hostStates.append(HostStates(time: i64(), counts: (0..<(rng.next() % 9)).map { _ in u64() }))
         }
         for _ in 0..<(rng.next() % 3) {
             var values: [String: Double] = [:]
@@ -141,7 +153,8 @@ struct Gen {
 func sameBits(_ a: Double, _ b: Double) -> Bool { (a.isNaN && b.isNaN) || a.bitPattern == b.bitPattern }
 
 func equivalent(_ a: Batch, _ b: Batch) -> Bool {
-    guard a.containers == b.containers, a.stats == b.stats, a.events == b.events, a.abandoned == b.abandoned, a.acks == b.acks,
+    guard a.containers == b.containers, a.stats == b.stats, a.events == b.events, a.statuses == b.statuses, a.hostStates == b.hostStates,
+        a.abandoned == b.abandoned, a.acks == b.acks,
         a.logs.count == b.logs.count, a.heartbeats.count == b.heartbeats.count
     else { return false }
     for (x, y) in zip(a.logs, b.logs) {

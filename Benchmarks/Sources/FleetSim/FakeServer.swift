@@ -81,7 +81,9 @@ func serveFake(_ o: Options) async throws -> Never {
     var configuration = FakeLibratoConfiguration(
         email: "fleet@example.com", token: "fleet-token-0123456789",
         rateLimit: o.rateLimit.map { (requests: $0, window: o.rateWindow) })
-    configuration.rateLimitUnit = .measurements
+    // Librato's measure:raw_rate limit counts measurements; without --rate-limit the fake's nominal window
+    // (600,000 requests per hour) never binds.
+    if o.rateLimit != nil { configuration.rateLimitUnit = .measurements }
     configuration.recordAccepted = false
     configuration.recordBodies = false
     configuration.onAccepted = { counter.observe($0, arrival: $1) }

@@ -34,6 +34,7 @@ struct Options {
     var windowStart = 0.0
     var windowEnd = 0.0
     var hubIndex = 0
+    var cluster = "fleet"
 
     static let usage = """
         FleetSim: N simulated collectors (the collector's real delivery code, real nanomsg TCP connections) against a
@@ -95,6 +96,7 @@ struct Options {
             case "--window-start": o.windowStart = number("--window-start")
             case "--window-end": o.windowEnd = number("--window-end")
             case "--hub-index": o.hubIndex = Int(number("--hub-index"))
+            case "--cluster": o.cluster = value()
             case "--help", "-h":
                 print(usage)
                 exit(0)

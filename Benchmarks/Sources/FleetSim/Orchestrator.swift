@@ -130,21 +130,26 @@ struct Orchestrator {
         let controlFile = "\(work)/control"
         FileManager.default.createFile(atPath: controlFile, contents: nil)
         var workers: [(Process, String)] = []
+        // Collectors are sharded over the hubs by cluster (a hub per cluster), then split into worker processes.
+        let perHub = (o.collectors + o.hubs - 1) / o.hubs
         var next = 0
-        while next < o.collectors {
-            let count = min(o.perWorker, o.collectors - next)
-            let hub = hubs[next % max(o.hubs, 1) == 0 ? (next / o.perWorker) % o.hubs : 0]
-            let report = "\(work)/worker-\(workers.count).json"
-            let p = try spawn(
-                me,
-                [
-                    "--worker", "--collectors", String(count), "--first-collector", String(next), "--containers", String(o.containers),
-                    "--interval", String(o.interval), "--period", String(o.period), "--data", "tcp://127.0.0.1:\(hub.data)",
-                    "--control", "tcp://127.0.0.1:\(hub.control)", "--key-file", keyFile, "--control-file", controlFile, "--report-file", report,
-                    "--window-start", String(windowStart), "--window-end", String(windowEnd), "--hub-index", String(hub.index),
-                ], log: "\(work)/worker-\(workers.count).log")
-            workers.append((p, report))
-            next += count
+        for hub in hubs {
+            let end = min(next + perHub, o.collectors)
+            while next < end {
+                let count = min(o.perWorker, end - next)
+                let report = "\(work)/worker-\(workers.count).json"
+                let p = try spawn(
+                    me,
+                    [
+                        "--worker", "--collectors", String(count), "--first-collector", String(next), "--containers", String(o.containers),
+                        "--interval", String(o.interval), "--period", String(o.period), "--data", "tcp://127.0.0.1:\(hub.data)",
+                        "--control", "tcp://127.0.0.1:\(hub.control)", "--key-file", keyFile, "--control-file", controlFile, "--report-file", report,
+                        "--window-start", String(windowStart), "--window-end", String(windowEnd), "--hub-index", String(hub.index),
+                        "--cluster", o.hubs == 1 ? "fleet" : "fleet-\(hub.index)",
+                    ], log: "\(work)/worker-\(workers.count).log")
+                workers.append((p, report))
+                next += count
+            }
         }
         print("fleetsim: \(o.collectors) collectors × \(o.containers) containers every \(o.interval) s in \(workers.count) worker processes, "
             + "\(o.hubs) hub(s), period \(o.period) s; warm-up \(Int(warmup)) s, window \(Int(o.seconds)) s; logs in \(work)")

@@ -41,7 +41,7 @@ final class SimCollector: @unchecked Sendable {
     init(index: Int, containers: Int, o: Options, key: ClusterKey) throws {
         self.index = index
         var configuration = CollectorConfiguration(
-            cluster: "fleet", hubAddress: o.dataAddress, hubAckAddress: o.controlAddress, clusterKey: key, spoolMemoryBytes: 64 << 20)
+            cluster: o.cluster, hubAddress: o.dataAddress, hubAckAddress: o.controlAddress, clusterKey: key, spoolMemoryBytes: 64 << 20)
         configuration.heartbeatInterval = .seconds(10)
         // Reconnect delays jittered per collector: nanomsg has no jitter of its own, and a thousand collectors that
         // lost the same hub at the same instant would otherwise all retry at the same instants.
@@ -140,7 +140,14 @@ func runWorker(_ o: Options) async throws -> Never {
             for sim in sims { sim.sequenceAtKill = await sim.deliverer.simulationView.nextSequence &- 1 }
         }
         if restartAt == nil, let r = c["restart"] { restartAt = r }
-        if c["stop"] != nil { break loop }
+        if c["stop"] != nil {
+            if report.windowControlBytes == 0, let start = controlAtStart {
+                var total: UInt64 = 0
+                for sim in sims { total += await sim.deliverer.simulationView.controlBytesReceived }
+                report.windowControlBytes = total - start
+            }
+            break loop
+        }
         let now = nowSeconds()
         if controlAtStart == nil, now >= o.windowStart {
             var total: UInt64 = 0

@@ -7,11 +7,15 @@ package enum CollectorRecord: Sendable, Equatable {
     case stats(ContainerIdentity, StatsSample)
     case log(ContainerIdentity, LogBucket)
     case event(ContainerIdentity, LifecycleEvent)
+    case status(ContainerIdentity, ContainerStatus)
+    /// The engine's containers counted by state (no container of its own).
+    case hostStates(HostStates)
 
-    /// The container the record belongs to.
-    package var container: ContainerIdentity {
+    /// The container the record belongs to (nil for records about the engine).
+    package var container: ContainerIdentity? {
         switch self {
-        case .stats(let c, _), .log(let c, _), .event(let c, _): c
+        case .stats(let c, _), .log(let c, _), .event(let c, _), .status(let c, _): c
+        case .hostStates: nil
         }
     }
 }
@@ -55,17 +59,19 @@ package struct BatchBuilder: Sendable {
         let recordBytes = Self.recordSize(record) + Self.slackPerRecord
         var full: Batch?
         if !batch.isEmpty {
-            let containerBytes = batch.containers.contains(identity) ? 0 : Self.containerSize(identity)
+            let containerBytes = identity.map { batch.containers.contains($0) ? 0 : Self.containerSize($0) } ?? 0
             if estimatedBytes + containerBytes + recordBytes > maxBytes { full = take() }
         }
         // A record bigger than a frame on its own goes alone (the delivery side decides what to do with it).
         if batch.isEmpty { estimatedBytes = Self.countBytes }
-        if !batch.containers.contains(identity) { estimatedBytes += Self.containerSize(identity) }
-        let index = batch.index(of: identity)
+        if let identity, !batch.containers.contains(identity) { estimatedBytes += Self.containerSize(identity) }
+        let index = identity.map { batch.index(of: $0) } ?? 0
         switch record {
         case .stats(_, let s): batch.stats.append(ContainerRecord(container: index, s))
         case .log(_, let l): batch.logs.append(ContainerRecord(container: index, l))
         case .event(_, let e): batch.events.append(ContainerRecord(container: index, e))
+        case .status(_, let st): batch.statuses.append(ContainerRecord(container: index, st))
+        case .hostStates(let h): batch.hostStates.append(h)
         }
         estimatedBytes += recordBytes
         if oldest == nil { oldest = now }
@@ -100,6 +106,8 @@ package struct BatchBuilder: Sendable {
         case .stats(_, let s): b.stats = [ContainerRecord(container: 0, s)]
         case .log(_, let l): b.logs = [ContainerRecord(container: 0, l)]
         case .event(_, let e): b.events = [ContainerRecord(container: 0, e)]
+        case .status(_, let st): b.statuses = [ContainerRecord(container: 0, st)]
+        case .hostStates(let h): b.hostStates = [h]
         }
         return b.encode().count - 1
     }

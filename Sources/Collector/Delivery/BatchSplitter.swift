@@ -5,7 +5,7 @@ import WireFormat
 /// with its connection, and be retransmitted into the same fate forever.
 enum BatchSplitter {
     private enum Item {
-        case stats(Int), log(Int), event(Int), heartbeat(Int), abandoned(Int), ack(Int)
+        case stats(Int), log(Int), event(Int), status(Int), hostStates(Int), heartbeat(Int), abandoned(Int), ack(Int)
     }
 
     /// Two batches with about half of `batch`'s records each (container tables rebuilt for each half); nil when it
@@ -15,6 +15,8 @@ enum BatchSplitter {
         items += batch.stats.indices.map(Item.stats)
         items += batch.logs.indices.map(Item.log)
         items += batch.events.indices.map(Item.event)
+        items += batch.statuses.indices.map(Item.status)
+        items += batch.hostStates.indices.map(Item.hostStates)
         items += batch.heartbeats.indices.map(Item.heartbeat)
         items += batch.abandoned.indices.map(Item.abandoned)
         items += batch.acks.indices.map(Item.ack)
@@ -45,6 +47,11 @@ enum BatchSplitter {
                 let r = source.events[i]
                 guard source.containers.indices.contains(r.container) else { continue }
                 out.events.append(ContainerRecord(container: out.index(of: source.containers[r.container]), r.value))
+            case .status(let i):
+                let r = source.statuses[i]
+                guard source.containers.indices.contains(r.container) else { continue }
+                out.statuses.append(ContainerRecord(container: out.index(of: source.containers[r.container]), r.value))
+            case .hostStates(let i): out.hostStates.append(source.hostStates[i])
             case .heartbeat(let i): out.heartbeats.append(source.heartbeats[i])
             case .abandoned(let i): out.abandoned.append(source.abandoned[i])
             case .ack(let i): out.acks.append(source.acks[i])

@@ -216,6 +216,9 @@ extension FrameDeliverer {
     func warnWhenNoAcks(_ link: HubLink) {
         let now = clocks.monotonicNow()
         let since = lastAck ?? started
+        health.update(
+            ackAgeSeconds: Int((now - since).seconds), waitingFrames: machine.spoolFrames,
+            reason: Self.noAckReason(link.diagnosis, dataConnected: link.dataConnected, unsentFrames: machine.unsentFrames))
         guard now - since >= options.noAckWarningAfter, machine.spoolFrames > 0 else { return }
         if let last = lastNoAckWarning, now - last < options.noAckWarningAfter { return }
         lastNoAckWarning = now

@@ -97,6 +97,8 @@ import Timekeeping
     var lastAck: MonotonicInstant?
     var started: MonotonicInstant
     var lastNoAckWarning: MonotonicInstant?
+    /// Told after every poll whether data is flowing (for `/healthz`).
+    let health: CollectorHealth
 
     /// Restores (or creates) the collector's identity and spool from `configuration.stateDirectory`; without one,
     /// starts a random id and epoch with a memory-only spool. `engineID` and `host` go into every frame header.
@@ -107,9 +109,11 @@ import Timekeeping
         metrics: CollectorMetrics = CollectorMetrics(),
         logger: Logger = Logger(label: "docker-librato.collector.delivery"),
         options: Options = Options(),
-        clocks: Clocks = .system
+        clocks: Clocks = .system,
+        health: CollectorHealth = CollectorHealth()
     ) throws(StateDirectoryError) {
         self.configuration = configuration
+        self.health = health
         self.clocks = clocks
         self.started = clocks.monotonicNow()
         self.options = options

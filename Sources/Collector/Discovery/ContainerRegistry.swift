@@ -9,6 +9,10 @@ final class ContainerRegistry: Sendable {
         var target: StatsTarget
         var running: Bool
         var follower: LogFollower?
+        /// As last inspected (its `time` is set when sent).
+        var status: ContainerStatus
+        /// Changed since last sent: a stopped container's final state is sent once.
+        var statusChanged = true
     }
 
     private let entries = Mutex<[String: Entry]>([:])
@@ -46,6 +50,19 @@ final class ContainerRegistry: Sendable {
     /// Identity and stats target of every running container.
     var running: [(ContainerIdentity, StatsTarget)] {
         entries.withLock { $0.values.filter(\.running).map { ($0.identity, $0.target) } }
+    }
+
+    /// The states to report this round: every running container's, and a stopped one's when it changed since it was
+    /// last reported (which clears the mark).
+    func takeStatuses() -> [(ContainerIdentity, ContainerStatus)] {
+        entries.withLock { entries in
+            var out: [(ContainerIdentity, ContainerStatus)] = []
+            for (id, e) in entries where e.running || e.statusChanged {
+                out.append((e.identity, e.status))
+                entries[id]!.statusChanged = false
+            }
+            return out
+        }
     }
 
     var followers: [LogFollower] {

@@ -122,6 +122,8 @@ actor ContainerTracker {
                 registry[id]?.follower?.follow()
             case .stopped(let id):
                 registry.update(id) { $0.running = false }
+            case .refresh(let id):
+                try await refresh(id)
             case .forget(let id, let finishLogs):
                 let entry = registry.remove(id)
                 if finishLogs { entry?.follower?.finish() }
@@ -133,6 +135,21 @@ actor ContainerTracker {
                 queue.push(.event(identity, lifecycle))
                 metrics.add(.events)
             }
+        }
+    }
+
+    /// Reads a tracked container's state again (it stopped, paused, or its health changed); nothing when it is gone.
+    func refresh(_ id: String) async throws(DockerError) {
+        guard registry[id] != nil else { return }
+        let details: ContainerDetails
+        do {
+            details = try await client.inspect(id: id)
+        } catch .noSuchContainer {
+            return
+        }
+        registry.update(id) {
+            $0.status = EventRecords.status(details)
+            $0.statusChanged = true
         }
     }
 
@@ -152,6 +169,8 @@ actor ContainerTracker {
             entry.identity = identity
             entry.target = StatsTarget(details)
             entry.running = running
+            entry.status = EventRecords.status(details)
+            entry.statusChanged = true
             entry.follower?.update(identity: identity, tty: details.tty)
             registry.set(entry)
             return entry
@@ -173,7 +192,8 @@ actor ContainerTracker {
                 metadata: ["container": "\(details.name)", "id": "\(id.prefix(12))", "since": "\(origin)", "tty": "\(details.tty)"]
             )
         }
-        let entry = ContainerRegistry.Entry(identity: identity, target: StatsTarget(details), running: running, follower: follower)
+        let entry = ContainerRegistry.Entry(
+            identity: identity, target: StatsTarget(details), running: running, follower: follower, status: EventRecords.status(details))
         registry.set(entry)
         return entry
     }

@@ -15,7 +15,8 @@ import DockerEngine
 ///   one handled, or at the same `timeNano` with an action already handled for that container, is skipped.
 /// - `create` and `start` begin following (logs read to the end even when the container already exited: a
 ///   container that lives less than a second is still counted); `restart`/`unpause` follow again; `rename` and
-///   `update` refresh the identity; `die` stops stats; `destroy` forgets it. Every reported action becomes a
+///   `update` refresh the identity; `die` stops stats; `die`, `health_status`, `pause` and `oom` read the
+///   container's state again (reported once more); `destroy` forgets it. Every reported action becomes a
 ///   lifecycle record, for containers the filters admit.
 /// - Where a container's logs are first read from, when no checkpoint says otherwise: ``originNs(_:startedAtNs:collectorStartNs:)``.
 struct DiscoveryStateMachine: Sendable {
@@ -47,6 +48,8 @@ struct DiscoveryStateMachine: Sendable {
         case follow(id: String)
         /// No more stats for it (it stopped).
         case stopped(id: String)
+        /// Read a tracked container's state again (exit code, OOM kill, health, pause): it is reported once more.
+        case refresh(id: String)
         /// Stop tracking it and drop its checkpoint; `finishLogs`: count what its reader holds now (its logs are
         /// gone), rather than letting the reader run to the end of the stream.
         case forget(id: String, finishLogs: Bool)
@@ -122,7 +125,9 @@ struct DiscoveryStateMachine: Sendable {
         case "rename", "update":
             actions.append(.track(id: event.id, .started, follow: false))
         case "die":
-            if known { actions.append(.stopped(id: event.id)) }
+            if known { actions += [.stopped(id: event.id), .refresh(id: event.id)] }
+        case "health_status", "pause", "oom":
+            if known { actions.append(.refresh(id: event.id)) }
         case "destroy":
             // The reader (if any) reads to the end of its stream and flushes on its own.
             tracked.remove(event.id)

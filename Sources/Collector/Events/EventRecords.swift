@@ -21,6 +21,20 @@ package enum EventRecords {
         )
     }
 
+    /// The state of an inspected container (its `time` is set when it is sent). A state Docker adds later reads as
+    /// `running` when the container runs, `exited` otherwise.
+    package static func status(_ details: ContainerDetails) -> ContainerStatus {
+        let s = details.state
+        return ContainerStatus(
+            time: 0,
+            state: ContainerStatus.State(docker: s.status) ?? (s.running ? .running : .exited),
+            health: ContainerStatus.Health(docker: s.health),
+            restartCount: UInt64(max(0, s.restartCount)),
+            startedAt: max(0, s.startedAt) / 1_000_000,
+            exitCode: s.exitCode,
+            oomKilled: s.oomKilled)
+    }
+
     /// The identity of a container known only from an event (it is gone, or was never inspected): name, image and
     /// labels from the event's attributes, which carry the container's labels.
     package static func identity(_ event: ContainerEvent, labelTags: [String]) -> ContainerIdentity {

@@ -116,8 +116,9 @@ import WireFormat
         try await push.waitUntilSendable(timeout: timeout)
     }
 
-    /// Sends a sealed control request; false when the control connection is not up. A request still unanswered is
-    /// cancelled by nanomsg (a REQ socket has one request in flight).
+    /// Hands a sealed control request to nanomsg; false only when nanomsg refuses it. With the control connection
+    /// down nanomsg keeps the request and sends it once connected (true), so "sent" is not "reached the hub": the
+    /// answer says that. A request still unanswered is cancelled by the next (a REQ socket has one in flight).
     @discardableResult
     package func sendRequest(_ request: [UInt8]) -> Bool {
         let sent = (try? req.trySend(request)) ?? false

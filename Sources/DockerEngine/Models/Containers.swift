@@ -91,13 +91,25 @@ public struct ContainerDetails: Sendable, Equatable, Decodable {
         /// `created`, `running`, `paused`, `restarting`, `removing`, `exited` or `dead`.
         public var status: String
         public var exitCode: Int32
+        /// `State.OOMKilled`: the last run was killed by the OOM killer.
+        public var oomKilled: Bool
+        /// `State.Health.Status` (`starting`, `healthy`, `unhealthy`); nil without a HEALTHCHECK.
+        public var health: String?
+        /// `RestartCount` (top level of the inspect document): restarts by the restart policy.
+        public var restartCount: Int
 
-        public init(running: Bool, pid: Int32, startedAt: Int64, status: String, exitCode: Int32) {
+        public init(
+            running: Bool, pid: Int32, startedAt: Int64, status: String, exitCode: Int32, oomKilled: Bool = false, health: String? = nil,
+            restartCount: Int = 0
+        ) {
             self.running = running
             self.pid = pid
             self.startedAt = startedAt
             self.status = status
             self.exitCode = exitCode
+            self.oomKilled = oomKilled
+            self.health = health
+            self.restartCount = restartCount
         }
     }
 
@@ -107,6 +119,7 @@ public struct ContainerDetails: Sendable, Equatable, Decodable {
         var Config: Config?
         var State: StateWire?
         var HostConfig: HostConfig?
+        var RestartCount: Int?
         struct Config: Decodable {
             var Image: String?
             var Labels: [String: String]?
@@ -118,6 +131,11 @@ public struct ContainerDetails: Sendable, Equatable, Decodable {
             var StartedAt: String?
             var Status: String?
             var ExitCode: Int32?
+            var OOMKilled: Bool?
+            var Health: Health?
+        }
+        struct Health: Decodable {
+            var Status: String?
         }
         struct HostConfig: Decodable {
             var NetworkMode: String?
@@ -136,7 +154,10 @@ public struct ContainerDetails: Sendable, Equatable, Decodable {
             pid: w.State?.Pid ?? 0,
             startedAt: w.State?.StartedAt.flatMap(RFC3339.nanoseconds) ?? 0,
             status: w.State?.Status ?? "",
-            exitCode: w.State?.ExitCode ?? 0
+            exitCode: w.State?.ExitCode ?? 0,
+            oomKilled: w.State?.OOMKilled ?? false,
+            health: w.State?.Health?.Status,
+            restartCount: w.RestartCount ?? 0
         )
         networkMode = w.HostConfig?.NetworkMode ?? "default"
     }

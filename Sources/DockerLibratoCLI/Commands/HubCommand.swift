@@ -17,22 +17,39 @@ struct HubCommand: AsyncParsableCommand {
             """
     )
 
+    @OptionGroup var role: HubRole
+
+    func run() async throws {
+        try await CommandRunner.run(label: "hub") { settings, logger in
+            let plan = try role.plan(settings, logger: Logger(label: "librato"))
+            let sink = plan.librato.sink(logger: Logger(label: "librato"))
+            let service = try HubService(settings: plan.hub, sink: sink, logger: logger)
+            let group = ServiceGroup(
+                configuration: .init(
+                    services: [.init(service: service, successTerminationBehavior: .gracefullyShutdownGroup)],
+                    gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            try await group.run()
+            try await sink.shutdown()
+        }
+    }
+}
+
+/// Everything the hub is configured with (`hub` and `validate hub`): where it posts, what it binds.
+struct HubRole: ParsableArguments {
     @OptionGroup(title: "Librato") var librato: LibratoOptions
     @OptionGroup(title: "Transport key") var key: KeyOptions
     @OptionGroup(title: "Hub") var hub: HubOptions
 
-    func run() async throws {
-        let settings = Settings()
-        try LogfmtHandler.bootstrap(settings: settings)
-        let logger = Logger(label: "hub")
-        let (sink, api) = try librato.sink(settings, logger: Logger(label: "librato"))
-        let hubSettings = try hub.settings(settings, librato: librato, key: key, api: api)
-        let service = try HubService(settings: hubSettings, sink: sink, logger: logger)
-        let group = ServiceGroup(
-            configuration: .init(
-                services: [.init(service: service, successTerminationBehavior: .gracefullyShutdownGroup)],
-                gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-        try await group.run()
-        try await sink.shutdown()
+    /// What the hub runs with, from flags and variables; checks every value and reads the key and token files, but
+    /// binds and sends nothing (`validate hub` checks the same).
+    func plan(_ settings: Settings, logger: Logger) throws -> HubPlan {
+        let librato = try self.librato.plan(settings, logger: logger)
+        return HubPlan(librato: librato, hub: try hub.settings(settings, librato: self.librato, key: key, api: librato.configuration.api))
     }
+}
+
+/// The hub's resolved configuration: where it posts and what it binds.
+struct HubPlan {
+    var librato: LibratoPlan
+    var hub: HubSettings
 }

@@ -74,17 +74,31 @@ struct CollectorOptions: ParsableArguments {
         c.cgroupRoot = s.string(cgroupRoot, "CGROUP_ROOT", default: "/sys/fs/cgroup")
         c.procRoot = s.string(procRoot, "PROC_ROOT", default: "/proc")
         c.filters = ContainerFilters(
-            includeNames: s.list(includeNames, "INCLUDE_NAMES"), excludeNames: s.list(excludeNames, "EXCLUDE_NAMES"),
-            includeImages: s.list(includeImages, "INCLUDE_IMAGES"), excludeImages: s.list(excludeImages, "EXCLUDE_IMAGES"),
-            includeLabels: s.list(includeLabels, "INCLUDE_LABELS"), excludeLabels: s.list(excludeLabels, "EXCLUDE_LABELS"))
+            includeNames: try patterns(s, includeNames, "INCLUDE_NAMES"), excludeNames: try patterns(s, excludeNames, "EXCLUDE_NAMES"),
+            includeImages: try patterns(s, includeImages, "INCLUDE_IMAGES"), excludeImages: try patterns(s, excludeImages, "EXCLUDE_IMAGES"),
+            includeLabels: try patterns(s, includeLabels, "INCLUDE_LABELS", labels: true),
+            excludeLabels: try patterns(s, excludeLabels, "EXCLUDE_LABELS", labels: true))
         let tags = s.list(labelTags, "LABEL_TAGS")
         if !tags.isEmpty { c.labelTags = tags }
-        c.collectLogs = try s.bool(collectLogs.map { ["1", "true", "yes", "on"].contains($0.lowercased()) }, "COLLECT_LOGS", default: true)
+        c.collectLogs = try s.bool(collectLogs, "COLLECT_LOGS", default: true)
         c.frameInterval = try s.seconds(frameInterval, "FRAME_INTERVAL", default: 1, minimum: 0.01)
         c.spoolMemoryBytes = try s.bytes(spoolMemory, "SPOOL_MEMORY", default: 16 << 20)
         c.spoolDiskBytes = try s.bytes(spoolDisk, "SPOOL_DISK", default: 1 << 30)
         c.heartbeatInterval = try s.seconds(heartbeatInterval, "HEARTBEAT_INTERVAL", default: 10, minimum: 0.1)
         c.stateDirectory = stateDirectory
         return c
+    }
+
+    /// A filter list, each pattern checked now (a regular expression that does not compile names its setting).
+    func patterns(_ s: Settings, _ flag: String?, _ variable: String, labels: Bool = false) throws(ConfigError) -> [String] {
+        let list = s.list(flag, variable)
+        for text in list {
+            do {
+                if labels { _ = try LabelPattern(text) } else { _ = try ContainerPattern(text) }
+            } catch {
+                throw ConfigError(variable: s.name(flag, variable), problem: "\(error)")
+            }
+        }
+        return list
     }
 }

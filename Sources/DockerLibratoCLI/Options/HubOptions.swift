@@ -52,6 +52,11 @@ struct HubOptions: ParsableArguments {
     @Option(name: .customLong("max-frame-bytes"), help: "Largest frame accepted (NN_RCVMAXSIZE). [env: HUB_MAX_FRAME_BYTES] (default: 1MiB)")
     var maxFrameBytes: String?
 
+    @Option(
+        name: .customLong("health-periods"),
+        help: "/healthz turns unhealthy when a closed period has waited this many periods for Librato (or under back-pressure). [env: HUB_HEALTH_PERIODS] (default: 3)")
+    var healthPeriods: String?
+
     @Option(name: .customLong("shutdown-timeout"), help: "Seconds to flush open periods on SIGTERM. [env: HUB_SHUTDOWN_TIMEOUT] (default: 20)")
     var shutdownTimeout: String?
 
@@ -64,11 +69,11 @@ struct HubOptions: ParsableArguments {
         c.maxContainers = try s.int(maxContainers, "HUB_MAX_CONTAINERS", default: 20_000)
         c.maxPendingPeriods = try s.int(maxPendingPeriods, "HUB_MAX_PENDING_PERIODS", default: 150)
         c.selfCluster = s.string(cluster, "CLUSTER_NAME", default: "docker")
-        let http = s.string(httpListen, "HTTP_LISTEN", default: "0.0.0.0:8080")
+        c.healthPeriods = try s.int(healthPeriods, "HUB_HEALTH_PERIODS", default: 3)
         return HubSettings(
-            listen: s.string(listen, "HUB_LISTEN", default: "tcp://*:5555"),
-            ackListen: s.string(ackListen, "HUB_ACK_LISTEN", default: "tcp://*:5556"),
-            httpListen: http.lowercased() == "off" ? nil : http,
+            listen: try s.address(listen, "HUB_LISTEN", default: "tcp://*:5555"),
+            ackListen: try s.address(ackListen, "HUB_ACK_LISTEN", default: "tcp://*:5556"),
+            httpListen: try s.listen(httpListen, "HTTP_LISTEN", default: "0.0.0.0:8080"),
             clusterKey: try key.key(s),
             stateDirectory: s.string(stateDir, "STATE_DIR"),
             maxFrameBytes: try s.bytes(maxFrameBytes, "HUB_MAX_FRAME_BYTES", default: 1 << 20),
@@ -76,6 +81,8 @@ struct HubOptions: ParsableArguments {
             naming: try librato.namingMode(s),
             api: api,
             shutdownFlushTimeout: try s.seconds(shutdownTimeout, "HUB_SHUTDOWN_TIMEOUT", default: 20, minimum: 0),
+            selection: try librato.selection(s),
+            rateDeferral: try librato.rateDeferral(s),
             configuration: c)
     }
 }

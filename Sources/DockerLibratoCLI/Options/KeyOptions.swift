@@ -5,7 +5,7 @@ import WireFormat
 struct KeyOptions: ParsableArguments {
     @Option(
         name: .customLong("cluster-key-file"),
-        help: "File holding the 32-byte cluster key (64 hex digits or base64; make one with `docker-librato keygen`). The key can also come from CLUSTER_KEY (env only, never a flag). [env: CLUSTER_KEY_FILE]"
+        help: "File holding the 32-byte cluster key: 64 hex digits, base64, or the 32 raw bytes (make one with `docker-librato keygen` or `head -c 32 /dev/urandom`). The key can also come from CLUSTER_KEY (env only, never a flag). [env: CLUSTER_KEY_FILE]"
     )
     var keyFile: String?
 
@@ -24,7 +24,7 @@ struct KeyOptions: ParsableArguments {
                 throw ConfigError(variable: "CLUSTER_KEY", value: "<redacted>", expected: "64 hex digits or base64 of 32 bytes (`docker-librato keygen` makes one)")
             }
         }
-        if try s.bool(noKey ? true : nil, "ALLOW_NO_CLUSTER_KEY", default: false) { return .none }
+        if try s.bool(noKey ? "true" : nil, "ALLOW_NO_CLUSTER_KEY", default: false) { return .none }
         throw ConfigError(
             variable: "CLUSTER_KEY_FILE", value: "",
             expected:

@@ -28,7 +28,7 @@ public final class FakeLibrato: Sendable {
     public let baseURL: String
     /// The bound port.
     public let port: Int
-    private let core: FakeLibratoCore
+    let core: FakeLibratoCore
     private let channel: any Channel
     private let connections: ConnectionRegistry
 

@@ -33,6 +33,8 @@ final class FakeLibratoCore: Sendable {
         var snapshot = FakeLibratoSnapshot()
         var plan = FaultPlan()
         var nextAnnotationID = 1
+        /// The account's spaces and charts (state, not recordings: ``FakeLibrato/resetRecordings()`` keeps them).
+        var spaces = FakeSpaces()
         var window = (index: -1, count: 0)
         var nextWaiterID = 0
         var waiters: [Waiter] = []
@@ -141,6 +143,8 @@ final class FakeLibratoCore: Sendable {
                 _ = route(&s, r, now: now, record: &record)
                 record.status = nil
                 return .drop
+            case .passThrough:  // the plan never returns it
+                decision = route(&s, r, now: now, record: &record)
             }
             if case .respond(let status, _, _) = decision { record.status = status }
             return decision
@@ -171,33 +175,19 @@ final class FakeLibratoCore: Sendable {
         let annotationPrefix = "/v1/annotations/"
         let isAnnotation = path.hasPrefix(annotationPrefix) && path.count > annotationPrefix.count
             && !path.dropFirst(annotationPrefix.count).contains("/")
-        guard path == "/v1/metrics" || path == "/v1/measurements" || isAnnotation else {
-            return respond(404, #"{"errors":{"request":["Not found: \#(path)"]}}"#, rate: headers)
+        let isSpaces = path == "/v1/spaces" || path.hasPrefix("/v1/spaces/")
+        guard path == "/v1/metrics" || path == "/v1/measurements" || isAnnotation || isSpaces else {
+            return notFound(path, rate: headers)
         }
-        guard r.method == "POST" else {
-            return respond(405, #"{"errors":{"request":["Method \#(r.method) is not supported by this fake"]}}"#, rate: headers)
-        }
+        if isSpaces { return routeSpaces(&s, r, path: path, now: now, rate: headers, record: &record) }
+        guard r.method == "POST" else { return methodNotAllowed(r.method, rate: headers) }
         if path == "/v1/measurements", !configuration.tagsEnabled {
             return respond(403, Self.tagsNotEnabledBody, rate: headers)
         }
-        let mediaType = (r.headers.first { $0.name.lowercased() == "content-type" }?.value ?? "")
-            .split(separator: ";").first.map { String($0).trimmingCharacters(in: " ").lowercased() } ?? ""
-        guard mediaType == "application/json" else {
-            return respond(415, #"{"errors":{"request":["Content-Type must be application/json"]}}"#, rate: headers)
-        }
-        guard r.bodySize <= configuration.maxBodyBytes else {
-            return respond(413, #"{"errors":{"request":["The body is \#(r.bodySize) bytes, more than the limit of \#(configuration.maxBodyBytes)"]}}"#, rate: headers)
-        }
         let json: JSONValue
-        do {
-            json = try JSONValue.parse(r.body)
-        } catch {
-            var w = JSONWriter()
-            w.object { w in
-                w.key("errors")
-                w.object { w in w.key("request"); w.array { w in w.string("Could not parse the JSON body: \(error)") } }
-            }
-            return respond(400, w.text, rate: headers)
+        switch jsonBody(r, rate: headers) {
+        case .failure(let refusal): return refusal.decision
+        case .success(let body): json = body
         }
         if isAnnotation {
             let stream = String(path.dropFirst(annotationPrefix.count))
@@ -229,6 +219,44 @@ final class FakeLibratoCore: Sendable {
         }
     }
 
+    func notFound(_ path: String, rate: [(String, String)]) -> FakeDecision {
+        respond(404, #"{"errors":{"request":["Not found: \#(path)"]}}"#, rate: rate)
+    }
+
+    func methodNotAllowed(_ method: String, rate: [(String, String)]) -> FakeDecision {
+        respond(405, #"{"errors":{"request":["Method \#(method) is not supported by this fake"]}}"#, rate: rate)
+    }
+
+    /// A refused body, as the decision that says so.
+    struct Refusal: Error {
+        var decision: FakeDecision
+    }
+
+    /// The request's JSON body: 415 unless it is `application/json`, 413 above the body limit, 400 when it does not
+    /// parse (`{"errors":{"request":[…]}}`).
+    func jsonBody(_ r: FakeRequest, rate headers: [(String, String)]) -> Result<JSONValue, Refusal> {
+        let mediaType = (r.headers.first { $0.name.lowercased() == "content-type" }?.value ?? "")
+            .split(separator: ";").first.map { String($0).trimmingCharacters(in: " ").lowercased() } ?? ""
+        guard mediaType == "application/json" else {
+            return .failure(Refusal(decision: respond(415, #"{"errors":{"request":["Content-Type must be application/json"]}}"#, rate: headers)))
+        }
+        guard r.bodySize <= configuration.maxBodyBytes else {
+            return .failure(Refusal(decision: respond(
+                413, #"{"errors":{"request":["The body is \#(r.bodySize) bytes, more than the limit of \#(configuration.maxBodyBytes)"]}}"#,
+                rate: headers)))
+        }
+        do {
+            return .success(try JSONValue.parse(r.body))
+        } catch {
+            var w = JSONWriter()
+            w.object { w in
+                w.key("errors")
+                w.object { w in w.key("request"); w.array { w in w.string("Could not parse the JSON body: \(error)") } }
+            }
+            return .failure(Refusal(decision: respond(400, w.text, rate: headers)))
+        }
+    }
+
     private func authorized(_ r: FakeRequest) -> Bool {
         guard let value = r.headers.first(where: { $0.name.lowercased() == "authorization" })?.value else { return false }
         let parts = value.split(separator: " ", maxSplits: 1)
@@ -238,7 +266,7 @@ final class FakeLibratoCore: Sendable {
         return text[..<colon] == configuration.email && text[text.index(after: colon)...] == configuration.token
     }
 
-    private func respond(_ status: Int, _ body: String, rate: [(String, String)]) -> FakeDecision {
+    func respond(_ status: Int, _ body: String, rate: [(String, String)]) -> FakeDecision {
         var headers = rate
         if !body.isEmpty { headers.append(("Content-Type", "application/json")) }
         return .respond(status: status, headers: headers, body: body)

@@ -22,6 +22,9 @@ public enum FakeLibratoFault: Sendable, Hashable {
     /// Process the request normally (store what it accepts) but close the connection instead of answering: the
     /// client cannot know it was stored, so a retry duplicates it. Use it to test duplicate handling.
     case processThenDropConnection
+    /// No fault: the request is answered normally. A placeholder in the plan, to aim the faults after it at later
+    /// requests of a conversation (e.g. the third request of a space update).
+    case passThrough
 }
 
 /// How the fake chooses faults: a FIFO plan consumed one per request, then a "fail everything until" window.
@@ -29,12 +32,13 @@ struct FaultPlan {
     var queue: [FakeLibratoFault] = []
     var failAll: (fault: FakeLibratoFault, until: Double)?
 
-    /// The fault for a request arriving at `now`, consuming it from the plan.
+    /// The fault for a request arriving at `now`, consuming it from the plan (nil for none, or a `passThrough`).
     mutating func next(now: Double) -> FakeLibratoFault? {
         if let f = failAll {
-            if now < f.until { return f.fault }
+            if now < f.until { return f.fault == .passThrough ? nil : f.fault }
             failAll = nil
         }
-        return queue.isEmpty ? nil : queue.removeFirst()
+        let next = queue.isEmpty ? nil : queue.removeFirst()
+        return next == .passThrough ? nil : next
     }
 }

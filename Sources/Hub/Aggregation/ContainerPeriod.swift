@@ -16,6 +16,8 @@ package struct ContainerPeriod: Sendable {
     package var l2met: [L2metKey: L2metAggregate] = [:]
     /// Lifecycle events, in the order applied.
     package var events: [LifecycleEvent] = []
+    /// The latest state reported in the period (`docker inspect`'s State, health, restart count).
+    package var status: ContainerStatus?
     /// Stats samples that contributed.
     package var samples = 0
     /// The container's slot in the hub (stable while any of its periods is undelivered).
@@ -135,9 +137,18 @@ package struct L2metKey: Hashable, Sendable {
     package var unit: String
 }
 
+/// One engine's containers counted by state in a period: the latest count reported (by any of its collectors).
+package struct HostPeriod: Sendable, Equatable {
+    package var cluster: String
+    package var host: String
+    package var states: HostStates
+}
+
 /// A period whose data is final, waiting to be submitted.
 package struct ClosedPeriod: Sendable {
     /// Period start, Unix milliseconds.
     package var start: Int64
     package var containers: [ContainerPeriod]
+    /// Per engine, sorted by cluster and host.
+    package var hosts: [HostPeriod] = []
 }

@@ -92,6 +92,7 @@ struct ControlService: Service {
                 // A requester that went away takes its reply with it; nothing to do.
                 _ = try? rep.trySend(reply)
             }
+        } catch is CancellationError {
         } catch {
             if !rep.isClosed { logger.error("control socket failed", metadata: ["error": "\(error)"]) }
         }

@@ -21,6 +21,8 @@ public struct HubConfiguration: Sendable {
     public var retransmitAfterMs: Int64
     /// The cluster the hub's own self-metrics are posted under.
     public var selfCluster: String
+    /// `HUB_HEALTH_PERIODS`: `/healthz` turns unhealthy when a closed period has waited this many periods for Librato.
+    public var healthPeriods: Int = 3
 
     public init(
         periodMs: Int64 = 60_000, graceMs: Int64 = 4_000, startupGraceMs: Int64 = 15_000, takeoverAfterMs: Int64 = 25_000,

@@ -14,8 +14,10 @@ import WireFormat
     private var states: ContiguousArray<ContainerState> = []
     private var slotByKey: [ContainerKey: Int32] = [:]
     private var freeSlots: [Int32] = []
-    /// Starts of the open periods (each holds data of at least one container), ascending.
+    /// Starts of the open periods (each holds data of at least one container or engine), ascending.
     private(set) var openStarts: [Int64] = []
+    /// Per open period, each engine's latest count of containers by state.
+    private var openHosts: [Int64: [EngineKey: HostPeriod]] = [:]
     /// Closed, not yet delivered, oldest first.
     package private(set) var pending: Deque<ClosedPeriod> = []
     /// The latest period closed (data for it or earlier is late).
@@ -143,6 +145,16 @@ import WireFormat
             }
             landed(applyEvent(record.value, to: Int(slot)))
         }
+        for record in frame.batch.statuses {
+            guard let slot = slots[record.container] else {
+                counters[.seriesOverflow] += 1
+                continue
+            }
+            landed(applyStatus(record.value, to: Int(slot)))
+        }
+        for states in frame.batch.hostStates {
+            landed(applyHostStates(states, engine: engine, host: h.host))
+        }
         if let beat = frame.batch.heartbeats.last {
             collectors[LedgerKey(collector: h.collectorID, epoch: h.epoch)]?.heartbeat = beat.values
         }
@@ -197,13 +209,18 @@ import WireFormat
             body(&data)
             let j = s.open.firstIndex { $0.start > period } ?? s.open.endIndex
             states[i].open.insert((period, data), at: j)
-            if let k = openStarts.firstIndex(where: { $0 >= period }) {
-                if openStarts[k] != period { openStarts.insert(period, at: k) }
-            } else {
-                openStarts.append(period)
-            }
+            markOpen(period)
         }
         if period > states[i].lastDataPeriod { states[i].lastDataPeriod = period }
+    }
+
+    /// Records that `period` holds data.
+    private mutating func markOpen(_ period: Int64) {
+        if let k = openStarts.firstIndex(where: { $0 >= period }) {
+            if openStarts[k] != period { openStarts.insert(period, at: k) }
+        } else {
+            openStarts.append(period)
+        }
     }
 
     /// A record dropped because another collector's copy was taken: the frame carrying it stays unacknowledged until
@@ -291,6 +308,35 @@ import WireFormat
         return target
     }
 
+    /// A container's state: the latest of its period is posted (a gauge: a state for a closed period is dropped).
+    private mutating func applyStatus(_ status: ContainerStatus, to i: Int) -> Int64? {
+        let period = configuration.period(ofMs: status.time)
+        guard !isLate(period) else {
+            counters[.lateStates] += 1
+            return nil
+        }
+        withPeriod(period, i) { p in
+            if (p.status?.time ?? .min) <= status.time { p.status = status }
+        }
+        counters[.statesApplied] += 1
+        return period
+    }
+
+    /// An engine's containers counted by state: the latest of its period is posted, whichever of the engine's
+    /// collectors sent it (two collectors on one engine count the same containers once).
+    private mutating func applyHostStates(_ states: HostStates, engine: EngineKey, host: String) -> Int64? {
+        let period = configuration.period(ofMs: states.time)
+        guard !isLate(period) else {
+            counters[.lateStates] += 1
+            return nil
+        }
+        if let existing = openHosts[period]?[engine], existing.states.time > states.time { return period }
+        openHosts[period, default: [:]][engine] = HostPeriod(cluster: engine.cluster, host: host, states: states)
+        markOpen(period)
+        counters[.statesApplied] += 1
+        return period
+    }
+
     // MARK: periods
 
     /// Closes every period whose end + grace has passed (none during the startup grace). Returns how many closed;
@@ -304,7 +350,7 @@ import WireFormat
         if let closed = closedThrough, latestDue <= closed { return 0 }
         var n = 0
         while let start = openStarts.first, start <= latestDue {
-            pending.append(ClosedPeriod(start: start, containers: takeOpen(start)))
+            pending.append(takeOpen(start))
             n += 1
         }
         closedThrough = max(closedThrough ?? latestDue, latestDue)
@@ -325,19 +371,21 @@ import WireFormat
     /// them that arrives after a restart is late: its counters go to the next open period, so nothing is lost.
     @_spi(Benchmarks) public mutating func closeAll() {
         while let start = openStarts.first {
-            pending.append(ClosedPeriod(start: start, containers: takeOpen(start)))
+            pending.append(takeOpen(start))
             closedThrough = max(closedThrough ?? start, start)
         }
     }
 
-    /// Removes the oldest open period, `start`, from every container that has data in it (its first open period).
-    private mutating func takeOpen(_ start: Int64) -> [ContainerPeriod] {
+    /// Removes the oldest open period, `start`, from every container that has data in it (its first open period)
+    /// and from the engines' state counts.
+    private mutating func takeOpen(_ start: Int64) -> ClosedPeriod {
         openStarts.removeFirst()
         var out: [ContainerPeriod] = []
         for i in states.indices where states[i].open.first?.start == start {
             out.append(states[i].open.removeFirst().data)
         }
-        return out
+        let hosts = (openHosts.removeValue(forKey: start) ?? [:]).values.sorted { ($0.cluster, $0.host) < ($1.cluster, $1.host) }
+        return ClosedPeriod(start: start, containers: out, hosts: hosts)
     }
 
     /// The oldest closed period has been submitted completely (accepted, rejected as invalid, or too old).
@@ -361,7 +409,11 @@ import WireFormat
     }
 
     /// Records the outcome of a submission in the counters.
-    package mutating func record(accepted: Int, invalid: Int, tooOld: Int, requests: [Int: Int], annotations: Int = 0) {
+    package mutating func record(
+        accepted: Int, invalid: Int, tooOld: Int, requests: [Int: Int], annotations: Int = 0, deferred: Int = 0, rateLimited: Int = 0
+    ) {
+        counters[.measurementsDeferred] += deferred
+        counters[.measurementsRateLimited] += rateLimited
         counters[.measurementsAccepted] += accepted
         counters[.measurementsInvalid] += invalid
         counters[.measurementsTooOld] += tooOld

@@ -33,6 +33,13 @@ enum ContainerNames {
         (.netTxDropped, "docker.container.network.tx.dropped", ""),
     ]
 
+    /// `docker.container.logs.<stream>.lines`
+    static func logLines(_ stream: LogBucket.Stream) -> String { "docker.container.logs.\(stream).lines" }
+    /// `docker.container.logs.<stream>.bytes`
+    static func logBytes(_ stream: LogBucket.Stream) -> String { "docker.container.logs.\(stream).bytes" }
+    /// `docker.container.events.<action>`
+    static func event(_ action: String) -> String { "docker.container.events.\(action)" }
+
     /// `CLUSTER:HOST:CONTAINER`.
     static func source(_ c: ContainerPeriod) -> String { "\(c.cluster):\(c.host):\(c.identity.name)" }
 
@@ -51,6 +58,16 @@ enum ContainerNames {
             }
         }
         return t
+    }
+
+    /// `docker.container.health`: 1 healthy, 0.5 starting, 0 unhealthy; nothing without a HEALTHCHECK.
+    static func healthValue(_ h: ContainerStatus.Health) -> Double? {
+        switch h {
+        case .none: nil
+        case .starting: 0.5
+        case .healthy: 1
+        case .unhealthy: 0
+        }
     }
 
     static func attributes(unit: String) -> MetricAttributes? {
@@ -80,15 +97,22 @@ enum ContainerNames {
             }
         }
         if c[.stdoutLines] != nil || c[.stderrLines] != nil {
-            put("docker.container.logs.stdout.lines", .single(c[.stdoutLines] ?? 0), unit: "")
-            put("docker.container.logs.stdout.bytes", .single(c[.stdoutBytes] ?? 0), unit: "B")
-            put("docker.container.logs.stderr.lines", .single(c[.stderrLines] ?? 0), unit: "")
-            put("docker.container.logs.stderr.bytes", .single(c[.stderrBytes] ?? 0), unit: "B")
+            put(logLines(.stdout), .single(c[.stdoutLines] ?? 0), unit: "")
+            put(logBytes(.stdout), .single(c[.stdoutBytes] ?? 0), unit: "B")
+            put(logLines(.stderr), .single(c[.stderrLines] ?? 0), unit: "")
+            put(logBytes(.stderr), .single(c[.stderrBytes] ?? 0), unit: "B")
+        }
+        if let st = c.status {
+            if let up = st.uptimeSeconds { put("docker.container.uptime", .single(up), unit: "s") }
+            put("docker.container.restarts", .single(Double(st.restartCount)), unit: "")
+            put("docker.container.exit_code", .single(Double(st.exitCode)), unit: "")
+            put("docker.container.oom_killed", .single(st.oomKilled ? 1 : 0), unit: "")
+            if let h = healthValue(st.health) { put("docker.container.health", .single(h), unit: "") }
         }
         var events: [String: Int] = [:]
         for e in c.events { events[e.action, default: 0] += 1 }
         for (action, n) in events.sorted(by: { $0.key < $1.key }) {
-            put("docker.container.events.\(action)", .single(Double(n)), unit: "")
+            put(event(action), .single(Double(n)), unit: "")
         }
         for (key, m) in c.l2met.sorted(by: { ($0.key.name, $0.key.unit) < ($1.key.name, $1.key.unit) }) {
             guard m.sum.isFinite, m.min.isFinite, m.max.isFinite, m.sumSquares.isFinite else { continue }

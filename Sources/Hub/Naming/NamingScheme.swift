@@ -9,11 +9,14 @@ package struct NamingScheme: Sendable {
     /// Display attributes (units) are sent with the tagged API only, where measurements document them; the legacy
     /// API's placement of attributes in a POST is unconfirmed (docs/librato-api.md §2).
     package var sendsAttributes: Bool
+    /// Which series are posted (`LIBRATO_CONTAINER_SERIES`, `LIBRATO_METRIC_GROUPS`, `LIBRATO_INTERFACE_SERIES`).
+    package var selection: SeriesSelection
 
-    package init(mode: NamingMode, periodSeconds: Int, api: LibratoAPI = .legacy) {
+    package init(mode: NamingMode, periodSeconds: Int, api: LibratoAPI = .legacy, selection: SeriesSelection = .all) {
         self.mode = mode
         self.periodSeconds = periodSeconds
         self.sendsAttributes = api == .tagged
+        self.selection = selection
     }
 
     package func measurements(for period: ClosedPeriod) -> [Measurement] {
@@ -24,12 +27,45 @@ package struct NamingScheme: Sendable {
         case .standard:
             var out: [Measurement] = []
             out.reserveCapacity(period.containers.count * 40)
-            for c in period.containers {
-                ContainerNames.append(c, time: time, period: periodSeconds, attributes: sendsAttributes, to: &out)
+            if selection.containerSeries {
+                for c in period.containers {
+                    ContainerNames.append(c, time: time, period: periodSeconds, attributes: sendsAttributes, to: &out)
+                }
+                if selection != .all { out.removeAll { !selection.keeps(containerMetric: $0.name) } }
             }
-            Rollups.append(period.containers, time: time, period: periodSeconds, to: &out)
+            Rollups.append(period.containers, hosts: period.hosts, time: time, period: periodSeconds, to: &out)
             return out
         }
+    }
+
+    /// The period's roll-ups (cluster and host; none with `seed` naming): the first slice of a streamed submission.
+    package func rollups(for period: ClosedPeriod) -> [Measurement] {
+        guard mode == .standard else { return [] }
+        var out: [Measurement] = []
+        Rollups.append(period.containers, hosts: period.hosts, time: Int(period.start / 1000), period: periodSeconds, to: &out)
+        return out
+    }
+
+    /// The per-container measurements of `containers` (a slice of a period's): the rest of a streamed submission,
+    /// so that what a period holds in memory at once is bounded by a slice, not by the fleet.
+    package func containerMeasurements(_ containers: ArraySlice<ContainerPeriod>, periodStart: Int64) -> [Measurement] {
+        let time = Int(periodStart / 1000)
+        switch mode {
+        case .seed:
+            return containers.flatMap { SeedNames.measurements(for: $0, time: time) }
+        case .standard:
+            guard selection.containerSeries else { return [] }
+            var out: [Measurement] = []
+            out.reserveCapacity(containers.count * 40)
+            for c in containers { ContainerNames.append(c, time: time, period: periodSeconds, attributes: sendsAttributes, to: &out) }
+            if selection != .all { out.removeAll { !selection.keeps(containerMetric: $0.name) } }
+            return out
+        }
+    }
+
+    /// An upper estimate of how many measurements ``measurements(for:)`` gives, without building them.
+    package func estimatedCount(_ period: ClosedPeriod) -> Int {
+        period.containers.count * (mode == .seed ? 5 : 48) + period.hosts.count * 20 + 200
     }
 
     package func annotations(for period: ClosedPeriod) -> [Annotation] {

@@ -28,6 +28,8 @@ package actor HubRuntime {
     /// The acks the control service answers with (kept current here, read there without this actor).
     package nonisolated let board = AckBoard()
     package private(set) var lastSubmit: SubmitSummary?
+    /// The Librato budget as the latest submission left it.
+    package private(set) var lastBudget: RateBudget?
     package let startedAtMs: Int64
     /// Yields whenever periods were closed and wait for the flusher (newest signal only: the flusher takes all).
     package nonisolated let closedPeriods: AsyncStream<Void>
@@ -45,10 +47,14 @@ package actor HubRuntime {
         package var durationMs: Int64
     }
 
+    /// The sink sends nothing (shown on the status pages).
+    package let dryRun: Bool
+
     package init(
         configuration: HubConfiguration, store: HubStateStore, key: ClusterKey, hostName: String, logger: Logger,
-        wallClock: WallClock = .system
+        wallClock: WallClock = .system, dryRun: Bool = false
     ) throws {
+        self.dryRun = dryRun
         let now = wallClock.now().milliseconds
         let saved = try store.load()
         if let saved {
@@ -127,15 +133,23 @@ package actor HubRuntime {
         return head
     }
 
+    /// When the first period will close (for the dry run's start-up message).
+    package func firstCloseDue() -> WallTime { WallTime(milliseconds: core.nextCloseDue(now: nowMs)) }
+
     /// Whether anything is waiting to be submitted.
     package var hasPending: Bool { !core.pending.isEmpty }
 
     /// The submission of `period` ended. Complete → the period is delivered: the state file is written before
     /// anything is acknowledged. Incomplete (cancelled) → it stays pending.
-    package func finished(_ period: ClosedPeriod, report: SubmitReport, measurements: Int, durationMs: Int64) throws {
+    package func finished(
+        _ period: ClosedPeriod, report: SubmitReport, measurements: Int, durationMs: Int64, deferred: Int = 0, rateLimited: Int = 0,
+        budget: RateBudget? = nil
+    ) throws {
         inFlight = nil
+        if let budget { lastBudget = budget }
         core.record(
-            accepted: report.accepted, invalid: report.invalid.count, tooOld: report.tooOld, requests: report.requestsByStatus)
+            accepted: report.accepted, invalid: report.invalid.count, tooOld: report.tooOld, requests: report.requestsByStatus,
+            deferred: deferred, rateLimited: rateLimited)
         lastSubmit = SubmitSummary(
             periodStart: period.start, atMs: nowMs, measurements: measurements, accepted: report.accepted,
             invalid: report.invalid.count, tooOld: report.tooOld, requests: report.requests, durationMs: durationMs)
@@ -168,7 +182,8 @@ package actor HubRuntime {
             collectors: core.collectors.values.sorted { ($0.cluster, $0.host, $0.id) < ($1.cluster, $1.host, $1.id) },
             liveContainers: core.liveContainers, pendingPeriods: core.pending.count, closedThrough: core.closedThrough,
             deliveredThrough: core.deliveredThrough, backpressure: core.isBackpressured, lastSubmit: lastSubmit,
-            periodMs: core.configuration.periodMs)
+            periodMs: core.configuration.periodMs, rateBudget: lastBudget, dryRun: dryRun, healthPeriods: core.configuration.healthPeriods,
+            control: board.counters)
     }
 
     /// The hub's own metrics for one period: each ``HubCounter`` with a Librato name as its delta since the previous

@@ -44,21 +44,33 @@ public final class HubService: Service {
         self.logger = logger
         let runtime = try HubRuntime(
             configuration: settings.configuration, store: HubStateStore(directory: settings.stateDirectory), key: settings.clusterKey,
-            hostName: settings.hostName, logger: logger, wallClock: clocks.wall)
+            hostName: settings.hostName, logger: logger, wallClock: clocks.wall, dryRun: sink.isDryRun)
         self.runtime = runtime
         let status = try settings.httpListen.map { try StatusService(listen: $0, runtime: runtime, logger: logger) }
         let pull = try NanoSocket(.pull)
         try pull.setReceiveMaxSize(settings.maxFrameBytes)
         try pull.setReceiveBuffer(1 << 20)
-        try pull.bind(settings.listen)
-        let control = try ControlService(
-            listen: settings.ackListen, board: runtime.board, key: settings.clusterKey, clocks: clocks, cluster: settings.configuration.selfCluster,
-            hostName: settings.hostName, logger: logger)
-        let naming = NamingScheme(mode: settings.naming, periodSeconds: Int(settings.configuration.periodMs / 1000), api: settings.api)
+        do {
+            try pull.bind(settings.listen)
+        } catch {
+            throw HubStartError(variable: "HUB_LISTEN", address: settings.listen, reason: "\(error)")
+        }
+        let control: ControlService
+        do {
+            control = try ControlService(
+                listen: settings.ackListen, board: runtime.board, key: settings.clusterKey, clocks: clocks, cluster: settings.configuration.selfCluster,
+                hostName: settings.hostName, logger: logger)
+        } catch {
+            pull.close()
+            throw HubStartError(variable: "HUB_ACK_LISTEN", address: settings.ackListen, reason: "\(error)")
+        }
+        let naming = NamingScheme(
+            mode: settings.naming, periodSeconds: Int(settings.configuration.periodMs / 1000), api: settings.api, selection: settings.selection)
         let annotations = AnnotationSender(sink: sink, runtime: runtime)
         let flusher = Flusher(
             runtime: runtime, sink: sink, naming: naming, postSelfMetrics: settings.naming == .standard, annotations: annotations,
-            shutdownTimeout: settings.shutdownFlushTimeout, clocks: clocks, logger: logger)
+            shutdownTimeout: settings.shutdownFlushTimeout, rateDeferral: settings.rateDeferral ?? .milliseconds(settings.configuration.periodMs),
+            clocks: clocks, logger: logger)
         services = [status as (any Service)?, control, PeriodCloser(runtime: runtime, clocks: clocks), annotations, flusher,
             IngestService(pull: pull, runtime: runtime, key: settings.clusterKey, logger: logger)].compactMap { $0 }
         if settings.clusterKey.isNull && !quietAboutMissingKey {
@@ -77,6 +89,15 @@ public final class HubService: Service {
                 "period_ms": "\(settings.configuration.periodMs)", "naming": "\(settings.naming.rawValue)", "api": "\(settings.api.rawValue)",
                 "sink": "\(type(of: sink))", "state_dir": "\(settings.stateDirectory ?? "none (in memory)")",
             ])
+        if sink.isDryRun {
+            let first = await runtime.firstCloseDue()
+            logger.info(
+                "dry run: nothing is printed until the first period closes (after the start-up grace, then at each period's end plus the grace)",
+                metadata: [
+                    "first_period_closes_in_s": "\(max(0, first.milliseconds - WallClock.system.now().milliseconds) / 1000)",
+                    "startup_grace_s": "\(settings.configuration.startupGraceMs / 1000)", "period_s": "\(settings.configuration.periodMs / 1000)",
+                ])
+        }
         let group = ServiceGroup(
             configuration: .init(
                 services: services.map { .init(service: $0, successTerminationBehavior: .gracefullyShutdownGroup) }, logger: logger))

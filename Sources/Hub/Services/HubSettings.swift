@@ -22,13 +22,18 @@ public struct HubSettings: Sendable {
     public var api: LibratoAPI
     /// On SIGTERM the hub closes its open periods and submits them, for at most this long.
     public var shutdownFlushTimeout: Duration
+    /// Which series are posted (the knobs that cut volume).
+    public var selection: SeriesSelection
+    /// `LIBRATO_RATE_DEFER`: how long the part of a period over the account's budget may wait for the next
+    /// rate-limit window before it is dropped (nil: one period).
+    public var rateDeferral: Duration?
     public var configuration: HubConfiguration
 
     public init(
         listen: String = "tcp://*:5555", ackListen: String = "tcp://*:5556", httpListen: String? = "0.0.0.0:8080",
         clusterKey: ClusterKey = .none, stateDirectory: String? = nil, maxFrameBytes: Int = 1 << 20, hostName: String = "hub",
         naming: NamingMode = .standard, api: LibratoAPI = .legacy, shutdownFlushTimeout: Duration = .seconds(20),
-        configuration: HubConfiguration = HubConfiguration()
+        selection: SeriesSelection = .all, rateDeferral: Duration? = nil, configuration: HubConfiguration = HubConfiguration()
     ) {
         self.listen = listen
         self.ackListen = ackListen
@@ -40,6 +45,8 @@ public struct HubSettings: Sendable {
         self.naming = naming
         self.api = api
         self.shutdownFlushTimeout = shutdownFlushTimeout
+        self.selection = selection
+        self.rateDeferral = rateDeferral
         self.configuration = configuration
     }
 }

@@ -1,4 +1,4 @@
-/// The hub's state file (`STATE_DIR/hub-state.json`): what must survive a restart so that nothing is counted twice.
+/// The hub's state file (`STATE_DIR/hub-state.bin`; `hub-state.json` before 0.2): what must survive a restart so that nothing is counted twice.
 /// Written atomically after each delivered period and before the acks that depend on it are published.
 package struct HubStateFile: Codable, Sendable, Equatable {
     package var version = 1

@@ -6,8 +6,13 @@ import Glibc
 
 /// Reads and writes the hub's state file atomically: write a temporary file, fsync it, rename it over the old one,
 /// fsync the directory. A crash leaves either the old or the new file, never a torn one.
+///
+/// The file is `hub-state.bin` (``HubStateCodec``). A hub upgraded from a version that wrote `hub-state.json` reads
+/// that once and removes it after its first save.
 package struct HubStateStore: Sendable {
-    package static let fileName = "hub-state.json"
+    package static let fileName = "hub-state.bin"
+    /// What hubs before 0.2 wrote (JSON, version 1).
+    package static let legacyFileName = "hub-state.json"
     /// `STATE_DIR`, or nil to keep the state in memory only (a restart then starts afresh).
     package let directory: String?
 
@@ -17,14 +22,16 @@ package struct HubStateStore: Sendable {
 
     package var path: String? { directory.map { "\($0)/\(Self.fileName)" } }
 
+    package var legacyPath: String? { directory.map { "\($0)/\(Self.legacyFileName)" } }
+
     package func encode(_ state: HubStateFile) throws -> [UInt8] {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return Array(try encoder.encode(state))
+        HubStateCodec.encode(state)
     }
 
+    /// Either form: binary, or version 1's JSON.
     package func decode(_ bytes: [UInt8]) throws -> HubStateFile {
-        try JSONDecoder().decode(HubStateFile.self, from: Data(bytes))
+        if HubStateCodec.isBinary(bytes) { return try HubStateCodec.decode(bytes) }
+        return try JSONDecoder().decode(HubStateFile.self, from: Data(bytes))
     }
 
     /// Creates the state directory (and its parents) when missing.
@@ -42,7 +49,12 @@ package struct HubStateStore: Sendable {
     /// The saved state, or nil when there is none (first start, or no state directory).
     package func load() throws -> HubStateFile? {
         try prepare()
-        guard let path else { return nil }
+        guard let path, let legacyPath else { return nil }
+        if let state = try load(path) { return state }
+        return try load(legacyPath)
+    }
+
+    private func load(_ path: String) throws -> HubStateFile? {
         let fd = open(path, O_RDONLY)
         if fd < 0 {
             if errno == ENOENT { return nil }
@@ -88,6 +100,9 @@ package struct HubStateStore: Sendable {
         }
         close(fd)
         guard rename(temp, path) == 0 else { throw HubStateError.io(path: path, operation: "rename", errno: errno) }
+        // The new file supersedes a version-1 one (unlinked after the rename: a crash in between leaves both, and the
+        // new one is read first).
+        if let legacyPath { _ = unlink(legacyPath) }
         let dfd = open(directory, O_RDONLY)
         if dfd >= 0 {
             _ = fsync(dfd)

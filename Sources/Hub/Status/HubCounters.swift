@@ -5,10 +5,11 @@
     case framesApplied, framesDuplicate, framesBuffered, framesBeyondWindow, framesRefusedBackpressure
     case framesLost, logLinesLost
     case samplesApplied, valuesApplied, samplesNotOwner, samplesStale, takeovers
-    case lateGaugeSamples, lateBuckets, lateEvents
-    case bucketsDuplicate, eventsDuplicate, bucketsApplied, logLinesApplied, eventsApplied
+    case lateGaugeSamples, lateBuckets, lateEvents, lateStates
+    case bucketsDuplicate, eventsDuplicate, bucketsApplied, logLinesApplied, eventsApplied, statesApplied
     case seriesOverflow, recordsSkipped
     case periodsDelivered, measurementsAccepted, measurementsInvalid, measurementsTooOld, annotationsSent
+    case measurementsDeferred, measurementsRateLimited
 
     /// How a counter is shown.
     package struct Definition: Sendable {
@@ -50,11 +51,13 @@
         case .lateGaugeSamples: return d("late", [("kind", "gauge_sample")], late, json: "late_gauge_samples", librato: "late")
         case .lateBuckets: return d("late", [("kind", "log_bucket")], late, json: "late_log_buckets", librato: "late")
         case .lateEvents: return d("late", [("kind", "event")], late, json: "late_events", librato: "late")
+        case .lateStates: return d("late", [("kind", "state")], late, json: "late_states", librato: "late")
         case .bucketsDuplicate: return d("duplicates", [("kind", "log_bucket")], dup, json: "duplicate_log_buckets")
         case .eventsDuplicate: return d("duplicates", [("kind", "event")], dup, json: "duplicate_events")
         case .bucketsApplied: return d("log_buckets", [], "Log buckets applied", json: "log_buckets_applied")
         case .logLinesApplied: return d("log_lines", [], "Log lines counted", json: "log_lines", librato: "log_lines")
         case .eventsApplied: return d("events", [], "Lifecycle events counted", json: "events")
+        case .statesApplied: return d("states", [], "Container states and per-engine state counts applied", json: "states_applied")
         case .seriesOverflow:
             return d("series_overflow", [], "Records of containers beyond the series bound", json: "series_overflow", librato: "series_overflow")
         case .recordsSkipped: return d("records_skipped", [], "Records of kinds this hub does not know (newer collectors)", json: "records_skipped")
@@ -65,6 +68,14 @@
         case .measurementsTooOld:
             return d("measurements", [("outcome", "too_old")], measurements, json: "measurements_too_old", librato: "measurements.too_old")
         case .annotationsSent: return d("annotations", [], "Annotations created", json: "annotations")
+        case .measurementsDeferred:
+            return d(
+                "measurements_deferred", [], "Measurements held for the next rate-limit window", json: "measurements_deferred",
+                librato: "measurements.deferred")
+        case .measurementsRateLimited:
+            return d(
+                "measurements", [("outcome", "rate_limited")], measurements, json: "measurements_rate_limited",
+                librato: "measurements.rate_limited")
         }
     }
 }

@@ -1,6 +1,7 @@
 import Prometheus
 import Synchronization
 import WireFormat
+import Librato
 
 /// Renders a ``HubStatus`` as Prometheus text through swift-prometheus. Counters are advanced by the difference
 /// since the previous scrape, so their type (and `rate()`) is right.
@@ -24,13 +25,23 @@ final class PrometheusExporter: Sendable {
         gauge("docker_librato_hub_containers", Double(s.liveContainers), "Live container series")
         gauge("docker_librato_hub_pending_periods", Double(s.pendingPeriods), "Closed periods waiting for Librato")
         gauge("docker_librato_hub_backpressure", s.backpressure ? 1 : 0, "1 while new frames are refused")
-        gauge("docker_librato_hub_uptime_seconds", Double(s.nowMs - s.startedAtMs) / 1000, "Seconds since start")
+        if let b = s.rateBudget {
+            gauge("docker_librato_hub_librato_rate_limit", Double(b.limit), "Librato measurements allowed per rate-limit window (latest response)")
+            gauge("docker_librato_hub_librato_rate_remaining", Double(b.remaining), "Librato measurements left in the window (latest response)")
+        }
+        gauge("docker_librato_hub_dry_run", s.dryRun ? 1 : 0, "1 when the hub sends nothing to Librato (no credential: it prints the requests)")
+        gauge("docker_librato_hub_healthy", s.health.healthy ? 1 : 0, "1 while data is flowing (what /healthz says)")
+        counter("docker_librato_hub_control_requests_total", [], Double(s.control.requests), "Control requests answered with an ack")
+        counter("docker_librato_hub_control_refused_total", [("reason", "unauthenticated")], Double(s.control.refusedUnauthenticated), "Control requests refused")
+        counter("docker_librato_hub_control_refused_total", [("reason", "version")], Double(s.control.refusedVersion), "Control requests refused")
+        counter("docker_librato_hub_control_refused_total", [("reason", "malformed")], Double(s.control.refusedMalformed), "Control requests refused")
         for col in s.collectors {
             let labels = [("collector", "\(col.id)"), ("host", col.host), ("cluster", col.cluster)]
             registry.makeGauge(
-                descriptor: MetricNameDescriptor(metricName: "docker_librato_collector_last_seen", unitName: "seconds", helpText: "Seconds since the collector's last frame"),
+                descriptor: MetricNameDescriptor(
+                    metricName: "docker_librato_collector_last_seen_timestamp", unitName: "seconds", helpText: "When the collector's last frame arrived (Unix time)"),
                 labels: labels)
-                .set(Double(s.nowMs - col.lastSeenMs) / 1000)
+                .set(Double(col.lastSeenMs) / 1000)
             registry.makeGauge(
                 descriptor: MetricNameDescriptor(metricName: "docker_librato_collector_spool", unitName: "frames", helpText: "Frames in the collector's spool (last heartbeat)"),
                 labels: labels)

@@ -45,13 +45,17 @@ enum StatusPage {
             <!doctype html><html><head><meta charset="utf-8"><title>docker-librato hub</title>
             <meta http-equiv="refresh" content="10">
             <style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}</style>
-            </head><body><h1>docker-librato hub</h1>
+            </head><body><h1>docker-librato hub \(escape(LibratoClient.version))</h1>
+            \(s.dryRun ? "<p style=\"background:#ffd;padding:6px\"><b>DRY RUN</b>: no Librato credential; requests are printed, nothing is sent.</p>" : "")
+            <p>Health: <b>\(s.health.healthy ? "ok" : "UNHEALTHY")</b> — \(escape(s.health.reason)).</p>
             <p>Up \(ago(s.nowMs - s.startedAtMs).replacingAgo()), period \(s.periodMs / 1000) s, \(s.liveContainers) containers,
             \(s.pendingPeriods) periods waiting for Librato\(s.backpressure ? " — <b>back-pressure: new frames refused</b>" : "").</p>
             <h2>Collectors</h2>
             <table><tr><th>cluster</th><th>host</th><th>collector</th><th>epoch</th><th>last seen</th><th>frames/s</th><th>containers</th><th>spool</th><th>acked</th><th>lost</th></tr>
             \(rows)</table>
             <h2>Librato</h2><p>Last submission: \(submit)</p>
+            <p>Rate limit: \(s.rateBudget.map { "\($0.remaining) of \($0.limit) measurements left, window resets in \(max(0, Int64($0.resetAt * 1000) - s.nowMs) / 1000) s" } ?? "no rate-limit headers seen yet").
+            Deferred to the next window: \(k[.measurementsDeferred]); dropped over budget: \(k[.measurementsRateLimited]).</p>
             <p>Measurements: \(k[.measurementsAccepted]) accepted, \(k[.measurementsInvalid]) invalid, \(k[.measurementsTooOld]) too old.
             Responses: \(statuses.isEmpty ? "none" : statuses). Annotations: \(k[.annotationsSent]).</p>
             <h2>Counters</h2><p>Rejected frames: \(rejects).</p>
@@ -66,12 +70,20 @@ enum StatusPage {
         let collectors = s.collectors.map { c in
             "{\"id\":\(q(c.id.description)),\"epoch\":\(c.epoch),\"cluster\":\(q(c.cluster)),\"host\":\(q(c.host)),\"engine\":\(q(c.engineID)),"
                 + "\"last_seen_ms\":\(c.lastSeenMs),\"frames\":\(c.frames),\"acked_through\":\(c.ackedThrough),\"next_expected\":\(c.nextExpected),"
-                + "\"lost_frames\":\(c.lostFrames),\"lost_log_lines\":\(c.lostLogLines),\"spool_frames\":\(Int(c.heartbeat["spool_frames"] ?? 0))}"
+                + "\"lost_frames\":\(c.lostFrames),\"lost_log_lines\":\(c.lostLogLines),\"spool_frames\":\(Int(c.heartbeat["spool_frames"] ?? 0)),"
+                + "\"frame_rate\":\(String(format1: c.frameRate)),\"containers\":\(Int(c.heartbeat["containers"] ?? 0))}"
         }.joined(separator: ",")
         let k = s.counters
         let counters = HubCounter.allCases.map { "\(q($0.definition.json)):\(k[$0])" }.joined(separator: ",")
-        return "{\"now_ms\":\(s.nowMs),\"containers\":\(s.liveContainers),\"pending_periods\":\(s.pendingPeriods),\"backpressure\":\(s.backpressure),"
-            + "\"delivered_through\":\(s.deliveredThrough.map(String.init) ?? "null"),\(counters),\"collectors\":[\(collectors)]}\n"
+        let budget = s.rateBudget.map { "{\"limit\":\($0.limit),\"remaining\":\($0.remaining),\"reset\":\(Int($0.resetAt))}" } ?? "null"
+        let (healthy, reason) = s.health
+        return "{\"version\":\(q(LibratoClient.version)),\"status\":\(q(healthy ? "ok" : "unhealthy")),\"reason\":\(q(reason)),"
+            + "\"librato\":\(q(s.dryRun ? "dry-run" : "live")),\"period_ms\":\(s.periodMs),\"started_at_ms\":\(s.startedAtMs),"
+            + "\"last_submit\":\(s.lastSubmit.map { "{\"period\":\($0.periodStart / 1000),\"at_ms\":\($0.atMs),\"measurements\":\($0.measurements),\"accepted\":\($0.accepted),\"invalid\":\($0.invalid),\"too_old\":\($0.tooOld),\"requests\":\($0.requests),\"duration_ms\":\($0.durationMs)}" } ?? "null"),"
+            + "\"librato_requests\":{\(k.librato.sorted { $0.key < $1.key }.map { "\"\($0.key)\":\($0.value)" }.joined(separator: ","))},"
+            + "\"now_ms\":\(s.nowMs),\"containers\":\(s.liveContainers),\"pending_periods\":\(s.pendingPeriods),\"backpressure\":\(s.backpressure),"
+            + "\"delivered_through\":\(s.deliveredThrough.map(String.init) ?? "null"),\(counters),\"librato_rate_limit\":\(budget),"
+            + "\"collectors\":[\(collectors)]}\n"
     }
 }
 

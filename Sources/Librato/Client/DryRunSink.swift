@@ -17,11 +17,29 @@ public final class DryRunSink: MetricsSink {
         case file(path: String)
         /// Handed to a closure, one request per call (for tests and embedding).
         case custom(@Sendable (String) -> Void)
+
+        /// Where it goes, in words (for the log).
+        public var description: String {
+            switch self {
+            case .standardOutput: "standard output"
+            case .file(let path): path
+            case .custom: "a custom output"
+            }
+        }
+    }
+
+    /// How bodies are printed: `compact` (one line, exactly the bytes that would be sent) or `pretty` (indented, for
+    /// people; the default on a terminal).
+    public enum Format: String, Sendable, CaseIterable {
+        case compact, pretty
     }
 
     /// The settings whose URL, API, batching and `User-Agent` are printed.
     public let configuration: LibratoConfiguration
-    private let output: Output
+    /// Where requests are printed.
+    public let output: Output
+    /// How bodies are printed.
+    public let format: Format
     private let logger: Logger
     private let clocks: Clocks
     private let writeLock = Mutex(())
@@ -32,11 +50,13 @@ public final class DryRunSink: MetricsSink {
     public init(
         configuration: LibratoConfiguration,
         output: Output = .standardOutput,
+        format: Format = .compact,
         logger: Logger,
         clocks: Clocks = .system
     ) {
         self.configuration = configuration
         self.output = output
+        self.format = format
         self.logger = logger
         self.clocks = clocks
     }
@@ -65,16 +85,25 @@ public final class DryRunSink: MetricsSink {
 
     public func shutdown() async throws {}
 
-    /// The text printed for one request.
-    public func render(method: String, url: String, body: [UInt8]) -> String {
+    public var isDryRun: Bool { true }
+
+    /// The text printed for one request (`body` nil: a read, printed without one).
+    public func render(method: String, url: String, body: [UInt8]?) -> String {
         var lines = ["\(method) \(url)", "Authorization: Basic <redacted>"]
-        for (name, value) in configuration.commonHeaders(contentLength: body.count) { lines.append("\(name): \(value)") }
-        lines.append("")
-        lines.append(String(decoding: body, as: UTF8.self))
+        for (name, value) in configuration.commonHeaders(contentLength: body?.count) { lines.append("\(name): \(value)") }
+        if let body {
+            lines.append("")
+            if format == .pretty, let json = try? JSONValue.parse(body) {
+                lines.append(json.prettyText())
+            } else {
+                lines.append(String(decoding: body, as: UTF8.self))
+            }
+        }
         return lines.joined(separator: "\n") + "\n\n"
     }
 
-    private func emit(method: String, url: String, body: [UInt8]) {
+    /// Prints one request (see ``render(method:url:body:)``) to the output.
+    public func emit(method: String, url: String, body: [UInt8]?) {
         let text = render(method: method, url: url, body: body)
         writeLock.withLock { _ in
             do {

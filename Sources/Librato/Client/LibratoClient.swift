@@ -12,7 +12,7 @@ public import Timekeeping
 /// pauses caused by rate limits and outages, because both are account-wide.
 public final class LibratoClient: MetricsSink {
     /// This library's version, used in the default `User-Agent`.
-    public static let version = "0.1.0"
+    public static let version = "0.2.0"
 
     /// The settings in use.
     public let configuration: LibratoConfiguration
@@ -23,6 +23,11 @@ public final class LibratoClient: MetricsSink {
     private let clocks: Clocks
     private let permits: AsyncSemaphore
     private let sharedGate = Mutex(-Double.infinity)
+    private let meter = Mutex(RateMeter())
+
+    /// The measurement budget the latest response's `X-Librato-RateLimit-Agg` described (nil before the first),
+    /// with what one measurement costs in its unit as learned from successive responses.
+    public var rateBudget: RateBudget? { meter.withLock { $0.budget } }
 
     public var api: LibratoAPI { configuration.api }
 
@@ -82,6 +87,7 @@ public final class LibratoClient: MetricsSink {
         let clocks = self.clocks
         await withTaskGroup(of: DriverEvent.self) { group in
             var timer: Double?
+            var sizes: [Int: Int] = [:]
             while true {
                 if Task.isCancelled { machine.cancel() }
                 let action = machine.nextAction(now: clocks.wall.now().seconds, externalGate: sharedGate.withLock { $0 })
@@ -91,6 +97,7 @@ public final class LibratoClient: MetricsSink {
                     group.cancelAll()
                     return
                 case .send(let request):
+                    sizes[request.id] = request.indices.count
                     group.addTask { .response(request.id, await self.perform(request.body, url: url)) }
                     continue
                 case .wait(let until):
@@ -108,7 +115,11 @@ public final class LibratoClient: MetricsSink {
                 case .timer(let at):
                     if at == timer { timer = nil }
                 case .response(let id, let outcome?):
-                    machine.handle(id, outcome, now: clocks.wall.now().seconds)
+                    let now = clocks.wall.now().seconds
+                    if case .response(_, let headers, _) = outcome {
+                        meter.withLock { $0.observe(RateLimitState(headers: headers, now: now), measurements: sizes[id] ?? 0, now: now) }
+                    }
+                    machine.handle(id, outcome, now: now)
                     let gate = machine.gate
                     sharedGate.withLock { $0 = max($0, gate) }
                 case .response(_, nil), nil:
@@ -136,6 +147,11 @@ public final class LibratoClient: MetricsSink {
 
     /// Performs one POST; nil when the task was cancelled.
     func perform(_ body: [UInt8], url: String) async -> DeliveryStateMachine.Outcome? {
+        await perform(method: .POST, body: body, url: url)
+    }
+
+    /// Performs one request (a JSON body, or none for reads); nil when the task was cancelled.
+    func perform(method: HTTPMethod, body: [UInt8]?, url: String) async -> DeliveryStateMachine.Outcome? {
         do {
             try await permits.acquire()
         } catch {
@@ -143,21 +159,18 @@ public final class LibratoClient: MetricsSink {
         }
         defer { permits.release() }
         var request = HTTPClientRequest(url: url)
-        request.method = .POST
+        request.method = method
         request.headers.add(name: "Authorization", value: credentials.authorizationHeader)
-        for (name, value) in configuration.commonHeaders(contentLength: body.count) where name != "Content-Length" {
+        for (name, value) in configuration.commonHeaders(contentLength: body?.count) where name != "Content-Length" {
             request.headers.add(name: name, value: value)
         }
-        request.body = .bytes(ByteBuffer(bytes: body))
+        if let body { request.body = .bytes(ByteBuffer(bytes: body)) }
         let timeout = TimeAmount.nanoseconds(Int64(configuration.requestTimeout.seconds * 1e9))
         do {
             let response = try await http.execute(request, timeout: timeout)
             let buffer = try await response.body.collect(upTo: 1 << 20)
-            return .response(
-                status: Int(response.status.code),
-                headers: response.headers.map { ($0.name, $0.value) },
-                body: Array(buffer.readableBytesView)
-            )
+            let headers = response.headers.map { ($0.name, $0.value) }
+            return .response(status: Int(response.status.code), headers: headers, body: Array(buffer.readableBytesView))
         } catch {
             if Task.isCancelled { return nil }
             return .transportFailure(Self.classify(error))

@@ -94,9 +94,11 @@ public struct LibratoConfiguration: Sendable {
     /// The batcher these settings imply.
     var batcher: Batcher { Batcher(api: api, maxCount: maxMeasurementsPerRequest, maxBytes: maxRequestBytes) }
 
-    /// The headers of every request except `Authorization`, in the order they are sent.
-    func commonHeaders(contentLength: Int) -> [(String, String)] {
-        [
+    /// The headers of every request except `Authorization`, in the order they are sent; a request without a body
+    /// (`contentLength` nil, a read) has no `Content-Type` and `Content-Length`.
+    func commonHeaders(contentLength: Int?) -> [(String, String)] {
+        guard let contentLength else { return [("Accept", "application/json"), ("User-Agent", userAgent)] }
+        return [
             ("Content-Type", "application/json"),
             ("Accept", "application/json"),
             ("User-Agent", userAgent),

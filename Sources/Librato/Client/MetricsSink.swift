@@ -15,6 +15,18 @@ public protocol MetricsSink: Sendable {
 
     /// Releases resources (HTTP connections). Call once, after the last submit.
     func shutdown() async throws
+
+    /// The account's measurement budget as the latest response described it; nil when unknown (no response yet, or
+    /// a sink that sends nowhere).
+    var rateBudget: RateBudget? { get }
+
+    /// True for a sink that sends nothing (the dry run): the hub says so on its status pages and in its log.
+    var isDryRun: Bool { get }
+}
+
+extension MetricsSink {
+    public var rateBudget: RateBudget? { nil }
+    public var isDryRun: Bool { false }
 }
 
 /// Builds the sink for a configuration: the real client when a credential is configured, the dry-run sink
@@ -23,6 +35,7 @@ public func makeMetricsSink(
     configuration: LibratoConfiguration,
     credentials: LibratoCredentials?,
     dryRunOutput: DryRunSink.Output = .standardOutput,
+    dryRunFormat: DryRunSink.Format = .compact,
     logger: Logger
 ) -> any MetricsSink {
     if let credentials {
@@ -32,5 +45,5 @@ public func makeMetricsSink(
         "No Librato credential configured (LIBRATO_EMAIL + LIBRATO_TOKEN or LIBRATO_TOKEN_FILE): dry run, printing requests instead of sending them",
         metadata: ["librato.api": "\(configuration.api.rawValue)"]
     )
-    return DryRunSink(configuration: configuration, output: dryRunOutput, logger: logger)
+    return DryRunSink(configuration: configuration, output: dryRunOutput, format: dryRunFormat, logger: logger)
 }

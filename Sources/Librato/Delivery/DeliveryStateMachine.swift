@@ -72,7 +72,9 @@ struct DeliveryStateMachine {
     let policy: RetryPolicy
     let maxConcurrent: Int
     private(set) var measurements: [Measurement] = []
-    private var encoded: [[UInt8]] = []
+    /// Every measurement's JSON element, one after the other in one buffer, and where each is.
+    private var encoded: [UInt8] = []
+    private var entries: [Range<Int>] = []
     private var pending = CircularBuffer<Batch>()
     private var inFlight: [Int: (batch: Batch, sentAt: Double)] = [:]
     private var nextID = 0
@@ -96,6 +98,9 @@ struct DeliveryStateMachine {
         self.maxConcurrent = max(1, maxConcurrent)
         self.rng = SplitMix64(seed: policy.jitterSeed ?? UInt64.random(in: .min ... .max))
         report.submitted = input.count
+        measurements.reserveCapacity(input.count)
+        entries.reserveCapacity(input.count)
+        encoded.reserveCapacity(input.count * 160)
         for m in input {
             switch Sanitiser.measurement(m, for: api) {
             case .rejected(let reason):
@@ -107,10 +112,12 @@ struct DeliveryStateMachine {
                 report.droppedFields += notes.droppedFields
                 report.droppedTags += notes.droppedTags
                 measurements.append(clean)
-                encoded.append(PayloadEncoder.entry(clean, for: api))
+                let start = encoded.count
+                PayloadEncoder.appendEntry(clean, for: api, to: &encoded)
+                entries.append(start..<encoded.count)
             }
         }
-        for range in batcher.batches(sizes: encoded.map(\.count)) {
+        for range in batcher.batches(sizes: entries.map(\.count)) {
             pending.append(Batch(indices: Array(range)))
         }
     }
@@ -141,7 +148,8 @@ struct DeliveryStateMachine {
             nextID += 1
             inFlight[id] = (batch, now)
             let encoded = self.encoded
-            let body = PayloadEncoder.body(entries: batch.indices.lazy.map { encoded[$0] }, for: api)
+            let entries = self.entries
+            let body = PayloadEncoder.body(entries: batch.indices.lazy.map { encoded[entries[$0]] }, for: api)
             return .send(Request(id: id, indices: batch.indices, body: body))
         }
     }

@@ -12,7 +12,16 @@ public enum PayloadEncoder {
     /// standard deviation computed from the sum of squares; `sum_squares` is not a tagged field). Both end with
     /// `period` and `attributes` when set.
     public static func entry(_ m: Measurement, for api: LibratoAPI) -> [UInt8] {
-        var w = JSONWriter()
+        var out: [UInt8] = []
+        out.reserveCapacity(192)
+        appendEntry(m, for: api, to: &out)
+        return out
+    }
+
+    /// ``entry(_:for:)`` appended to `out` (many entries in one buffer: one allocation, not one per measurement).
+    public static func appendEntry(_ m: Measurement, for api: LibratoAPI, to out: inout [UInt8]) {
+        var w = JSONWriter(appendingTo: out)
+        out = []
         w.object { w in
             w.key("name")
             w.string(m.name)
@@ -63,7 +72,7 @@ public enum PayloadEncoder {
                 attributes(&w, a)
             }
         }
-        return w.bytes
+        out = w.takeBytes()
     }
 
     /// The bytes before the first element of a request body.
@@ -78,7 +87,8 @@ public enum PayloadEncoder {
     public static let bodySuffix: [UInt8] = Array("]}".utf8)
 
     /// A whole request body from pre-encoded elements.
-    public static func body(entries: some Sequence<[UInt8]>, for api: LibratoAPI) -> [UInt8] {
+    public static func body<Entries: Sequence>(entries: Entries, for api: LibratoAPI) -> [UInt8]
+    where Entries.Element: Collection, Entries.Element.Element == UInt8 {
         var out = bodyPrefix(for: api)
         var first = true
         for e in entries {

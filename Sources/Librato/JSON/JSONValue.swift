@@ -88,3 +88,44 @@ public struct JSONParseError: Error, Sendable, Hashable, CustomStringConvertible
 
     public var description: String { "invalid JSON at byte \(offset): \(reason)" }
 }
+
+extension JSONValue {
+    /// The value as indented JSON text (two spaces per level; short arrays of scalars and measurements' tag objects
+    /// stay readable): what the dry-run sink prints for people.
+    public func prettyText(indent: Int = 0) -> String {
+        let pad = String(repeating: "  ", count: indent)
+        let inner = String(repeating: "  ", count: indent + 1)
+        switch self {
+        case .null: return "null"
+        case .bool(let b): return b ? "true" : "false"
+        case .number(let raw): return raw
+        case .string(let s): return JSONWriter.quoted(s)
+        case .array(let items):
+            if items.isEmpty { return "[]" }
+            return "[\n" + items.map { inner + $0.prettyText(indent: indent + 1) }.joined(separator: ",\n") + "\n" + pad + "]"
+        case .object(let members):
+            if members.isEmpty { return "{}" }
+            // A flat object of scalars (one measurement, a tag set) on one line.
+            if members.allSatisfy({ !$0.value.isContainer }) || members.count <= 2 && members.allSatisfy({ $0.value.isFlat }) {
+                return "{" + members.map { JSONWriter.quoted($0.key) + ": " + $0.value.prettyText(indent: indent + 1) }.joined(separator: ", ") + "}"
+            }
+            return "{\n" + members.map { inner + JSONWriter.quoted($0.key) + ": " + $0.value.prettyText(indent: indent + 1) }.joined(separator: ",\n")
+                + "\n" + pad + "}"
+        }
+    }
+
+    private var isContainer: Bool {
+        switch self {
+        case .array, .object: true
+        default: false
+        }
+    }
+
+    private var isFlat: Bool {
+        switch self {
+        case .array: false
+        case .object(let m): m.allSatisfy { !$0.value.isContainer }
+        default: true
+        }
+    }
+}

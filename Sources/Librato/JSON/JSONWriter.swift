@@ -3,38 +3,67 @@
 public struct JSONWriter: Sendable {
     /// The bytes written so far.
     public private(set) var bytes: [UInt8] = []
-    private var needsComma: [Bool] = [false]
+    /// Per open container (bit `depth`): whether the next member or element needs a comma. A bit stack, not an array,
+    /// so that a writer allocates nothing but its bytes (the hub writes one per measurement); containers nested
+    /// deeper than 63 use `deeper`.
+    private var commas: UInt64 = 0
+    private var depth = 0
+    private var deeper: [Bool] = []
     private var pendingKey = false
 
     /// An empty writer.
     public init() {}
 
+    /// A writer that appends to `bytes` (pass a buffer it may own: encoding many values into one buffer costs one
+    /// allocation instead of one per value). Take the result back with ``takeBytes()``.
+    public init(appendingTo bytes: [UInt8]) {
+        self.bytes = bytes
+    }
+
+    /// The bytes written, leaving the writer empty (so that the caller's array is uniquely referenced again).
+    public mutating func takeBytes() -> [UInt8] {
+        defer { bytes = [] }
+        return bytes
+    }
+
     /// The bytes as a String.
     public var text: String { String(decoding: bytes, as: UTF8.self) }
 
     private mutating func separator() {
-        if needsComma[needsComma.count - 1] { bytes.append(UInt8(ascii: ",")) }
-        needsComma[needsComma.count - 1] = true
+        if depth < 64 {
+            if commas & (1 << depth) != 0 { bytes.append(UInt8(ascii: ",")) }
+            commas |= 1 << depth
+        } else {
+            if deeper[depth - 64] { bytes.append(UInt8(ascii: ",")) }
+            deeper[depth - 64] = true
+        }
+    }
+
+    private mutating func open(_ byte: UInt8) {
+        valuePrefix()
+        bytes.append(byte)
+        depth += 1
+        if depth < 64 { commas &= ~(1 << depth) } else { deeper.append(false) }
+    }
+
+    private mutating func close(_ byte: UInt8) {
+        if depth >= 64 { deeper.removeLast() }
+        depth -= 1
+        bytes.append(byte)
     }
 
     /// Writes `{`, the members written by `body`, and `}`.
     public mutating func object(_ body: (inout JSONWriter) -> Void) {
-        valuePrefix()
-        bytes.append(UInt8(ascii: "{"))
-        needsComma.append(false)
+        open(UInt8(ascii: "{"))
         body(&self)
-        needsComma.removeLast()
-        bytes.append(UInt8(ascii: "}"))
+        close(UInt8(ascii: "}"))
     }
 
     /// Writes `[`, the elements written by `body`, and `]`.
     public mutating func array(_ body: (inout JSONWriter) -> Void) {
-        valuePrefix()
-        bytes.append(UInt8(ascii: "["))
-        needsComma.append(false)
+        open(UInt8(ascii: "["))
         body(&self)
-        needsComma.removeLast()
-        bytes.append(UInt8(ascii: "]"))
+        close(UInt8(ascii: "]"))
     }
 
     /// Writes a member name; the next value written is its value.
@@ -113,6 +142,12 @@ public struct JSONWriter: Sendable {
     /// Appends `s` as a JSON string literal: `"` and `\` escaped, control characters as `\u00XX`, the rest as UTF-8.
     public static func appendString(_ s: String, to out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
+        // Nothing to escape (metric names, sources, tags: the usual case): the bytes in one copy.
+        if !s.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+            out.append(contentsOf: s.utf8)
+            out.append(UInt8(ascii: "\""))
+            return
+        }
         for b in s.utf8 {
             switch b {
             case UInt8(ascii: "\""): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])

@@ -32,7 +32,12 @@ extension Sanitiser {
         m.source = source(input.source)
         notes.renamed = m.name != input.name || m.source != input.source
 
-        if api == .tagged {
+        if api == .tagged, isClean(tags: input.tags) {
+            if input.tags.isEmpty, let source = m.source { m.tags = ["source": source] }
+            if m.tags.isEmpty {
+                return .rejected(reason: "the tagged API needs at least one tag per measurement: give `\(m.name)` tags or a source")
+            }
+        } else if api == .tagged {
             let (tags, dropped) = tags(input.tags)
             notes.droppedTags = dropped
             notes.renamed = notes.renamed || tags.count + dropped != input.tags.count || tags != input.tags

@@ -28,13 +28,14 @@ public enum Sanitiser {
         guard let source else { return nil }
         let cleaned = clean(source, maxLength: maxNameLength, allowed: isNameByte)
         if cleaned.isEmpty { return nil }
-        return cleaned.lowercased() == "all" ? cleaned + "_" : cleaned
+        return cleaned.utf8.count == 3 && cleaned.lowercased() == "all" ? cleaned + "_" : cleaned
     }
 
     /// A tag name: `/\A[-.:_\w]{1,64}\z/`, lower-cased as Librato does. Nil when nothing usable is left.
     public static func tagName(_ name: String) -> String? {
-        let cleaned = clean(name, maxLength: maxTagNameLength, allowed: isNameByte).lowercased()
-        return cleaned.isEmpty ? nil : cleaned
+        let cleaned = clean(name, maxLength: maxTagNameLength, allowed: isNameByte)
+        if cleaned.isEmpty { return nil }
+        return cleaned.utf8.contains(where: isUpper) ? cleaned.lowercased() : cleaned
     }
 
     /// A tag value: `/\A[-.:_?\\\/\w ]{1,255}\z/`. Nil when empty (the tag is then dropped).
@@ -47,6 +48,7 @@ public enum Sanitiser {
     /// in favour of the lexicographically first original name, and at most ``maxTags`` kept (by sorted name).
     /// Returns the tags and how many were dropped.
     public static func tags(_ tags: [String: String]) -> (tags: [String: String], dropped: Int) {
+        if isClean(tags: tags) { return (tags, 0) }
         var result: [String: String] = [:]
         var dropped = 0
         for (name, value) in tags.sorted(by: { $0.key < $1.key }) {
@@ -71,7 +73,24 @@ public enum Sanitiser {
         return x.magnitude < minMagnitude ? 0 : x
     }
 
+    /// Whether ``tags(_:)`` would return `tags` unchanged: at most ``maxTags``, every name a lower-case tag name and
+    /// every value a tag value, all within their lengths. The common case (the hub's own tags), checked without
+    /// building anything, so that measurements sharing one tag set keep sharing it.
+    static func isClean(tags: [String: String]) -> Bool {
+        guard tags.count <= maxTags else { return false }
+        for (name, value) in tags {
+            let n = name.utf8
+            let v = value.utf8
+            guard !n.isEmpty, n.count <= maxTagNameLength, n.allSatisfy({ isNameByte($0) && !isUpper($0) }),
+                !v.isEmpty, v.count <= maxNameLength, v.allSatisfy(isTagValueByte)
+            else { return false }
+        }
+        return true
+    }
+
     // MARK: character classes
+
+    static func isUpper(_ b: UInt8) -> Bool { b >= UInt8(ascii: "A") && b <= UInt8(ascii: "Z") }
 
     /// `A-Za-z0-9.:-_`
     static func isNameByte(_ b: UInt8) -> Bool {
@@ -93,6 +112,8 @@ public enum Sanitiser {
     /// Transliterates, replaces each run of disallowed characters with one `_`, and cuts to `maxLength` bytes
     /// (the result is ASCII, so bytes are characters).
     static func clean(_ input: String, maxLength: Int, allowed: (UInt8) -> Bool) -> String {
+        // Already clean (the usual case): the same string, storage shared, nothing allocated.
+        if input.utf8.count <= maxLength, input.utf8.allSatisfy(allowed) { return input }
         var out: [UInt8] = []
         out.reserveCapacity(min(input.utf8.count, maxLength))
         var pendingReplacement = false

@@ -1,0 +1,24 @@
+import ArgumentParser
+import Logging
+
+/// How every command that logs starts and ends: logging from `LOG_LEVEL` / `LOG_FORMAT`, then the command; an error
+/// ends the process with exit status 1 after one log line at `critical` level in the configured format (a JSON
+/// object with `LOG_FORMAT=json`), in the same words whatever failed: `NAME must be FORM, got "VALUE"` for a bad
+/// setting, the cause for anything else. Nothing fatal is swallowed and nothing exits 0 on failure.
+enum CommandRunner {
+    static func run(label: String, _ body: (Settings, Logger) async throws -> Void) async throws {
+        let settings = Settings()
+        try LogfmtHandler.bootstrap(settings: settings)
+        let logger = Logger(label: label)
+        do {
+            try await body(settings, logger)
+        } catch let exit as ExitCode {
+            throw exit
+        } catch is CancellationError {
+            throw ExitCode.failure
+        } catch {
+            logger.critical("\(error)")
+            throw ExitCode.failure
+        }
+    }
+}
