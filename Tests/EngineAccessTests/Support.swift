@@ -61,6 +61,30 @@ struct Role {
         }
     }
 
+    /// The values posted for measurement `name` of `container`, in period order: a counter's per-period deltas, a
+    /// gauge's value or (several samples in the period: a complex gauge) its mean.
+    func values(_ name: String, container: String) -> [Double] {
+        var out: [(time: Double, value: Double)] = []
+        for line in dryRun.split(separator: "\n") where line.hasPrefix("{") {
+            guard let body = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else { continue }
+            for case let g as [String: Any] in body["gauges"] as? [Any] ?? [] {
+                guard g["name"] as? String == name, let source = g["source"] as? String, source.hasSuffix(":\(container)") else { continue }
+                let time = (g["measure_time"] as? NSNumber)?.doubleValue ?? 0
+                if let value = g["value"] as? NSNumber {
+                    out.append((time, value.doubleValue))
+                } else if let sum = g["sum"] as? NSNumber, let count = g["count"] as? NSNumber, count.doubleValue > 0 {
+                    out.append((time, sum.doubleValue / count.doubleValue))
+                }
+            }
+        }
+        return out.sorted { $0.time < $1.time }.map(\.value)
+    }
+
+    /// A counter's deltas summed over every period posted.
+    func total(_ name: String, container: String) -> Double {
+        values(name, container: container).reduce(0, +)
+    }
+
     static func measurement(_ name: String, container: String, in text: String) -> Bool {
         text.split(separator: "\n").contains { line in
             line.contains("\"name\":\"\(name)\",\"source\":\"") && line.contains(":\(container)\"")
