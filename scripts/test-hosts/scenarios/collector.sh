@@ -1,8 +1,9 @@
 #!/bin/bash
 # shellcheck disable=SC2016,SC2317 # awk programs in single quotes; functions called through wait_for and the trap
 # The collector on a Docker host, against the containers' own cgroup files and `docker stats` (see
-# ../agreement.sh, which runs it on the cgroup-v2 test host's two drivers and on this cgroup-v1 machine, and
-# Tests/StatsSourceTests/HostAgreementTests.swift, which checks and tabulates what it records).
+# ../run-agreement.sh, which runs it on one host kind — the cgroup-v2 test host's two drivers or this cgroup-v1
+# machine —, Tests/StatsSourceTests/HostAgreementTests.swift, which checks and tabulates what it records, and
+# ../agreement.sh, which runs that test's full form and writes the table into docs/metrics.md).
 #
 # Runs as root IN a v2host guest (V2HOST_SHARE set) or, with AGREE_LOCAL=1, on this machine's own dockerd (every
 # container and volume it makes is named $AGREE_PREFIX-…, followed by name and removed on exit).
@@ -13,7 +14,7 @@
 #                   container-api (containers with the compose file's mounts: /sys/fs/cgroup:ro, /proc:/host/proc:ro
 #                   with PROC_ROOT=/host/proc, the socket; Docker's default cgroup namespace — private on v2)
 #   AGREE_PAYLOAD   directory with docker-librato and lib/ (its shared libraries and ld-linux), made by
-#                   ../agreement.sh from the build; mounted read-only into the collector containers
+#                   ../run-agreement.sh from the build; mounted read-only into the collector containers
 #   AGREE_PREFIX    name prefix of everything made here
 #   AGREE_SHORT     1: fewer workloads (no idle, oom, short-lived containers)
 #
