@@ -41,7 +41,7 @@ import Testing
         return dir.path
     }
 
-    @Test(.timeLimit(.minutes(60)))
+    @Test(.timeLimit(.minutes(120)))
     func collectorAgreesWithTheCgroupFilesAndDockerStats() async throws {
         let form = Self.form
         let binary = try ProductBinary.path()
@@ -55,7 +55,7 @@ import Testing
                 "/bin/bash",
                 ["\(Self.repository)/scripts/test-hosts/run-agreement.sh", "--host", host, "--out", dir, "--binary", binary, "--modes", form.modes.joined(separator: " ")]
                     + (form.short ? ["--short"] : []),
-                timeout: .seconds(1500))
+                timeout: .seconds(2100))
             let took = ContinuousClock.now - started
             print("host agreement: \(host) took \(took) (exit \(status))")
             switch status {

@@ -57,10 +57,11 @@ took=$((SECONDS - built))
 echo "agreement: the test took $((took / 60)) min $((took % 60)) s (build $((built - start)) s), exit $rc" >&2
 [ -s "$out/table.md" ] || { echo "agreement: the test wrote no table" >&2; exit "$((rc == 0 ? 1 : rc))"; }
 
-# How long each host took, as the test printed it ("host agreement: systemd took 412.3 seconds (exit 0)").
-per_host=$(sed -n 's/.*host agreement: \([a-z0-9]*\) took \([0-9.]*\) seconds.*/\1 \2/p' "$out/swift-test.log" |
-    awk '{ printf "%s%s %.0f s", (NR > 1 ? ", " : ""), $1, $2 }')
-failing=$(grep -c '✗' "$out/table.md" || true)
+# How long each host took and how its run ended, as the test printed it ("host agreement: systemd took 412.3
+# seconds (exit 0)"; 124: timed out, 125: the guest did not come up — that host then has no table).
+per_host=$(sed -n 's/.*host agreement: \([a-z0-9]*\) took \([0-9.]*\) seconds (exit \([0-9]*\)).*/\1 \2 \3/p' "$out/swift-test.log" |
+    awk '{ printf "%s%s %.0f s%s", (NR > 1 ? ", " : ""), $1, $2, ($3 == 0 ? "" : $3 == 124 ? " (timed out: no table)" : " (exit " $3 ": no table)") }')
+failing=$(grep -o '✗' "$out/table.md" | wc -l)
 if [ "$rc" = 0 ]; then
     verdict="every cell within its tolerance"
 else
