@@ -207,8 +207,14 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "EngineAccessTests",
+            dependencies: ["DockerLibratoTesting"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "StatsSourceTests",
             dependencies: ["Collector", "DockerEngine", "ContainerMetrics", "DockerLibratoTesting", "Timekeeping"],
+            exclude: ["Fixtures"],
             swiftSettings: swiftSettings
         ),
     ]

@@ -135,7 +135,8 @@ package final class CollectorPipeline: Service, Sendable {
             queue: queue,
             metrics: metrics,
             logger: logger,
-            clocks: clocks
+            clocks: clocks,
+            watchingSinceNs: startNs
         )
         let reporter = StatusReporter(
             client: client, matcher: matcher, own: own, interval: configuration.statsInterval, registry: registry, queue: queue,
@@ -209,7 +210,11 @@ package final class CollectorPipeline: Service, Sendable {
     func statsSource(_ info: SystemInfo) throws -> any StatsSource {
         let selection = try StatsSourceSelection(configuration, info: info, client: client, wallClock: clocks.wall)
         if let reason = selection.fallbackReason {
-            logger.info("cgroup files not usable, using the Engine API for stats", metadata: ["reason": "\(reason)"])
+            if case .remoteEngine = reason {
+                logger.info("using the Engine API for stats", metadata: ["reason": "\(reason)"])
+            } else {
+                logger.info("cgroup files not usable, using the Engine API for stats", metadata: ["reason": "\(reason)"])
+            }
         }
         return selection.source
     }

@@ -183,10 +183,14 @@ import WireFormat
             defer { busy.remove() }
             let done = try TestContainer.run(tag, command: ["sh", "-c", "exit 0"])
             defer { done.remove() }
-            try await Eventually.wait(for: "three samples") { sink.stats(busy.id).count >= 3 }
+            // The start sample (the run's zero counters: busy started after the collector), then three samples.
+            try await Eventually.wait(for: "three samples") { sink.stats(busy.id).count >= 4 }
             try await pipeline.stop()
 
-            let samples = sink.stats(busy.id).map(\.1)
+            var samples = sink.stats(busy.id).map(\.1)
+            let start = samples.removeFirst()
+            #expect(start.time == samples[0].time - 1 && start.cpu == nil && start.memory == nil)
+            #expect(start.blockIO.map { $0.writeBytes == 0 && $0.readBytes == 0 } ?? true)
             let times = samples.map(\.time)
             #expect(times == times.sorted())
             // One sample per round: rounds start at whole seconds (1 s interval) and never overlap.

@@ -100,6 +100,35 @@ import Testing
         #expect(b.resumeSinceNs() == ts(0, 2) + 1)
     }
 
+    /// Podman's compatible API stamps lines to the whole second but filters `since` on the exact time it stored,
+    /// so `last + 1 ns` returned that second's lines again (a session that ends while the container runs — a follow
+    /// request made before the container started — or a restart counted them twice). The request starts just
+    /// before that second and the entries of it already added are skipped, per stream; later ones are counted.
+    @Test func resumesAWholeSecondStampOnceAtTheSecond() {
+        var b = LogBucketer(closeDelay: .seconds(1))
+        var buckets: [LogBucket] = []
+        for e in [line("a\n", at: ts(0)), line("b\n", at: ts(1)), line("c\n", at: ts(1)), line("e\n", .stderr, at: ts(1))] { buckets += b.add(e) }
+        let since = b.resumeSinceNs()
+        #expect(since == ts(1) - 1)
+        // What Podman sends from there: every line of that second again, then one more of it and a later one.
+        for e in [line("b\n", at: ts(1)), line("e\n", .stderr, at: ts(1)), line("c\n", at: ts(1)), line("d\n", at: ts(1)), line("f\n", .stderr, at: ts(2))] {
+            buckets += b.add(e)
+        }
+        buckets += b.flush()
+        #expect(buckets.filter { $0.stream == .stdout }.reduce(0) { $0 + $1.lines } == 4)
+        #expect(buckets.filter { $0.stream == .stderr }.reduce(0) { $0 + $1.lines } == 2)
+        // Once a later second was read, a new request resumes at that one.
+        #expect(b.resumeSinceNs() == ts(2) - 1)
+    }
+
+    /// dockerd's timestamps have nanoseconds: one that happens to fall on a whole second still resumes right after.
+    @Test func aDockerStampOnAWholeSecondResumesRightAfterIt() {
+        var b = LogBucketer(closeDelay: .seconds(1))
+        _ = b.add(line("a\n", at: ts(0, 5)))
+        _ = b.add(line("b\n", at: ts(1)))
+        #expect(b.resumeSinceNs() == ts(1) + 1)
+    }
+
     /// The stream broke off inside a split stdout line while stderr went on: the re-read starts at the split line's
     /// first part and skips the stderr lines already counted; the split line is counted once, whole.
     @Test func rereadsABrokenSplitLineOnce() {

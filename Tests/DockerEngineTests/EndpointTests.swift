@@ -77,10 +77,19 @@ import Glibc
 
     @Test func errorMessagesTellTheOperatorWhatToDo() {
         let denied = DockerError.permissionDenied(endpoint: "unix:///var/run/docker.sock").description
-        #expect(denied.contains("docker group"))
-        #expect(denied.contains("--privileged"))
+        // The two fixes: the socket's group, or (SELinux/AppArmor) label=disable / --privileged.
+        #expect(denied.contains("usermod -aG") && denied.contains("--group-add"))
+        #expect(denied.contains("--privileged") && denied.contains("label=disable"))
         #expect(DockerError.apiVersionTooOld(daemon: "1.24", minimum: "1.25").description.contains("Upgrade"))
-        #expect(DockerError.tlsFailed(endpoint: "tcp://h:2376 (TLS)", reason: "CERTIFICATE_VERIFY_FAILED").description.contains("DOCKER_CERT_PATH"))
+        // Each TLS failure says which file under DOCKER_CERT_PATH (or which variable) to fix.
+        let files = DockerTLSFiles(caPath: "/certs/ca.pem", certPath: "/certs/cert.pem", keyPath: "/certs/key.pem")
+        func reason(_ text: String) -> String { DockerClient.tlsReason(text, host: "h", files: files) }
+        #expect(reason("handshakeFailed(CERTIFICATE_VERIFY_FAILED)").contains("DOCKER_CERT_PATH/ca.pem is not the CA"))
+        #expect(reason("handshakeFailed(TLSV1_ALERT_CERTIFICATE_REQUIRED)").contains("refused the client certificate"))
+        #expect(reason("handshakeFailed(SSLV3_ALERT_BAD_CERTIFICATE)").contains("cert.pem and key.pem"))
+        #expect(reason("failedToValidateHostname").contains("does not name h"))
+        #expect(reason("handshakeFailed(WRONG_VERSION_NUMBER)").contains("does not speak TLS"))
+        #expect(reason("something else").contains("Check DOCKER_CERT_PATH (/certs)"))
         #expect(DockerError.daemonUnreachable(endpoint: "tcp://h:2376", reason: "refused").description.contains("dockerd -H tcp://"))
     }
 
@@ -88,7 +97,7 @@ import Glibc
         let client = try DockerClient(endpoint: .unix(path: "/var/run/docker.sock"))
         #expect(
             client.mapTransportError(IOError(errnoCode: EACCES, reason: "connect"), path: "/_ping")
-                == .permissionDenied(endpoint: "unix:///var/run/docker.sock")
+                .description.hasPrefix("Permission denied on the Docker socket unix:///var/run/docker.sock (owned by")
         )
         try await client.shutdown()
     }

@@ -52,6 +52,24 @@ import Testing
         }
     }
 
+    /// Podman 4.3's compatible `/events` (recorded): `die` as dockerd names it, with `exitCode`; `remove` where
+    /// dockerd says `destroy`, decoded as `destroy` so that the collector forgets the container.
+    @Test func podmanRemoveIsDestroy() throws {
+        let lines = #"""
+            {"status":"die","id":"ee39","from":"localhost/local/busybox:latest","Type":"container","Action":"die","Actor":{"ID":"ee39","Attributes":{"containerExitCode":"137","exitCode":"137","image":"localhost/local/busybox:latest","name":"probe1","podId":""}},"scope":"local","time":1796193069,"timeNano":1796193069101010101}
+            {"status":"cleanup","id":"ee39","from":"localhost/local/busybox:latest","Type":"container","Action":"cleanup","Actor":{"ID":"ee39","Attributes":{"containerExitCode":"0","image":"localhost/local/busybox:latest","name":"probe1","podId":""}},"scope":"local","time":1796193069,"timeNano":1796193069202020202}
+            {"status":"remove","id":"ee39","from":"localhost/local/busybox:latest","Type":"container","Action":"remove","Actor":{"ID":"ee39","Attributes":{"containerExitCode":"0","image":"localhost/local/busybox:latest","name":"probe1","podId":""}},"scope":"local","time":1796193069,"timeNano":1796193069303030303}
+
+            """#
+        var decoder = JSONLinesDecoder<ContainerEvent>()
+        decoder.feed(Array(lines.utf8))
+        var events: [ContainerEvent] = []
+        while let e = try decoder.next() { events.append(e) }
+        #expect(events.map(\.action) == ["die", "cleanup", "destroy"])
+        #expect(events[0].exitCode == 137 && events[0].name == "probe1")
+        #expect(events.map(\.lifecycleEvent.action).filter(LifecycleEvent.reportedActions.contains) == ["die", "destroy"])
+    }
+
     @Test func undecodableLineIsAnError() {
         var decoder = JSONLinesDecoder<ContainerEvent>()
         decoder.feed(Array("{not json}\n".utf8))

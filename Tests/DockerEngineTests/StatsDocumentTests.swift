@@ -134,6 +134,24 @@ enum StatsFixtures {
         #expect(try StatsDocument.sample(from: Data(json.utf8)).cpu?.onlineCPUs == 2)
     }
 
+    /// Podman 4.3's compatible one-shot stats (recorded, `--network none`): no `memory_stats.stats` (so memory
+    /// used is the usage, page cache included), throttling and block I/O operations always 0, a made-up `network`
+    /// interface; for a container that does not run, 200 with an empty body.
+    @Test func podmanDocument() throws {
+        let json = #"""
+            {"read":"2026-12-02T06:30:50.783348482Z","preread":"0001-01-01T00:00:00Z","pids_stats":{"current":1},"blkio_stats":{"io_service_bytes_recursive":[],"io_serviced_recursive":null},"num_procs":0,"storage_stats":{},"cpu_stats":{"cpu_usage":{"total_usage":47505824,"percpu_usage":[37829240,9676584],"usage_in_kernelmode":20000000,"usage_in_usermode":27505824},"system_cpu_usage":20927141574034,"online_cpus":2,"cpu":0,"throttling_data":{"periods":0,"throttled_periods":0,"throttled_time":0}},"precpu_stats":{"cpu_usage":{"total_usage":0,"usage_in_kernelmode":0,"usage_in_usermode":0},"cpu":0,"throttling_data":{"periods":0,"throttled_periods":0,"throttled_time":0}},"memory_stats":{"usage":528384,"limit":25275990016},"name":"probe1","Id":"ee39","networks":{"network":{"rx_bytes":0,"rx_packets":0,"rx_errors":0,"rx_dropped":0,"tx_bytes":0,"tx_packets":0,"tx_errors":0,"tx_dropped":0}}}
+            """#
+        let sample = try StatsDocument.sample(from: Data(json.utf8), id: "ee39")
+        #expect(sample.cpu?.totalNs == 47_505_824 && sample.cpu?.onlineCPUs == 2)
+        #expect(sample.memory?.usage == 528_384 && sample.memory?.inactiveFile == 0 && sample.memory?.limit == 25_275_990_016)
+        #expect(StatsInterval.between(nil, sample).memoryUsed == 528_384)
+        #expect(sample.pids == 1)
+        #expect(sample.networks.map(\.interface) == ["network"])
+        for body in ["", "\n"] {
+            #expect(throws: DockerError.containerNotRunning(id: "ee39")) { try StatsDocument.sample(from: Data(body.utf8), id: "ee39") }
+        }
+    }
+
     @Test func stoppedContainerIsNotRunning() {
         #expect(throws: DockerError.containerNotRunning(id: "635d")) {
             try StatsDocument.sample(from: Data(StatsFixtures.stopped.utf8), id: "635d")

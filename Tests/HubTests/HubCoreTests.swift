@@ -27,6 +27,49 @@ struct HubCoreTests {
         #expect(w[.blkioWriteBytes] == Double(50 * 20))
     }
 
+    /// Found on the cgroup-v2 test host (and then on the v1 host): a `--cpus 0.5` container with 160 throttled
+    /// periods was posted `docker.container.cpu.throttled.periods` 0 every period, and OOM kills likewise —
+    /// `UInt64?.map(Double.init)` resolves to `Double(bitPattern:)`, so 250 became 1.2e-321.
+    @Test func throttledPeriodsAndOOMKillsArePostedAsTheirDeltas() {
+        var hub = HubCore(configuration: config, now: 0)
+        var a = FakeCollector()
+        for t in stride(from: Int64(60_000), through: 110_000, by: 10_000) {
+            var s = sample(at: t)
+            s.cpu?.periods = UInt64(t / 100)
+            s.cpu?.throttledPeriods = UInt64(t / 200)
+            s.cpu?.throttledNs = UInt64(t) * 1_000
+            s.memory?.oomKills = UInt64(t / 10_000)
+            hub.ingest(a.frame { $0.stats(web, s) }, now: t)
+        }
+        let w = container("web-1", in: hub.deliverAll(now: 124_000))[0]
+        #expect(w[.cpuThrottledPeriods] == 250)  // (110 000 − 60 000) / 200
+        #expect(w[.cpuThrottledSeconds] == 0.05)
+        #expect(w[.memoryOOMKills] == 5)
+    }
+
+    /// A container that wrote 32 MiB as it started and was first sampled 40 s later (past the 25 s within which the
+    /// hub itself takes a first sample's counters as new): without the collector's start sample nothing is
+    /// counted; with it, all of it, and the start sample adds no gauge.
+    @Test func aLateFirstSampleCountsFromTheCollectorsStartSample() {
+        let writer = ContainerIdentity(id: String(repeating: "c", count: 64), name: "writer", image: "busybox", startedAt: 60_000_000_000)
+        var first = sample(at: 100_000)
+        first.blockIO = .init(readBytes: 0, writeBytes: 33_554_432, readOps: 0, writeOps: 30)
+        let start = StatsSample(time: 99_999, blockIO: .init(readBytes: 0, writeBytes: 0, readOps: 0, writeOps: 0))
+
+        var without = HubCore(configuration: config, now: 0)
+        var a = FakeCollector()
+        without.ingest(a.frame { $0.stats(writer, first) }, now: 100_000)
+        #expect(container("writer", in: without.deliverAll(now: 130_000))[0][.blkioWriteBytes] == nil)
+
+        var with = HubCore(configuration: config, now: 0)
+        var b = FakeCollector()
+        with.ingest(b.frame { $0.stats(writer, start); $0.stats(writer, first) }, now: 100_000)
+        let w = container("writer", in: with.deliverAll(now: 130_000))[0]
+        #expect(w[.blkioWriteBytes] == 33_554_432)
+        #expect(w[.blkioWriteOps] == 30)
+        #expect(w[.memoryUsed].count == 1)
+    }
+
     @Test func aSecondCollectorOnTheSameEngineNeitherDoublesNorGaps() {
         var hub = HubCore(configuration: config, now: 0)
         var a = FakeCollector()

@@ -97,6 +97,19 @@ import Testing
         }
     }
 
+    /// Rootful Podman names its containers' cgroups `libpod-<id>`: under `libpod_parent` (cgroupfs manager) or as
+    /// `machine.slice/libpod-<id>.scope` (systemd), found without `/proc/<pid>/cgroup` (empty here).
+    @Test(arguments: [("systemd", "machine.slice/libpod-\(Fixture.id).scope"), ("cgroupfs", "libpod_parent/libpod-\(Fixture.id)")])
+    func v2Podman(driver: String, relative: String) throws {
+        try withTrees(Fixture.v2Tree(relative)) { cg, proc in
+            var podman = info(version: "2", driver: driver)
+            podman.isPodman = true
+            let source = try CgroupStatsSource.detect(info: podman, cgroupRoot: cg, procRoot: proc)
+            #expect(source.layout.podman)
+            try expectSample(source, Self.v2Expected)
+        }
+    }
+
     @Test func v2WithALimitAndLoopback() throws {
         try withTrees(Fixture.v2Tree("docker/\(Fixture.id)", max: "536870912")) { cg, proc in
             let source = try CgroupStatsSource.detect(

@@ -67,14 +67,29 @@ package struct LogBucketer: Sendable {
     /// While re-reading from a line that was split when its stream broke off: entries up to `upTo` were added
     /// already, except the parts of the broken lines (per stream, from their first part's timestamp).
     private var rereading: (upTo: Int64, brokenLines: [LogBucket.Stream: Int64])?
+    /// Per stream, how many entries stamped ``lastTimestampNs`` were added.
+    private var addedAtLast: [LogBucket.Stream: Int] = [:]
+    /// Every timestamp so far was a whole second: the engine stamps to the second (dockerd's have nanoseconds).
+    private var wholeSeconds = true
+    /// While re-reading a whole second (an engine that stamps lines to the second): per stream, how many entries
+    /// stamped `timestampNs` were added already and come again.
+    private var rereadingSecond: (timestampNs: Int64, skip: [LogBucket.Stream: Int])?
 
     /// Where a new request must start (`since`, Unix ns) to continue exactly after what was added; nil before any
     /// entry (start from the origin then). When a split line was cut off by the end of the stream (dockerd went
     /// away), that is its first part: its parts are read again, and what other streams delivered meanwhile is
     /// skipped by ``add(_:)``.
+    ///
+    /// Timestamps without a fraction (Podman's Docker-compatible API prints whole seconds, yet filters `since` on
+    /// the exact time it stored): `last + 1` would return that second's lines again. The request starts just
+    /// before that second instead, and ``add(_:)`` skips, per stream, as many entries of it as were added.
     package mutating func resumeSinceNs() -> Int64? {
         guard let last = lastTimestampNs else { return nil }
-        guard let first = earliestPendingTimestamp else { return last + 1 }
+        guard let first = earliestPendingTimestamp else {
+            guard wholeSeconds else { return last + 1 }
+            rereadingSecond = (last, addedAtLast)
+            return last - 1
+        }
         rereading = (last, pending.mapValues(\.timestampNs))
         pending.removeAll()
         return first
@@ -88,6 +103,22 @@ package struct LogBucketer: Sendable {
             } else if entry.timestampNs < broken[entry.stream] ?? .max {
                 return []  // added before the stream broke off
             }
+        }
+        if let (second, skip) = rereadingSecond {
+            if entry.timestampNs > second {
+                rereadingSecond = nil
+            } else if entry.timestampNs < second {
+                return []  // before the second the request started from: added already
+            } else if let n = skip[entry.stream], n > 0 {
+                rereadingSecond?.skip[entry.stream] = n - 1
+                return []  // one of that second's entries added before the stream ended
+            }
+        }
+        if entry.timestampNs % 1_000_000_000 != 0 { wholeSeconds = false }
+        if entry.timestampNs > lastTimestampNs ?? .min {
+            addedAtLast = [entry.stream: 1]
+        } else if entry.timestampNs == lastTimestampNs {
+            addedAtLast[entry.stream, default: 0] += 1
         }
         lastTimestampNs = max(lastTimestampNs ?? .min, entry.timestampNs)
         var closed: [LogBucket] = []

@@ -1,9 +1,19 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// How Docker lays out container cgroups on a host: cgroup version, cgroup driver, and where the hierarchy is
 /// mounted (the host's `/sys/fs/cgroup`, or wherever a containerised collector has it mounted).
 ///
 /// Container directories, relative to the root (v1: under each controller, e.g. `memory/`):
-/// - cgroupfs driver: `docker/<id>`
-/// - systemd driver: `system.slice/docker-<id>.scope`
+/// - cgroupfs driver: `docker/<id>` (rootful Podman: `libpod_parent/libpod-<id>`)
+/// - systemd driver: `system.slice/docker-<id>.scope` (rootful Podman: `machine.slice/libpod-<id>.scope`)
+///
+/// Anything else (`--cgroup-parent`, rootless Podman) is found through `/proc/<pid>/cgroup` (``CgroupStatsSource``).
 package struct CgroupLayout: Sendable, Equatable, CustomStringConvertible {
     package enum Version: String, Sendable {
         case v1, v2
@@ -17,24 +27,34 @@ package struct CgroupLayout: Sendable, Equatable, CustomStringConvertible {
     package var driver: Driver
     /// Mount point of the cgroup hierarchy, e.g. `/sys/fs/cgroup` or `/host/sys/fs/cgroup`.
     package var root: String
+    /// The engine is Podman (``DockerEngine/SystemInfo/isPodman``): its containers' cgroups are named `libpod-<id>`.
+    package var podman: Bool
 
-    package init(version: Version, driver: Driver, root: String = "/sys/fs/cgroup") {
+    package init(version: Version, driver: Driver, root: String = "/sys/fs/cgroup", podman: Bool = false) {
         self.version = version
         self.driver = driver
+        self.podman = podman
         var root = root
         while root.count > 1, root.hasSuffix("/") { root.removeLast() }
         self.root = root
     }
 
-    package var description: String { "cgroup \(version.rawValue) (\(driver.rawValue) driver) under \(root)" }
+    package var description: String { "cgroup \(version.rawValue) (\(podman ? "Podman, " : "")\(driver.rawValue) driver) under \(root)" }
 
     /// The layout for what `/info` reports (`CgroupVersion`, `CgroupDriver`), checked against what `root` holds:
     /// v2 has `cgroup.controllers` at the root, v1 a `memory` controller directory.
     /// - Throws: ``StatsSourceError/cgroupRootUnusable(root:reason:)`` when `root` does not match.
-    package static func detect(cgroupVersion: String, cgroupDriver: String, root: String = "/sys/fs/cgroup") throws(StatsSourceError) -> CgroupLayout {
+    package static func detect(
+        cgroupVersion: String, cgroupDriver: String, root: String = "/sys/fs/cgroup", podman: Bool = false
+    ) throws(StatsSourceError) -> CgroupLayout {
         let version: Version = cgroupVersion == "2" ? .v2 : .v1
         let driver: Driver = cgroupDriver == "systemd" ? .systemd : .cgroupfs
-        let layout = CgroupLayout(version: version, driver: driver, root: root)
+        let layout = CgroupLayout(version: version, driver: driver, root: root, podman: podman)
+        // Unreadable (a non-root user on a host that restricts it, SELinux/AppArmor in a container): say so, rather
+        // than that the files are missing.
+        if let errno = KernelFile.accessError(layout.root), errno == EACCES || errno == EPERM {
+            throw .unreadable(path: layout.root, reason: KernelFile.describe(errno))
+        }
         let unified = KernelFile.exists(layout.root + "/cgroup.controllers")
         let memoryController = KernelFile.isDirectory(layout.root + "/memory")
         switch version {
@@ -57,8 +77,8 @@ package struct CgroupLayout: Sendable, Equatable, CustomStringConvertible {
 
     /// Relative directories that may hold container `id`, the driver's own layout first.
     package func candidates(id: String) -> [String] {
-        let cgroupfs = "docker/\(id)"
-        let systemd = "system.slice/docker-\(id).scope"
+        let cgroupfs = podman ? "libpod_parent/libpod-\(id)" : "docker/\(id)"
+        let systemd = podman ? "machine.slice/libpod-\(id).scope" : "system.slice/docker-\(id).scope"
         return driver == .systemd ? [systemd, cgroupfs] : [cgroupfs, systemd]
     }
 

@@ -51,7 +51,7 @@ package struct CgroupStatsSource: StatsSource {
         includeLoopback: Bool = false,
         wallClock: WallClock = .system
     ) throws(StatsSourceError) -> CgroupStatsSource {
-        let layout = try CgroupLayout.detect(cgroupVersion: info.cgroupVersion, cgroupDriver: info.cgroupDriver, root: cgroupRoot)
+        let layout = try CgroupLayout.detect(cgroupVersion: info.cgroupVersion, cgroupDriver: info.cgroupDriver, root: cgroupRoot, podman: info.isPodman)
         return CgroupStatsSource(layout: layout, procRoot: procRoot, hostMemTotal: info.memTotal, includeLoopback: includeLoopback, wallClock: wallClock)
     }
 

@@ -49,6 +49,12 @@ enum KernelFile {
         return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
     }
 
+    /// The errno that keeps this process from listing and reading the directory `path` (nil when it can; ENOENT
+    /// when it does not exist).
+    static func accessError(_ path: String) -> Int32? {
+        access(path, R_OK | X_OK) == 0 ? nil : errno
+    }
+
     /// Whether `path` exists.
     static func exists(_ path: String) -> Bool {
         access(path, F_OK) == 0

@@ -43,6 +43,8 @@ package enum StatsSourceError: Error, Sendable, Equatable, CustomStringConvertib
     case unreadable(path: String, reason: String)
     /// A file does not have the format the kernel documents.
     case malformed(path: String, detail: String)
+    /// The engine is reached over tcp: its containers' cgroup files are on its own host, not under this CGROUP_ROOT.
+    case remoteEngine(endpoint: String)
 
     package var description: String {
         switch self {
@@ -59,6 +61,8 @@ package enum StatsSourceError: Error, Sendable, Equatable, CustomStringConvertib
             "Cannot read \(path): \(reason). Run the collector as root (or with read access to /sys/fs/cgroup and /proc)."
         case .malformed(let path, let detail):
             "Unexpected content in \(path): \(detail)."
+        case .remoteEngine(let endpoint):
+            "The engine is reached over \(endpoint): its containers' cgroup files are on its own host."
         }
     }
 }

@@ -146,6 +146,12 @@ public final class DockerClient: Sendable {
             let body = try? await collect(response, path: path, maxBytes: 1 << 16)
             let message = body.flatMap { Self.daemonMessage($0) } ?? response.status.reasonPhrase
             if response.status.code == 404, let containerID { throw .noSuchContainer(id: containerID) }
+            if response.status.code == 400, case .tcp(_, _, nil) = endpoint, message.contains("HTTPS server") {
+                throw .tlsFailed(
+                    endpoint: endpoint.description,
+                    reason: "the daemon speaks TLS and this client does not: set DOCKER_TLS_VERIFY=1 and DOCKER_CERT_PATH to the "
+                        + "directory holding ca.pem, cert.pem and key.pem (the daemon's CA and a client pair it signed).")
+            }
             throw .http(status: Int(response.status.code), path: path, message: message)
         }
         return response
@@ -214,17 +220,21 @@ public final class DockerClient: Sendable {
     func mapTransportError(_ error: any Error, path: String) -> DockerError {
         if let error = error as? DockerError { return error }
         let text = String(describing: error)
-        if let io = error as? IOError, io.errnoCode == EACCES || io.errnoCode == EPERM {
-            return .permissionDenied(endpoint: endpoint.description)
-        }
-        if text.contains("Permission denied") || text.contains("EACCES") {
+        if (error as? IOError).map({ $0.errnoCode == EACCES || $0.errnoCode == EPERM }) ?? false
+            || text.contains("Permission denied") || text.contains("EACCES")
+        {
+            if case .unix(let socket) = endpoint {
+                return .permissionDenied(endpoint: endpoint.description, socket: Self.socketAccess(socket))
+            }
             return .permissionDenied(endpoint: endpoint.description)
         }
         if let error = error as? HTTPClientError, error == .deadlineExceeded || error == .readTimeout {
             return .timeout(path: path, seconds: Double(requestTimeout.components.seconds))
         }
-        if case .tcp(_, _, _?) = endpoint, text.contains("SSL") || text.contains("handshake") || text.contains("certificate") {
-            return .tlsFailed(endpoint: endpoint.description, reason: text)
+        if case .tcp(let host, _, let tls?) = endpoint,
+            ["SSL", "TLS", "handshake", "certificate", "Hostname", "hostname"].contains(where: { text.contains($0) })
+        {
+            return .tlsFailed(endpoint: endpoint.description, reason: Self.tlsReason(text, host: host, files: tls))
         }
         if let io = error as? IOError {
             let reason = String(cString: strerror(io.errnoCode))
@@ -234,6 +244,54 @@ public final class DockerClient: Sendable {
             }
         }
         return .daemonUnreachable(endpoint: endpoint.description, reason: text)
+    }
+
+    /// What went wrong in a TLS handshake, and which file under `DOCKER_CERT_PATH` (or which variable) fixes it,
+    /// from NIOSSL's error text (BoringSSL's reason codes and alerts).
+    static func tlsReason(_ text: String, host: String, files: DockerTLSFiles) -> String {
+        let dir = files.caPath.hasSuffix("/ca.pem") ? String(files.caPath.dropLast("/ca.pem".count)) : files.caPath
+        if text.contains("CERTIFICATE_VERIFY_FAILED") || text.contains("certificate verify failed") {
+            return "DOCKER_CERT_PATH/ca.pem is not the CA that signed the daemon's certificate (DOCKER_CERT_PATH=\(dir)). Copy "
+                + "the CA the daemon's --tlscert was signed with to \(files.caPath). (\(text))"
+        }
+        if text.contains("ostname") {
+            return "the daemon's certificate does not name \(host): use in DOCKER_HOST a name or address its subjectAltName "
+                + "lists, or reissue the daemon's certificate for \(host). (\(text))"
+        }
+        if ["CERTIFICATE_REQUIRED", "BAD_CERTIFICATE", "UNKNOWN_CA", "HANDSHAKE_FAILURE", "CERTIFICATE_UNKNOWN", "certificate required"]
+            .contains(where: { text.contains($0) })
+        {
+            return "the daemon refused the client certificate. DOCKER_CERT_PATH (\(dir)) must hold cert.pem and key.pem, a "
+                + "client pair signed by the CA the daemon trusts (its --tlscacert). (\(text))"
+        }
+        if text.contains("WRONG_VERSION_NUMBER") || text.contains("wrong version number") {
+            return "the daemon at this port does not speak TLS: unset DOCKER_TLS_VERIFY and DOCKER_TLS, or point DOCKER_HOST at "
+                + "the daemon's TLS port (usually 2376). (\(text))"
+        }
+        return "\(text). Check DOCKER_CERT_PATH (\(dir)): ca.pem must be the CA that signed the daemon's certificate (whose "
+            + "name must match the host in DOCKER_HOST), and cert.pem/key.pem a client pair signed by the CA the daemon trusts "
+            + "(--tlscacert)."
+    }
+
+    /// Who owns the socket at `path` and who this process is: `owned by root:docker (gid 998), mode 0660; this process
+    /// runs as uid 10001, gid 10001, groups 10001`.
+    static func socketAccess(_ path: String) -> String {
+        var st = stat()
+        guard stat(path, &st) == 0 else { return "" }
+        func groupName(_ gid: gid_t) -> String {
+            guard let g = getgrgid(gid), let name = g.pointee.gr_name else { return "gid \(gid)" }
+            return String(cString: name)
+        }
+        func userName(_ uid: uid_t) -> String {
+            guard let p = getpwuid(uid), let name = p.pointee.pw_name else { return "uid \(uid)" }
+            return String(cString: name)
+        }
+        var groups = [gid_t](repeating: 0, count: 256)
+        let n = getgroups(Int32(groups.count), &groups)
+        let mine = n > 0 ? groups[..<Int(n)].map { String($0) }.joined(separator: ",") : "none"
+        let mode = String(st.st_mode & 0o7777, radix: 8)
+        return "owned by \(userName(st.st_uid)):\(groupName(st.st_gid)) (gid \(st.st_gid)), mode 0\(mode); this process runs as uid "
+            + "\(getuid()), gid \(getgid()), supplementary groups \(mine)"
     }
 
     /// The daemon's `{"message": "..."}` error body.

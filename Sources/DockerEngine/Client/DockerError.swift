@@ -2,8 +2,9 @@
 public enum DockerError: Error, Sendable, Equatable, CustomStringConvertible {
     /// Nothing answers at the endpoint (socket missing, connection refused, TLS handshake failed, timeout).
     case daemonUnreachable(endpoint: String, reason: String)
-    /// The socket exists but this process may not open it.
-    case permissionDenied(endpoint: String)
+    /// The socket exists but this process may not open it. `socket`: who owns it and who this process is (for
+    /// the message), empty when unknown.
+    case permissionDenied(endpoint: String, socket: String = "")
     /// TLS to a tcp endpoint failed: certificates do not match (`DOCKER_CERT_PATH`, `DOCKER_TLS_VERIFY`).
     case tlsFailed(endpoint: String, reason: String)
     /// The daemon speaks an API older than this client supports (1.25, Docker 1.13).
@@ -30,12 +31,12 @@ public enum DockerError: Error, Sendable, Equatable, CustomStringConvertible {
                 : "Docker daemon unreachable at \(endpoint): \(reason). Is dockerd listening there (dockerd -H tcp://…), "
                     + "and is DOCKER_HOST right?"
         case .tlsFailed(let endpoint, let reason):
-            "TLS with the Docker daemon at \(endpoint) failed: \(reason). Check DOCKER_CERT_PATH: ca.pem must be the CA "
-                + "that signed the daemon's certificate (whose name must match the host in DOCKER_HOST), and cert.pem/key.pem "
-                + "a client pair signed by the CA the daemon trusts (--tlscacert)."
-        case .permissionDenied(let endpoint):
-            "Permission denied on the Docker socket \(endpoint). Run the collector as root or as a member of the "
-                + "docker group; on hosts with SELinux/AppArmor restrictions run its container with --privileged."
+            "TLS with the Docker daemon at \(endpoint) failed: \(reason)"
+        case .permissionDenied(let endpoint, let socket):
+            "Permission denied on the Docker socket \(endpoint)\(socket.isEmpty ? "" : " (\(socket))"). Two fixes: give the "
+                + "collector's user the socket's group (`usermod -aG <group> <user>`; for a container `--group-add <gid>`, which "
+                + "the image's entrypoint does by itself), or run as root; where SELinux or AppArmor deny a container the socket "
+                + "even so, run it with --security-opt label=disable (SELinux) or --privileged."
         case .apiVersionTooOld(let daemon, let minimum):
             "The Docker daemon speaks Engine API \(daemon), older than the minimum \(minimum) this collector needs. "
                 + "Upgrade Docker to 1.13 or later."

@@ -48,6 +48,9 @@ public struct ContainerEvent: Sendable, Equatable, Decodable {
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         action = try c.decodeIfPresent(String.self, forKey: .action) ?? c.decodeIfPresent(String.self, forKey: .status) ?? ""
+        // Podman's Docker-compatible API says `remove` where dockerd says `destroy` (its `died` it already sends as
+        // `die`); dockerd has no container action `remove`.
+        if action == "remove" { action = "destroy" }
         let actor = try c.decodeIfPresent(Actor.self, forKey: .actor)
         id = try actor?.ID ?? c.decodeIfPresent(String.self, forKey: .id) ?? ""
         attributes = actor?.Attributes ?? [:]

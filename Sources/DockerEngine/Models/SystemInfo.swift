@@ -1,6 +1,7 @@
 /// What `/info` says about the engine: the fields a collector needs to identify the host and read cgroups.
 public struct SystemInfo: Sendable, Equatable, Decodable {
-    /// The engine's unique ID: several collectors reporting the same engine share it.
+    /// The engine's unique ID: several collectors reporting the same engine share it. For Podman, whose `/info` ID is
+    /// new on every call, ``podmanEngineID(name:root:)``.
     public var engineID: String
     /// The host name dockerd reports.
     public var name: String
@@ -13,6 +14,8 @@ public struct SystemInfo: Sendable, Equatable, Decodable {
     public var memTotal: UInt64
     public var serverVersion: String
     public var dockerRootDir: String
+    /// The engine is Podman (its Docker-compatible API), not dockerd.
+    public var isPodman: Bool
 
     public init(
         engineID: String,
@@ -22,7 +25,8 @@ public struct SystemInfo: Sendable, Equatable, Decodable {
         ncpu: Int,
         memTotal: UInt64,
         serverVersion: String,
-        dockerRootDir: String
+        dockerRootDir: String,
+        isPodman: Bool = false
     ) {
         self.engineID = engineID
         self.name = name
@@ -32,6 +36,7 @@ public struct SystemInfo: Sendable, Equatable, Decodable {
         self.memTotal = memTotal
         self.serverVersion = serverVersion
         self.dockerRootDir = dockerRootDir
+        self.isPodman = isPodman
     }
 
     enum CodingKeys: String, CodingKey {
@@ -43,6 +48,7 @@ public struct SystemInfo: Sendable, Equatable, Decodable {
         case memTotal = "MemTotal"
         case serverVersion = "ServerVersion"
         case dockerRootDir = "DockerRootDir"
+        case buildahVersion = "BuildahVersion"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -56,5 +62,14 @@ public struct SystemInfo: Sendable, Equatable, Decodable {
         memTotal = try c.decodeIfPresent(UInt64.self, forKey: .memTotal) ?? 0
         serverVersion = try c.decodeIfPresent(String.self, forKey: .serverVersion) ?? ""
         dockerRootDir = try c.decodeIfPresent(String.self, forKey: .dockerRootDir) ?? ""
+        // Podman's compatible /info has BuildahVersion, and an ID that is a new random UUID on every call: no
+        // identity at all. Its host name and storage root are stable, and unique per Podman installation.
+        isPodman = c.contains(.buildahVersion)
+        if isPodman { engineID = Self.podmanEngineID(name: name, root: dockerRootDir) }
+    }
+
+    /// `podman:<host name>:<storage root>`: what identifies a Podman engine across calls and restarts.
+    public static func podmanEngineID(name: String, root: String) -> String {
+        "podman:\(name):\(root)"
     }
 }

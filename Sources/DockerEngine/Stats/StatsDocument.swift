@@ -10,8 +10,10 @@ public enum StatsDocument {
     /// The sample in `json`.
     /// - Parameter id: the container, for the error when it is not running.
     /// - Throws: ``DockerError/containerNotRunning(id:)`` when the document is the empty one Docker returns for a
-    ///   stopped container (`read` is Go's zero time); ``DockerError/invalidResponse(path:reason:)`` when it does not decode.
+    ///   stopped container (`read` is Go's zero time) or Podman's empty body; ``DockerError/invalidResponse(path:reason:)`` when it does not decode.
     public static func sample(from json: Data, id: String = "") throws(DockerError) -> StatsSample {
+        // Podman's compatible API answers 200 with an empty body for a container that does not run.
+        guard json.contains(where: { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 }) else { throw .containerNotRunning(id: id) }
         let wire: Wire
         do {
             wire = try JSONDecoder().decode(Wire.self, from: json)

@@ -44,7 +44,8 @@ enum EngineChecks {
             let chosen = try probe.statsSource(info: info)
             selection = chosen
             if let reason = chosen.fallbackReason {
-                checks.append(.ok("stats source", .docker, "STATS_SOURCE=auto: \(chosen.source)", note: "the cgroup files are not usable: \(reason)"))
+                let note = if case .remoteEngine = reason { "\(reason)" } else { "the cgroup files are not usable: \(reason)" }
+                checks.append(.ok("stats source", .docker, "STATS_SOURCE=auto: \(chosen.source)", note: note))
             } else {
                 checks.append(.ok("stats source", .docker, "STATS_SOURCE=\(c.statsSource.rawValue): \(chosen.source)"))
             }

@@ -3,11 +3,13 @@ import Foundation
 /// A second dockerd of our own (socket, data root, exec root and pid file under one temporary directory), for the
 /// tests that kill a daemon: the shared one on /var/run/docker.sock is never touched. Started with the flags of
 /// scripts/test-env.sh, optionally with `--live-restore` (containers survive the daemon being killed; without it
-/// the restarted daemon kills them and restarts those with a restart policy); the local test image is copied into
-/// it with `docker save | docker load`.
+/// the restarted daemon kills them and restarts those with a restart policy) and extra flags (say, a TLS-protected
+/// `-H tcp://…`); the local test image is copied into it with `docker save | docker load`.
 public final class ExtraDockerd: @unchecked Sendable {
     public let root: String
     public let liveRestore: Bool
+    /// More dockerd flags (its own unix socket is always there, for the test's setup).
+    public let arguments: [String]
     public private(set) var process: TestProcess?
 
     public var socket: String { root + "/docker.sock" }
@@ -19,16 +21,17 @@ public final class ExtraDockerd: @unchecked Sendable {
         String(((try? String(contentsOfFile: logFile, encoding: .utf8)) ?? "").suffix(3000))
     }
 
-    public init(liveRestore: Bool) throws {
+    public init(liveRestore: Bool, arguments: [String] = []) throws {
         self.liveRestore = liveRestore
+        self.arguments = arguments
         // Short: containerd's socket lives under the exec root and unix socket paths are limited to 107 bytes.
         root = "/tmp/dlcol-\(String(UInt32.random(in: 0...UInt32.max), radix: 36))"
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
     }
 
     /// Runs `body` with a started daemon holding the test image, and always shuts it down afterwards.
-    public static func with<T>(liveRestore: Bool, _ body: (ExtraDockerd) async throws -> T) async throws -> T {
-        let daemon = try ExtraDockerd(liveRestore: liveRestore)
+    public static func with<T>(liveRestore: Bool, arguments: [String] = [], _ body: (ExtraDockerd) async throws -> T) async throws -> T {
+        let daemon = try ExtraDockerd(liveRestore: liveRestore, arguments: arguments)
         do {
             try await daemon.start()
             try await daemon.shell(
@@ -66,12 +69,12 @@ public final class ExtraDockerd: @unchecked Sendable {
         // An engine ID of its own (dockerd 20.10 derives it from key.json, shared by every daemon of the machine
         // unless moved), so that several daemons stand in for several hosts.
         try #"{"deprecated-key-path": "\#(root)/key.json"}"#.write(toFile: root + "/daemon.json", atomically: true, encoding: .utf8)
-        let arguments =
+        let command =
             [
                 Self.dockerd, "--config-file", root + "/daemon.json", "--host", "unix://\(socket)", "--data-root", root + "/data", "--exec-root",
                 root + "/exec", "--pidfile", pidFile, "--storage-driver=vfs", "--iptables=false", "--bridge=none",
-            ] + (liveRestore ? ["--live-restore"] : [])
-        process = try TestProcess("/bin/sh", ["-c", "exec \(arguments.joined(separator: " ")) </dev/null >>\(logFile) 2>&1"])
+            ] + (liveRestore ? ["--live-restore"] : []) + self.arguments
+        process = try TestProcess("/bin/sh", ["-c", "exec \(command.joined(separator: " ")) </dev/null >>\(logFile) 2>&1"])
         let started = process!
         do {
             try await Eventually.wait(for: "the second dockerd to answer", timeout: .seconds(60), every: .milliseconds(100)) {

@@ -70,9 +70,11 @@ package struct ContainerPeriod: Sendable {
 
     /// Adds the counter deltas of an interval.
     mutating func addCounters(_ i: StatsInterval) {
-        add(.cpuThrottledPeriods, i.throttledPeriods.map(Double.init))
+        // `{ Double($0) }`, never `.map(Double.init)`: on a UInt64 that picks `Double(bitPattern:)`, and 250
+        // throttled periods became 1.2e-321 (posted as 0).
+        add(.cpuThrottledPeriods, i.throttledPeriods.map { Double($0) })
         add(.cpuThrottledSeconds, i.throttledNs.map { Double($0) / 1e9 })
-        add(.memoryOOMKills, i.oomKills.map(Double.init))
+        add(.memoryOOMKills, i.oomKills.map { Double($0) })
         if let b = i.blockIO {
             add(.blkioReadBytes, Double(b.readBytes))
             add(.blkioWriteBytes, Double(b.writeBytes))
