@@ -30,15 +30,7 @@ import Testing
     }
 
     static func withClient<T>(_ env: [String: String], _ body: (DockerClient) async throws -> T) async throws -> T {
-        let client = try DockerClient(endpoint: try DockerEndpoint.fromEnvironment(env), connectTimeout: .seconds(5))
-        do {
-            let result = try await body(client)
-            try await client.shutdown()
-            return result
-        } catch {
-            try? await client.shutdown()
-            throw error
-        }
+        try await DockerTestHelper.using(DockerClient(endpoint: try DockerEndpoint.fromEnvironment(env), connectTimeout: .seconds(5)), body)
     }
 
     /// Everything the collector asks an engine for, over TLS: info, listing, inspect, one-shot stats, logs, events.

@@ -208,7 +208,10 @@ struct Orchestrator {
             if let data = FileManager.default.contents(atPath: "\(work)/hub-\(i)-status.json"),
                 let counters = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
             {
-                let keys = ["late_gauge_samples", "late_log_buckets", "samples_stale", "frames_refused_backpressure", "frames_lost", "measurements_too_old"]
+                let keys = [
+                    "late_gauge_samples", "late_log_buckets", "samples_stale", "frames_refused", "frames_lost", "measurements_too_old",
+                    "measurements_deferred", "measurements_rate_limited",
+                ]
                 print("fleetsim: hub \(i) counters: " + keys.map { "\($0)=\(counters[$0] ?? "?")" }.joined(separator: " "))
             }
         }

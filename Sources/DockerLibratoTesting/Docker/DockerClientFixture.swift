@@ -6,7 +6,11 @@ extension DockerTestHelper {
     /// client down afterwards whatever happens.
     public static func withClient<T>(_ body: (DockerClient) async throws -> T) async throws -> T {
         try requireDaemon()
-        let client = try DockerClient(endpoint: .unix(path: socketPath))
+        return try await using(try DockerClient(endpoint: .unix(path: socketPath)), body)
+    }
+
+    /// Runs `body` with `client` and shuts the client down afterwards whatever happens.
+    public static func using<T>(_ client: DockerClient, _ body: (DockerClient) async throws -> T) async throws -> T {
         do {
             let result = try await body(client)
             try await client.shutdown()
