@@ -179,7 +179,11 @@ struct RestartRecoveryTests {
         #expect(progress.periodStart == period.start && progress.headDelivered)
         #expect(Set(progress.containers.map(\.name)) == ["web-1", "db"])
         #expect(progress.containers.allSatisfy { $0.watermarks.stats?.time == t0 + 50_000 })
-        #expect(await (try runtime()).isHeadDelivered(period.start))
+        let restarted = try runtime()
+        #expect(await restarted.isHeadDelivered(period.start))
+        // A second crash in the same period keeps the first run's records: the restarted hub appends to the journal.
+        await restarted.partDelivered(period, head: false, containers: 0..<0)
+        #expect(try HubStateStore(directory: dir).loadProgress()?.containers.count == 2)
         // Once the period is delivered, the state file holds it and the journal goes.
         var report = SubmitReport()
         report.submitted = 1

@@ -30,6 +30,9 @@ import WireFormat
     /// The period whose head (roll-ups, the hub's own metrics) a previous run of the hub delivered before it stopped
     /// in the middle of the period (``DeliveryProgress``).
     package private(set) var headDeliveredFor: Int64?
+    /// The period of the progress journal restored at start, when it applied (a later crash in the same period must
+    /// keep its records: the journal is appended to, not begun again).
+    package private(set) var restoredProgressPeriod: Int64?
 
     package init(configuration: HubConfiguration, now: Int64, restoring state: HubStateFile?, progress: DeliveryProgress? = nil) {
         self.configuration = configuration
@@ -99,8 +102,8 @@ import WireFormat
         case .apply:
             var n = 0
             while let next = ledger.next() {
-                // Built after this hub started: everything the collector held before it has been applied (frames
-                // apply in sequence order), so its replay is over.
+                // How far a collector the replay waits for has come: frames apply in sequence order, so everything it
+                // built before this frame is in.
                 if let seen = recovering[h.collectorID] { recoveryProgress(h.collectorID, seen, next.header.sendTime) }
                 let period = apply(next, now: now)
                 ledger.applied(next.header.sequence, period: period)
@@ -559,6 +562,7 @@ import WireFormat
         guard next == nil || next == progress.periodStart else { return }
         for c in progress.containers { restore(c, now: now) }
         if progress.headDelivered { headDeliveredFor = progress.periodStart }
+        restoredProgressPeriod = progress.periodStart
     }
 }
 

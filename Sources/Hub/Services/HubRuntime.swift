@@ -79,6 +79,8 @@ package actor HubRuntime {
                 metadata: ["period": "\(progress.periodStart / 1000)", "head_delivered": "\(progress.headDelivered)", "containers": "\(progress.containers.count)"])
         }
         self.core = HubCore(configuration: configuration, now: now, restoring: saved, progress: progress)
+        // A journal that applies goes on (a second crash in the same period keeps the first run's records).
+        self.progressPeriod = core.restoredProgressPeriod
         self.store = store
         self.sealer = FrameSealer(key: key)
         self.wallClock = wallClock
