@@ -87,10 +87,14 @@ public final class LibratoClient: MetricsSink {
         let clocks = self.clocks
         await withTaskGroup(of: DriverEvent.self) { group in
             var timer: Double?
+            // A timer that fired means its deadline has passed, whatever the clock reads: WallTime rounds to
+            // nanoseconds, so a clock advanced exactly to the deadline (a manual clock) can read a hair before it —
+            // and the loop would wait for it again, at once, forever.
+            var passed = -Double.infinity
             var sizes: [Int: Int] = [:]
             while true {
                 if Task.isCancelled { machine.cancel() }
-                let action = machine.nextAction(now: clocks.wall.now().seconds, externalGate: sharedGate.withLock { $0 })
+                let action = machine.nextAction(now: max(clocks.wall.now().seconds, passed), externalGate: sharedGate.withLock { $0 })
                 for e in machine.takeEvents() { logger.log(e, api: configuration.api, url: url, slowRetry: slow) }
                 switch action {
                 case .finished:
@@ -114,6 +118,7 @@ public final class LibratoClient: MetricsSink {
                 switch await group.next() {
                 case .timer(let at):
                     if at == timer { timer = nil }
+                    passed = max(passed, at)
                 case .response(let id, let outcome?):
                     let now = clocks.wall.now().seconds
                     if case .response(_, let headers, _) = outcome {
