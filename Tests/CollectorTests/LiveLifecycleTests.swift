@@ -176,13 +176,16 @@ import WireFormat
         try await DockerTestHelper.withClient { client in
             var configuration = Live.configuration(namePrefix: "dl-test-\(tag)-")
             configuration.statsSource = source
+            // Stopped before the collector starts: a container that exits while followed is rightly sampled while it
+            // runs (on a loaded machine `sh -c 'exit 0'` can outlive a round), so only this one must have no samples.
+            let done = try TestContainer.run(tag, command: ["sh", "-c", "exit 0"])
+            defer { done.remove() }
+            try await done.waitForExit()
             let pipeline = try await RunningPipeline.start(
                 try CollectorPipeline(configuration: configuration, client: client, sink: sink, metrics: metrics, logger: Live.logger)
             )
             let busy = try TestContainer.run(tag, command: ["sh", "-c", "while true; do :; done"])
             defer { busy.remove() }
-            let done = try TestContainer.run(tag, command: ["sh", "-c", "exit 0"])
-            defer { done.remove() }
             // The start sample (the run's zero counters: busy started after the collector), then three samples.
             try await Eventually.wait(for: "three samples") { sink.stats(busy.id).count >= 4 }
             try await pipeline.stop()
