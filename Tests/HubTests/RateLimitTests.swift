@@ -15,6 +15,8 @@ final class BudgetSink: MetricsSink, Sendable {
         var budget: RateBudget
         var sent: [Measurement] = []
         var requests = 0
+        /// The most measurements handed over in one submit.
+        var largest = 0
     }
 
     let state: Mutex<State>
@@ -37,6 +39,7 @@ final class BudgetSink: MetricsSink, Sendable {
                 s.budget.resetAt += window * ((now - s.budget.resetAt) / window).rounded(.down) + window
             }
             s.requests += 1
+            s.largest = max(s.largest, measurements.count)
             var report = SubmitReport()
             report.submitted = measurements.count
             if measurements.count > s.budget.remaining {
@@ -165,8 +168,8 @@ struct StreamedFlushTests {
     }
 
     @Test func aPeriodThatFitsTheBudgetIsStreamedEvenWhenAnUpperBoundPerContainerWouldNot() async throws {
-        // 1000 hosts × 100 containers against an account whose budget takes the period with 8 % to spare: judged
-        // from the first slice, it is streamed (and journalled) rather than built whole and paced.
+        // 1000 hosts × 100 containers against an account whose budget takes the period with 8 % to spare: counted,
+        // it is streamed (and journalled) rather than paced.
         let period = closedPeriod(containers: 2_500)
         let requests = try await requestsWithABudgetThatTakesItAll(period)
         #expect(requests == 4, "roll-ups, then three slices: streamed, not one paced list")
@@ -187,8 +190,8 @@ struct StreamedFlushTests {
     }
 
     @Test func aPeriodThatSeemedTooLargeButFitsOnceBuiltIsStillSentPartByPart() async throws {
-        // The first slice has far more series per container than the rest, so the estimate says "does not fit";
-        // built whole, the period fits: it is sent part by part (each part journalled), not as one list.
+        // The first slice has far more series per container than the rest, so an estimate from it would say "does
+        // not fit"; counted, the period fits: it is sent part by part (each part journalled), not paced.
         var period = closedPeriod(containers: 2_500)
         for i in 1_000..<2_500 {
             var c = ContainerPeriod(identity: period.containers[i].identity, cluster: "c", host: "h\(i % 7)", engineID: "e\(i % 7)")
@@ -211,7 +214,30 @@ struct StreamedFlushTests {
         #expect(count == f.naming.measurements(for: period).count)
         #expect(report.accepted == sent.count && cut == count - sent.count && cut > 0)
         #expect(sent.prefix(f.naming.rollups(for: period).count).allSatisfy { !$0.name.hasPrefix("docker.container.") }, "roll-ups first")
-        #expect(sink.state.withLock { $0.requests } == 1, "never a 429")
+        #expect(report.requestsByStatus[429] == nil, "never a 429")
+    }
+
+    @Test func aPeriodOverTheBudgetIsServedByPriorityASliceAtATimeNeverHeldWhole() async throws {
+        let clock = ManualClock()
+        let period = closedPeriod(containers: 2_500)
+        let f0 = try RateLimitTests().flusher(BudgetSink(limit: 1, window: 60, clocks: clock.clocks), clock: clock)
+        let head = RateLimitTests().period(containers: 0) + f0.naming.rollups(for: period)
+        let containers = f0.naming.containerMeasurements(period.containers[...], periodStart: period.start)
+        // The order a budget serves: by rank, the head before the containers within a rank, each in its own order.
+        let expected = (head + containers).enumerated().sorted {
+            (SeriesSelection.rank($0.element), $0.offset) < (SeriesSelection.rank($1.element), $1.offset)
+        }.map(\.element)
+        // Room for the head, every container's CPU, memory and pids, and some of the next rank.
+        let allowance = expected.count / 2
+        let sink = BudgetSink(limit: Int((Double(allowance) / 0.98).rounded(.up)) + 1, window: 60, clocks: clock.clocks)
+        let f = try RateLimitTests().flusher(sink, clock: clock)
+        let (report, deferred, cut, count) = await f.streamed(period, head: head, time: 60)
+        let (sent, largest) = sink.state.withLock { ($0.sent, $0.largest) }
+        #expect(count == expected.count && deferred == 0 && report.requestsByStatus[429] == nil)
+        #expect(sent.count == report.accepted && cut == count - sent.count && sent.count >= allowance - 1)
+        #expect(Set(sent) == Set(expected.prefix(sent.count)), "exactly the highest-priority measurements")
+        let slice = f0.naming.containerMeasurements(period.containers[0..<Flusher.containersPerSlice], periodStart: period.start).count
+        #expect(largest <= slice, "sent a slice at a time, not as one list of \(allowance)")
     }
 }
 

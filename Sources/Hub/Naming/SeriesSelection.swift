@@ -66,11 +66,6 @@ public struct SeriesSelection: Sendable, Equatable {
         return 25
     }
 
-    /// `measurements` in serving order (stable within a rank).
-    static func prioritized(_ measurements: [Measurement]) -> [Measurement] {
-        measurements.enumerated().sorted { (rank($0.element), $0.offset) < (rank($1.element), $1.offset) }.map(\.element)
-    }
-
     /// The class of a rank, for counting what was cut.
     static func className(ofRank r: Int) -> String {
         switch r {

@@ -46,7 +46,7 @@ struct Flusher: Service {
         logger.info(drained ? "flushed all periods before stopping" : "stopping with periods not submitted; collectors keep their frames")
     }
 
-    /// Containers per slice of a streamed submission: ~40 measurements each, so a slice is ~40 k measurements and a
+    /// Containers per slice of a streamed submission: ~30 measurements each, so a slice is ~30 k measurements and a
     /// few MiB however large the fleet (a period built whole held ~2 KiB per measurement: 6 GiB at 100 k containers).
     static let containersPerSlice = 1_000
 
@@ -96,131 +96,108 @@ struct Flusher: Service {
 }
 
 extension Flusher {
-    /// Submits a period: when the account's budget takes it all (or none is known), as a stream — `head`
-    /// (roll-ups, the hub's own metrics) first, then the containers' measurements a slice at a time, each built just
-    /// before it is sent and journalled once accepted (``HubRuntime/partDelivered(_:head:containers:)``); otherwise,
-    /// or once a slice would overrun the budget, what is left is built whole and ``paced(_:time:)``. Whether the
-    /// budget takes it all is judged from the first slice, built first: its measurements per container, times the
-    /// period's containers, plus 5 % (an upper bound per container — all groups, every interface — sent periods that
-    /// fit the budget down the paced path, where nothing is journalled). Returns the report, what was deferred and
-    /// cut, and how many measurements there were.
+    /// Submits a period as a stream of parts — `head` (roll-ups, the hub's own metrics), then the containers'
+    /// measurements a slice at a time, each built just before it is sent — so that what the hub holds at once is
+    /// bounded by a slice, not by the fleet. When the account's budget is known, the period is counted first (each
+    /// slice built and dropped: exact, where an estimate per container sent periods that fit down the paced path and
+    /// built them whole); if the budget takes it all, or no budget is
+    /// known, each part is journalled once accepted (``HubRuntime/partDelivered(_:head:containers:)``) so that a crash
+    /// later in the period does not post it again; otherwise the period is ``paced(_:build:time:)`` by priority.
+    /// Returns the report, what was deferred and cut, and how many measurements there were.
     func streamed(_ period: ClosedPeriod, head: [Measurement], time: Int) async -> (SubmitReport, deferred: Int, cut: Int, count: Int) {
-        let allowance = pacer.allowance(sink.rateBudget, now: clocks.wall.now().seconds, periodSeconds: Double(naming.periodSeconds))
         let slices = stride(from: 0, to: period.containers.count, by: Self.containersPerSlice).map {
             $0..<min($0 + Self.containersPerSlice, period.containers.count)
         }
+        // Part 0 is the head; part i > 0 is slice i - 1.
+        let build = { (part: Int) -> [Measurement] in
+            part == 0 ? head : naming.containerMeasurements(period.containers[slices[part - 1]], periodStart: period.start)
+        }
+        let parts = 0...slices.count
+        let allowance = pacer.allowance(sink.rateBudget, now: clocks.wall.now().seconds, periodSeconds: Double(naming.periodSeconds))
+        // Counted only against a known budget (ranks only when over it: they cost more than counting).
+        let total = allowance == .max ? nil : parts.reduce(0) { $0 + build($1).count }
+        if let total, allowance < total {
+            let order = ServingOrder(counts: parts.map { ServingOrder.rankCounts(build($0)) })
+            let (report, deferred, cut) = await paced(order, build: build, time: time)
+            return (report, deferred, cut, order.total)
+        }
         var report = SubmitReport()
         var sent = 0
-        var next = 0
-        var batch = head
-        // The containers `batch` holds; nil while it is the head.
-        var part: Range<Int>?
-        var firstSlice = slices.first.map { naming.containerMeasurements(period.containers[$0], periodStart: period.start) }
-        let perContainer = slices.first.map { Double(firstSlice?.count ?? 0) / Double(max($0.count, 1)) } ?? 0
-        let estimate = head.count + Int((perContainer * Double(period.containers.count) * 1.05).rounded(.up))
-        if allowance >= estimate {
-            while true {
-                if sent + batch.count > allowance { break }
-                if !batch.isEmpty {
-                    let outcome = await sink.submit(batch)
-                    report.merge(outcome)
-                    // Journalled as it is accepted: a crash later in the period does not post this part again.
-                    if outcome.undelivered.isEmpty { await runtime.partDelivered(period, head: part == nil, containers: part ?? 0..<0) }
-                }
-                sent += batch.count
-                batch = []
-                guard next < slices.count else { return (report, 0, 0, sent) }
-                if Task.isCancelled {
-                    // Shutdown: the rest stays undelivered (the period stays pending, its frames with the collectors).
-                    report.undelivered += firstSlice.take() ?? naming.containerMeasurements(period.containers[slices[next]], periodStart: period.start)
-                    return (report, 0, 0, sent)
-                }
-                batch = firstSlice.take() ?? naming.containerMeasurements(period.containers[slices[next]], periodStart: period.start)
-                part = slices[next]
-                next += 1
+        for part in parts {
+            let batch = build(part)
+            if Task.isCancelled {
+                // Shutdown: the rest stays undelivered (the period stays pending, its frames with the collectors).
+                report.undelivered += batch
+                break
             }
-        }
-        // Over (or near) the budget: the rest as one list, served by priority — unless, built, it fits after all.
-        var rest = batch
-        // Where each part is in `rest`, and its containers (nil: the head).
-        var parts: [(range: Range<Int>, containers: Range<Int>?)] = [(0..<batch.count, part)]
-        func append(_ measurements: [Measurement], _ containers: Range<Int>) {
-            parts.append((rest.count..<rest.count + measurements.count, containers))
-            rest += measurements
-        }
-        if next == 0, let first = firstSlice.take() {
-            append(first, slices[0])
-            next = 1
-        }
-        for r in slices[next...] { append(naming.containerMeasurements(period.containers[r], periodStart: period.start), r) }
-        if pacer.allowance(sink.rateBudget, now: clocks.wall.now().seconds, periodSeconds: Double(naming.periodSeconds)) >= rest.count {
-            // Part by part, each journalled once accepted, as when streamed.
-            for (i, p) in parts.enumerated() where !p.range.isEmpty {
-                if Task.isCancelled {
-                    report.undelivered += parts[i...].flatMap { rest[$0.range] }
-                    break
-                }
-                let outcome = await sink.submit(Array(rest[p.range]))
-                report.merge(outcome)
-                if outcome.undelivered.isEmpty { await runtime.partDelivered(period, head: p.containers == nil, containers: p.containers ?? 0..<0) }
+            guard !batch.isEmpty else { continue }
+            let outcome = await sink.submit(batch)
+            report.merge(outcome)
+            // Journalled as it is accepted: a crash later in the period does not post this part again.
+            if outcome.undelivered.isEmpty {
+                await runtime.partDelivered(period, head: part == 0, containers: part == 0 ? 0..<0 : slices[part - 1])
             }
-            return (report, 0, 0, sent + rest.count)
+            sent += batch.count
         }
-        let (paced, deferred, cut) = await paced(rest, time: time)
-        report.merge(paced)
-        return (report, deferred, cut, sent + rest.count)
+        return (report, 0, 0, total ?? sent)
     }
 
-    /// Submits `measurements` within the account's budget (``RatePacer``): everything when it fits (so a load that
-    /// fits never meets a 429); otherwise the highest-priority part (``SeriesSelection/rank(_:)``) now, the rest when
-    /// the budget's window resets if that is within ``rateDeferral``, and what still does not fit is dropped —
-    /// counted and logged, never silently. A graceful shutdown that interrupts the wait leaves the rest undelivered
-    /// (the period stays pending and its frames with the collectors).
+    /// ``paced(_:build:time:)`` for measurements held in one list (one part).
     func paced(_ measurements: [Measurement], time: Int) async -> (SubmitReport, deferred: Int, cut: Int) {
-        guard !measurements.isEmpty else { return (SubmitReport(), 0, 0) }
+        await paced(ServingOrder(parts: [measurements]), build: { _ in measurements }, time: time)
+    }
+
+    /// Submits a period's measurements, in the parts `build` makes and counted in `order`, within the account's
+    /// budget (``RatePacer``): everything when it fits (so a load that fits never meets a 429); otherwise the
+    /// highest-priority part (``ServingOrder``) now, the rest when the budget's window resets if that is within
+    /// ``rateDeferral``, and what still does not fit is dropped — counted and logged, never silently. Each step builds
+    /// the parts it takes from again rather than holding the period. A graceful shutdown that interrupts the wait leaves
+    /// the rest undelivered (the period stays pending and its frames with the collectors). Nothing is journalled on
+    /// this path: a crash in the middle of a paced period posts its sent part again.
+    func paced(_ order: ServingOrder, build: (Int) -> [Measurement], time: Int) async -> (SubmitReport, deferred: Int, cut: Int) {
+        guard order.total > 0 else { return (SubmitReport(), 0, 0) }
         let period = Double(naming.periodSeconds)
-        let first = pacer.allowance(sink.rateBudget, now: clocks.wall.now().seconds, periodSeconds: period)
-        if first >= measurements.count { return (await sink.submit(measurements), 0, 0) }
-        var queue = SeriesSelection.prioritized(measurements)[...]
         var report = SubmitReport()
         var deferred = 0
+        var next = 0
         let deadline = clocks.wall.now().seconds + rateDeferral.seconds
-        var allowance = first
+        var allowance = pacer.allowance(sink.rateBudget, now: clocks.wall.now().seconds, periodSeconds: period)
         while true {
-            let n = min(allowance, queue.count)
+            let n = min(allowance, order.total - next)
             if n > 0 {
-                report.merge(await sink.submit(Array(queue.prefix(n))))
-                queue = queue.dropFirst(n)
+                for (part, ordinals) in order.take(next..<next + n) {
+                    report.merge(await sink.submit(ServingOrder.select(build(part), ordinals)))
+                }
+                next += n
             }
-            if queue.isEmpty { break }
+            if next == order.total { break }
             // Wait for the budget's next window when it comes within the deferral bound.
             guard let reset = sink.rateBudget?.resetAt, reset <= deadline, !Task.isCancelled else { break }
             if deferred == 0 {
-                deferred = queue.count
+                deferred = order.total - next
                 logger.notice(
                     "Librato budget: holding part of a period for the next rate-limit window",
-                    metadata: ["period": "\(time)", "held": "\(queue.count)", "of": "\(measurements.count)", "window_resets_in_s": "\(Int(reset - clocks.wall.now().seconds))"])
+                    metadata: ["period": "\(time)", "held": "\(deferred)", "of": "\(order.total)", "window_resets_in_s": "\(Int(reset - clocks.wall.now().seconds))"])
             }
             do { try await clocks.sleep(untilWall: WallTime(seconds: reset + 1)) } catch { break }
             allowance = pacer.allowance(sink.rateBudget, now: clocks.wall.now().seconds, periodSeconds: period)
         }
+        let rest = next..<order.total
         if Task.isCancelled {
-            report.undelivered += queue
+            for (part, ordinals) in order.take(rest) { report.undelivered += ServingOrder.select(build(part), ordinals) }
             return (report, deferred, 0)
         }
-        if !queue.isEmpty {
-            var byClass: [String: Int] = [:]
-            for m in queue { byClass[SeriesSelection.className(ofRank: SeriesSelection.rank(m)), default: 0] += 1 }
+        if !rest.isEmpty {
             let budget = sink.rateBudget
             logger.warning(
                 "Librato budget exceeded: dropped the lowest-priority measurements of a period (cut volume with LIBRATO_CONTAINER_SERIES, LIBRATO_METRIC_GROUPS, LIBRATO_INTERFACE_SERIES, or raise the account's limit)",
                 metadata: [
-                    "period": "\(time)", "dropped": "\(queue.count)", "of": "\(measurements.count)",
-                    "dropped_by_class": "\(byClass.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ","))",
+                    "period": "\(time)", "dropped": "\(rest.count)", "of": "\(order.total)",
+                    "dropped_by_class": "\(order.classes(rest).sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ","))",
                     "limit": "\(budget?.limit ?? 0)", "remaining": "\(budget?.remaining ?? 0)",
                 ])
         }
-        return (report, deferred, queue.count)
+        return (report, deferred, rest.count)
     }
 }
 
