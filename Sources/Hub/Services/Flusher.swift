@@ -100,10 +100,10 @@ extension Flusher {
     /// measurements a slice at a time, each built just before it is sent — so that what the hub holds at once is
     /// bounded by a slice, not by the fleet. When the account's budget is known, the period is counted first (each
     /// slice built and dropped: exact, where an estimate per container sent periods that fit down the paced path and
-    /// built them whole); if the budget takes it all, or no budget is
-    /// known, each part is journalled once accepted (``HubRuntime/partDelivered(_:head:containers:)``) so that a crash
-    /// later in the period does not post it again; otherwise the period is ``paced(_:build:time:)`` by priority.
-    /// Returns the report, what was deferred and cut, and how many measurements there were.
+    /// built them whole). If the budget takes it all, or none is known, each part is journalled once accepted
+    /// (``HubRuntime/partDelivered(_:head:containers:)``) so that a crash later in the period does not post it again;
+    /// otherwise the period is ``paced(_:build:time:)`` by priority. Returns the report, what was deferred and cut,
+    /// and how many measurements there were.
     func streamed(_ period: ClosedPeriod, head: [Measurement], time: Int) async -> (SubmitReport, deferred: Int, cut: Int, count: Int) {
         let slices = stride(from: 0, to: period.containers.count, by: Self.containersPerSlice).map {
             $0..<min($0 + Self.containersPerSlice, period.containers.count)

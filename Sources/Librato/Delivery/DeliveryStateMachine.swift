@@ -105,7 +105,13 @@ struct DeliveryStateMachine {
         origin.reserveCapacity(input.count)
         entries.reserveCapacity(input.count)
         encoded.reserveCapacity(input.count * 160)
+        var check = Sanitiser.CleanCheck()
         for (index, m) in input.enumerated() {
+            if check.isClean(m, for: api) {
+                // Nothing to clean (the usual case): encoded as it is, without copying it.
+                keep(m, at: index)
+                continue
+            }
             switch Sanitiser.measurement(m, for: api) {
             case .rejected(let reason):
                 let invalid = InvalidMeasurement(measurement: m, status: nil, message: reason)
@@ -115,15 +121,20 @@ struct DeliveryStateMachine {
                 if notes.renamed { report.renamed += 1 }
                 report.droppedFields += notes.droppedFields
                 report.droppedTags += notes.droppedTags
-                origin.append(Int32(index))
-                let start = encoded.count
-                PayloadEncoder.appendEntry(clean, for: api, to: &encoded)
-                entries.append(start..<encoded.count)
+                keep(clean, at: index)
             }
         }
         for range in batcher.batches(sizes: entries.map(\.count)) {
             pending.append(Batch(indices: Array(range)))
         }
+    }
+
+    /// Encodes a sanitised measurement, input `index`, as the next entry.
+    private mutating func keep(_ m: Measurement, at index: Int) {
+        origin.append(Int32(index))
+        let start = encoded.count
+        PayloadEncoder.appendEntry(m, for: api, to: &encoded)
+        entries.append(start..<encoded.count)
     }
 
     /// Events since the last call, oldest first.
