@@ -72,7 +72,8 @@ public final class HubService: Service {
             shutdownTimeout: settings.shutdownFlushTimeout, rateDeferral: settings.rateDeferral ?? .milliseconds(settings.configuration.periodMs),
             clocks: clocks, logger: logger)
         services = [status as (any Service)?, control, PeriodCloser(runtime: runtime, clocks: clocks), annotations, flusher,
-            IngestService(pull: pull, runtime: runtime, key: settings.clusterKey, logger: logger)].compactMap { $0 }
+            IngestService(pull: pull, runtime: runtime, key: settings.clusterKey, containers: settings.configuration.maxContainers, logger: logger),
+        ].compactMap { $0 }
         if settings.clusterKey.isNull && !quietAboutMissingKey {
             logger.warning(
                 "running WITHOUT a cluster key: anyone who can reach the hub's ports can inject data; set CLUSTER_KEY_FILE on the hub and the collectors")
