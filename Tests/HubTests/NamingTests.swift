@@ -175,6 +175,28 @@ struct NamingTests {
         #expect(legacy.allSatisfy { $0.attributes == nil })
     }
 
+    @Test func theUpperBoundOfAContainersMeasurementsHoldsAndIsReachedByAFullOne() {
+        var full = ContainerPeriod(identity: ContainerIdentity(id: "x", name: "web-1", image: "nginx"), cluster: "prod", host: "node-1", engineID: "e")
+        for g in ContainerGauge.allCases { full.add(g, 1) }
+        for k in ContainerCounter.allCases { full.add(k, 1) }
+        full.samples = 1
+        for i in 0..<3 { full.interfaces["eth\(i)"] = .init(interface: "eth\(i)", rxBytes: 1, rxPackets: 1, txBytes: 1, txPackets: 1) }
+        full.status = ContainerStatus(time: 70_000, state: .running, health: .healthy, startedAt: 10_000)
+        full.events = [LifecycleEvent(timeNano: 61_000_000_000, action: "restart"), LifecycleEvent(timeNano: 62_000_000_000, action: "die")]
+        full.l2met[L2metKey(kind: .count, name: "jobs.done", unit: "")] = L2metAggregate(L2metToken(kind: .count, name: "jobs.done", value: 3))
+        var bare = ContainerPeriod(identity: full.identity, cluster: "prod", host: "node-1", engineID: "e")
+        bare.add(.cpuPercent, 1)
+        bare.samples = 1
+        let naming = NamingScheme(mode: .standard, periodSeconds: 60)
+        for c in [full, bare] {
+            let made = naming.containerMeasurements([c], periodStart: 60_000).count
+            #expect(ContainerNames.upperBound(c) >= made && naming.containerMeasurementsBound([c]) >= made)
+        }
+        #expect(naming.containerMeasurementsBound([full]) == naming.containerMeasurements([full], periodStart: 60_000).count, "tight for a full one")
+        let seed = NamingScheme(mode: .seed, periodSeconds: 60)
+        #expect(seed.containerMeasurementsBound([full, bare]) >= seed.containerMeasurements([full, bare], periodStart: 60_000).count)
+    }
+
     @Test func restartLoopsBecomeOneAnnotation() {
         var web = ContainerPeriod(identity: ContainerIdentity(id: "x", name: "web-1", image: "nginx"), cluster: "prod", host: "node-1", engineID: "e")
         for i in 0..<40 {

@@ -74,6 +74,13 @@ enum ContainerNames {
         unit.isEmpty ? nil : MetricAttributes(displayUnitsShort: unit)
     }
 
+    /// At least as many measurements as ``append(_:time:period:attributes:to:)`` makes of `c`, known without making
+    /// them: every gauge and counter, four per interface, the four log series, five of state, one per event and
+    /// l2met series.
+    static func upperBound(_ c: ContainerPeriod) -> Int {
+        gauges.count + counters.count + (c.interfaces.count > 1 ? 4 * c.interfaces.count : 0) + 4 + 5 + c.events.count + c.l2met.count
+    }
+
     static func append(_ c: ContainerPeriod, time: Int, period: Int, attributes sendAttributes: Bool, to out: inout [Measurement]) {
         let source = source(c)
         let tags = tags(c)

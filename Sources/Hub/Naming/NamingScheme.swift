@@ -63,6 +63,15 @@ package struct NamingScheme: Sendable {
         }
     }
 
+    /// At least as many measurements as ``containerMeasurements(_:periodStart:)`` makes of `containers`, counted
+    /// without making them (the flusher builds a period twice only when this bound does not fit the budget).
+    package func containerMeasurementsBound(_ containers: ArraySlice<ContainerPeriod>) -> Int {
+        switch mode {
+        case .seed: containers.count * SeedNames.gauges.count
+        case .standard: selection.containerSeries ? containers.reduce(0) { $0 + ContainerNames.upperBound($1) } : 0
+        }
+    }
+
     package func annotations(for period: ClosedPeriod) -> [Annotation] {
         EventAnnotations.annotations(for: period.containers)
     }

@@ -98,9 +98,10 @@ struct Flusher: Service {
 extension Flusher {
     /// Submits a period as a stream of parts — `head` (roll-ups, the hub's own metrics), then the containers'
     /// measurements a slice at a time, each built just before it is sent — so that what the hub holds at once is
-    /// bounded by a slice, not by the fleet. When the account's budget is known, the period is counted first (each
-    /// slice built and dropped: exact, where an estimate per container sent periods that fit down the paced path and
-    /// built them whole). If the budget takes it all, or none is known, each part is journalled once accepted
+    /// bounded by a slice, not by the fleet. When the account's budget might not take it (it is below an upper bound
+    /// counted without building anything), the period is counted first (each slice built and dropped: exact, where an
+    /// estimate per container sent periods that fit down the paced path and built them whole). If the budget takes it
+    /// all, or none is known, each part is journalled once accepted
     /// (``HubRuntime/partDelivered(_:head:containers:)``) so that a crash later in the period does not post it again;
     /// otherwise the period is ``paced(_:build:time:)`` by priority. Returns the report, what was deferred and cut,
     /// and how many measurements there were.
@@ -114,8 +115,9 @@ extension Flusher {
         }
         let parts = 0...slices.count
         let allowance = pacer.allowance(sink.rateBudget, now: clocks.wall.now().seconds, periodSeconds: Double(naming.periodSeconds))
-        // Counted only against a known budget (ranks only when over it: they cost more than counting).
-        let total = allowance == .max ? nil : parts.reduce(0) { $0 + build($1).count }
+        // Counted only when a known budget might not take it (ranks only when it does not: they cost more).
+        let fits = allowance >= head.count + naming.containerMeasurementsBound(period.containers[...])
+        let total = fits ? nil : parts.reduce(0) { $0 + build($1).count }
         if let total, allowance < total {
             let order = ServingOrder(counts: parts.map { ServingOrder.rankCounts(build($0)) })
             let (report, deferred, cut) = await paced(order, build: build, time: time)
