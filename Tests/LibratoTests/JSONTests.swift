@@ -66,4 +66,20 @@ struct JSONTests {
         #expect(JSONWriter.formatNumber(1e16) == "1e+16")
         #expect(JSONWriter.formatNumber(25_276_510_208) == "25276510208")
     }
+
+    @Test("the writer prints numbers and integers as formatNumber and String(_:) do, digit by digit")
+    func writerNumbersAgreeWithFormatNumber() {
+        let doubles: [Double] = [0, -0.0, 1, -1, 7, 10, 99, 100, 106496, -2.5e-05, 88.4, 1e15, -1e15, 9_007_199_254_740_991,
+                                 -9_007_199_254_740_991, 9_007_199_254_740_992, 1e16, 6.389019682951282e21, 0.1]
+        for x in doubles {
+            var w = JSONWriter()
+            w.number(x)
+            #expect(w.text == JSONWriter.formatNumber(x), "\(x)")
+        }
+        for n in [0, 1, -1, 9, 10, -10, 1_796_202_868, Int.max, Int.min, Int.min + 1] {
+            var w = JSONWriter()
+            w.int(n)
+            #expect(w.text == String(n))
+        }
+    }
 }

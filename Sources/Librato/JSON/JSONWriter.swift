@@ -83,13 +83,34 @@ public struct JSONWriter: Sendable {
     /// Writes a number (see ``formatNumber(_:)``). The caller makes sure it is finite.
     public mutating func number(_ x: Double) {
         valuePrefix()
-        bytes.append(contentsOf: Self.formatNumber(x).utf8)
+        if Self.isPrintedAsInteger(x) {
+            Self.appendDigits(Int64(x), to: &bytes)
+        } else {
+            bytes.append(contentsOf: x.description.utf8)
+        }
     }
 
     /// Writes an integer.
     public mutating func int(_ n: Int) {
         valuePrefix()
-        bytes.append(contentsOf: String(n).utf8)
+        Self.appendDigits(Int64(n), to: &bytes)
+    }
+
+    /// `n` in decimal, written straight into `out`: the hub writes several integers per measurement, millions a
+    /// minute, and going through `String(n)` made a string of each first.
+    static func appendDigits(_ n: Int64, to out: inout [UInt8]) {
+        if n < 0 { out.append(UInt8(ascii: "-")) }
+        var m = n.magnitude
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // up to 20 digits, least significant first
+        var count = 0
+        withUnsafeMutableBytes(of: &digits) { buffer in
+            repeat {
+                buffer[count] = UInt8(ascii: "0") + UInt8(m % 10)
+                m /= 10
+                count += 1
+            } while m > 0
+            for i in stride(from: count - 1, through: 0, by: -1) { out.append(buffer[i]) }
+        }
     }
 
     /// Writes `true` or `false`.
@@ -127,9 +148,11 @@ public struct JSONWriter: Sendable {
     /// Integral values below 2^53 print as integers (`106496`, like the seed's payloads); others use Swift's
     /// shortest round-trip form (`0.1`, `1e-05`, `6.389019682951282e+21`), all valid JSON.
     public static func formatNumber(_ x: Double) -> String {
-        if x == x.rounded(), x.magnitude < 9_007_199_254_740_992 { return String(Int64(x)) }
+        if isPrintedAsInteger(x) { return String(Int64(x)) }
         return x.description
     }
+
+    static func isPrintedAsInteger(_ x: Double) -> Bool { x == x.rounded() && x.magnitude < 9_007_199_254_740_992 }
 
     /// `s` as a JSON string literal (for hand-built JSON such as status pages and log lines).
     public static func quoted(_ s: String) -> String {
