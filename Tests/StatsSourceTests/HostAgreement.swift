@@ -155,13 +155,18 @@ struct HostAgreement {
     /// ticks earlier. Pairs of (posted mean, truth over [p − 2, p + 8]).
     func busyPeriods(_ mode: String, period: Double = 10, interval: Double = 2) -> [(measured: Double, truth: Double, start: Double)] {
         guard let busyFrom = Double(meta["busy_from"] ?? ""), let pausedAt = Double(meta["paused_at"] ?? "") else { return [] }
-        return series(mode, "docker.container.cpu.percent", "cpu").compactMap { p in
+        let periods = series(mode, "docker.container.cpu.percent", "cpu").compactMap { p -> (count: Int, measured: Double, truth: Double, start: Double)? in
             // `yes` starts within half a second of the signal (its wait loop sleeps 0.5 s).
-            guard p.count >= 2, p.time - 3 * interval >= busyFrom + 1, p.time + period <= pausedAt,
+            guard p.count >= 1, p.time - 3 * interval >= busyFrom + 1, p.time + period <= pausedAt,
                 let truth = cpuPercent(from: p.time - interval, to: p.time + period - interval)
             else { return nil }
-            return (p.mean, truth, p.time)
+            return (Int(p.count), p.mean, truth, p.time)
         }
+        // Periods of at least two samples; periods of one only when the run mode sampled that sparsely throughout
+        // (the Engine API source beside three other collectors on the one emulated CPU of the cgroupfs guest: a stats
+        // round there took longer than the interval), where the mean over the busy periods still holds ± 3 points.
+        let dense = periods.filter { $0.count >= 2 }
+        return (dense.isEmpty ? periods : dense).map { ($0.measured, $0.truth, $0.start) }
     }
 }
 

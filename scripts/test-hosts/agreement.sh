@@ -6,10 +6,12 @@
 # of docs/metrics.md (between the `agreement:begin` and `agreement:end` markers) with the table: metric × host kind ×
 # stats source × run mode, measured value, truth and tolerance.
 #
-#   scripts/test-hosts/agreement.sh [--hosts v1,cgroupfs,systemd] [--out DIR] [--no-write] [--skip-build]
+#   scripts/test-hosts/agreement.sh [--hosts v1,cgroupfs,systemd] [--out DIR [--reuse]] [--no-write] [--skip-build]
 #
 #   --hosts       a subset of host kinds (the table then holds only those)
 #   --out DIR     keep every host's recorded files there (default: a temporary directory, removed at the end)
+#   --reuse       judge the results a previous run left in --out DIR again (after a change to the test's rules),
+#                 without booting the guests; the table then says so and keeps that run's times
 #   --no-write    print the table, leave docs/metrics.md alone
 #   --skip-build  use the existing debug build (`swift build --build-tests` otherwise)
 #
@@ -19,12 +21,13 @@
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
-hosts=v1,cgroupfs,systemd out="" write=1 build=1
+hosts=v1,cgroupfs,systemd out="" write=1 build=1 reuse=0
 while [ $# -gt 0 ]; do
     case "$1" in
     --hosts) hosts=${2:?}; shift 2 ;;
     --out) out=${2:?}; shift 2 ;;
     --no-write) write=0; shift ;;
+    --reuse) reuse=1; shift ;;
     --skip-build) build=0; shift ;;
     -h | --help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
     *) echo "agreement: unknown argument $1 (see --help)" >&2; exit 2 ;;
@@ -51,16 +54,28 @@ start=$SECONDS
 [ "$build" = 0 ] || swift build --build-tests
 built=$SECONDS
 rc=0
-AGREEMENT_FORM=full AGREEMENT_HOSTS="$hosts" AGREEMENT_OUT="$out/results" AGREEMENT_TABLE="$out/table.md" \
+if [ "$reuse" = 1 ]; then
+    [ -n "$out" ] && [ -s "$out/swift-test.log" ] || { echo "agreement: --reuse needs --out DIR of a previous run" >&2; exit 2; }
+    [ -s "$out/swift-test.run.log" ] || cp "$out/swift-test.log" "$out/swift-test.run.log"
+fi
+AGREEMENT_FORM=full AGREEMENT_HOSTS="$hosts" AGREEMENT_OUT="$out/results" AGREEMENT_TABLE="$out/table.md" AGREEMENT_REUSE="$reuse" \
     swift test --skip-build --filter 'HostAgreementTests' 2>&1 | tee "$out/swift-test.log" || rc=$?  # pipefail: swift's
 took=$((SECONDS - built))
 echo "agreement: the test took $((took / 60)) min $((took % 60)) s (build $((built - start)) s), exit $rc" >&2
+run_log="$out/swift-test.log"
+if [ "$reuse" = 1 ]; then
+    run_log="$out/swift-test.run.log"
+    took=$(cat "$out/took" 2>/dev/null || echo 0)
+else
+    echo "$took" >"$out/took"
+fi
 [ -s "$out/table.md" ] || { echo "agreement: the test wrote no table" >&2; exit "$((rc == 0 ? 1 : rc))"; }
 
 # How long each host took and how its run ended, as the test printed it ("host agreement: systemd took 412.3
 # seconds (exit 0)"; 124: timed out, 125: the guest did not come up — that host then has no table).
-per_host=$(sed -n 's/.*host agreement: \([a-z0-9]*\) took \([0-9.]*\) seconds (exit \([0-9]*\)).*/\1 \2 \3/p' "$out/swift-test.log" |
+per_host=$(sed -n 's/.*host agreement: \([a-z0-9]*\) took \([0-9.]*\) seconds (exit \([0-9]*\)).*/\1 \2 \3/p' "$run_log" |
     awk '{ printf "%s%s %.0f s%s", (NR > 1 ? ", " : ""), $1, $2, ($3 == 0 ? "" : $3 == 124 ? " (timed out: no table)" : " (exit " $3 ": no table)") }')
+[ "$reuse" = 0 ] || verdict_prefix="results judged again with \`--reuse\` on $(date -u +%Y-%m-%d) after a change to the test's rules: "
 failing=$(grep -o '✗' "$out/table.md" | wc -l)
 if [ "$rc" = 0 ]; then
     verdict="every cell within its tolerance"
@@ -73,7 +88,7 @@ section="$out/section.md"
     echo
     echo "Produced by \`scripts/test-hosts/agreement.sh\` on $(date -u +%Y-%m-%d) from commit" \
         "\`$(git -C "$ROOT" rev-parse --short HEAD)\`$(git -C "$ROOT" diff --quiet HEAD -- Sources Tests scripts || echo ' (with uncommitted changes)'):" \
-        "hosts $hosts, $((took / 60)) min $((took % 60)) s ($per_host); $verdict."
+        "hosts $hosts, $((took / 60)) min $((took % 60)) s ($per_host); ${verdict_prefix:-}$verdict."
     echo
     cat "$out/table.md"
     echo "<!-- agreement:end -->"
