@@ -160,14 +160,14 @@ for containers in [200, 10] {
     print("  ratios: ingest samples/s ÷ 1 M = \(r2(ingestSamples / 1e6)) (target ≥ 1); ingest samples/s ÷ raw msg/s = \(r2(ingestSamples / raw)) (target ≥ 0.5)")
 }
 
-// 4. memory per live series: 15 collectors × 200 containers × ~35 Librato series ≈ 100k series, 3 stats rounds in
+// 4. memory per live series: 143 collectors × 200 containers × ~35 Librato series ≈ 1 M series, 3 stats rounds in
 // one open period. Measured as heap in use (mallinfo2) with the frames made beforehand and kept alive.
-let memoryFrames = (0..<15).map { c in
-    makeFrames(count: 6, containers: 100, collector: CollectorID(high: 2, low: UInt64(c + 1)), containerBase: 100_000 + c * 1000, t0: t0)
+let memoryFrames = (0..<143).map { c in
+    makeFrames(count: 6, containers: 100, collector: CollectorID(high: 2, low: UInt64(c + 1)), containerBase: 1_000_000 + c * 1000, t0: t0)
 }
 func heapInUse() -> Int { Int(heap_in_use()) }
 let before = heapInUse()
-var big = HubCore(configuration: HubConfiguration(periodMs: 60_000, startupGraceMs: 0, maxContainers: 100_000), now: t0)
+var big = HubCore(configuration: HubConfiguration(periodMs: 60_000, startupGraceMs: 0, maxContainers: 1_000_000), now: t0)
 var bigOpener = FrameOpener(key: key)
 for frames in memoryFrames { for f in frames { big.ingest(try bigOpener.open(f), now: t0) } }
 let after = heapInUse()
