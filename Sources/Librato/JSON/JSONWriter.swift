@@ -99,17 +99,20 @@ public struct JSONWriter: Sendable {
     /// `n` in decimal, written straight into `out`: the hub writes several integers per measurement, millions a
     /// minute, and going through `String(n)` made a string of each first.
     static func appendDigits(_ n: Int64, to out: inout [UInt8]) {
-        if n < 0 { out.append(UInt8(ascii: "-")) }
         var m = n.magnitude
-        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // up to 20 digits, least significant first
-        var count = 0
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // room for a sign and 20 digits, filled from the end
         withUnsafeMutableBytes(of: &digits) { buffer in
+            var i = buffer.count
             repeat {
-                buffer[count] = UInt8(ascii: "0") + UInt8(m % 10)
+                i -= 1
+                buffer[i] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: m % 10)
                 m /= 10
-                count += 1
             } while m > 0
-            for i in stride(from: count - 1, through: 0, by: -1) { out.append(buffer[i]) }
+            if n < 0 {
+                i -= 1
+                buffer[i] = UInt8(ascii: "-")
+            }
+            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[i...]))
         }
     }
 
