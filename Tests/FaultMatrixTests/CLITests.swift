@@ -172,7 +172,11 @@ struct StatusCommandTests {
                 "HUB_ACK_LISTEN": FreePort.tcpAddress(), "PATH": "/usr/bin:/bin", "DRY_RUN_OUTPUT": "/dev/null",
             ])
         defer { hub.signal(SIGKILL) }
-        try await Eventually.wait(for: "the hub's /healthz") { (try? await CLIRun.run(["healthcheck", "--url", "127.0.0.1:\(http)"]).status) == 0 }
+        // 90 s: on a loaded CI machine (the suite's QEMU guest beside it) 30 s were once not enough for the first answer.
+        try await Eventually.wait(for: "the hub's /healthz", timeout: .seconds(90)) {
+            try #require(hub.isRunning, "the hub exited: \(hub.stderr.suffix(2000))")
+            return (try? await CLIRun.run(["healthcheck", "--url", "127.0.0.1:\(http)"]).status) == 0
+        }
         let table = try await CLIRun.run(["status", "--hub-http", "127.0.0.1:\(http)"])
         #expect(table.status == 0)
         #expect(table.stdout.contains("librato: dry-run"), "\(table.stdout)")

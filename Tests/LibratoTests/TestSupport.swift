@@ -41,7 +41,9 @@ func makeClient(
 ) -> LibratoClient {
     let config = LibratoConfiguration(
         baseURL: fake.baseURL, api: api, maxConcurrentRequests: maxConcurrent, requestTimeout: requestTimeout,
-        connectTimeout: .seconds(2), retry: fastRetry, annotationDeadline: .seconds(5))
+        // A deadline far beyond the retries these tests cause: on a loaded CI machine two 503s and their backoff took
+        // more than the 5 s it once was, and the annotation was given up.
+        connectTimeout: .seconds(2), retry: fastRetry, annotationDeadline: .seconds(60))
     return LibratoClient(
         configuration: config,
         credentials: LibratoCredentials(email: fake.configuration.email, token: token ?? fake.configuration.token),

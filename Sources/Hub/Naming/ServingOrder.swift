@@ -5,7 +5,7 @@ import Librato
 /// own order), known by counts alone. The parts (the head, then the slices of a period's containers) are built again
 /// when sent, so a period over the budget is never held whole: at 100 k containers it is 2.7 M measurements, about
 /// 1 GiB as values, and building it whole cost the hub a tenth of its CPU in copying and page faults. Pure.
-struct ServingOrder: Equatable {
+struct ServingOrder {
     /// Per part, how many of its measurements have each rank.
     let counts: [[Int: Int]]
     /// Every position: the number of measurements in all parts.
@@ -31,8 +31,6 @@ struct ServingOrder: Equatable {
     init(parts: [[Measurement]]) {
         self.init(counts: parts.map(Self.rankCounts))
     }
-
-    static func == (a: ServingOrder, b: ServingOrder) -> Bool { a.counts == b.counts }
 
     /// How many of `measurements` have each rank.
     static func rankCounts(_ measurements: [Measurement]) -> [Int: Int] {
