@@ -101,8 +101,10 @@ struct ClientEndToEndTests {
                 #expect(report.requestsByStatus[500] == 8 && report.requestsByStatus[503] == 6 && report.requestsByStatus[502] == 6)
                 #expect(report.requestsByStatus[429] == 5)
                 #expect(report.timeouts == 2)
-                #expect(report.connectionErrors == 1)
-                #expect(report.retries == 28)
+                // The planned dropped connection; on a loaded machine a pooled connection can also be found closed (a
+                // clean-clone CI run saw 2): counted and retried like it.
+                #expect(report.connectionErrors >= 1)
+                #expect(report.retries == 27 + report.connectionErrors, "every failed request retried once")
                 let s = fake.snapshot
                 #expect(fake.plannedFaults.isEmpty)
                 #expect(s.accepted.count == 2000)
