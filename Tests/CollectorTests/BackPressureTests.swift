@@ -105,7 +105,7 @@ final class SlowFlakySink: RecordSink {
                 )
             )
             let n = 400
-            let container = try TestContainer.run(
+            let container = try await TestContainer.run(
                 tag,
                 command: [
                     "sh", "-c",
@@ -121,11 +121,11 @@ final class SlowFlakySink: RecordSink {
                     return sink.inner.lines(container.id, .stdout) >= UInt64(n) && sink.inner.lines(container.id, .stderr) >= UInt64(n)
                 }
             } catch {
-                let docker = try DockerTestHelper.docker(["logs", container.id]).split(separator: "\n").count
+                let docker = try await DockerTestHelper.docker(["logs", container.id]).split(separator: "\n").count
                 Issue.record(
                     """
                     \(error): counted \(sink.inner.lines(container.id, .stdout))/\(sink.inner.lines(container.id, .stderr)), \
-                    queue \(metrics.get(.recordQueueDepth)), exited \(try container.hasExited()), docker logs stdout lines \(docker), \
+                    queue \(metrics.get(.recordQueueDepth)), exited \(try await container.hasExited()), docker logs stdout lines \(docker), \
                     metrics \(metrics.snapshot().filter { $0.value != 0 })
                     """
                 )

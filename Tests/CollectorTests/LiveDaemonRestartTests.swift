@@ -12,7 +12,7 @@ import WireFormat
     @Test func survivesADaemonKilledAndRestartedWithLiveRestore() async throws {
         let tag = Live.uniqueTag("dkill")
         // A container on the shared daemon: it must be untouched by all this.
-        let bystander = try TestContainer.run(tag, command: ["sleep", "300"])
+        let bystander = try await TestContainer.run(tag, command: ["sleep", "300"])
         defer { bystander.remove() }
         let sink = CollectingSink()
         let metrics = CollectorMetrics()
@@ -81,7 +81,7 @@ import WireFormat
                 throw error
             }
         }
-        #expect(try bystander.inspect("{{.State.Running}}") == "true", "the shared dockerd's containers are unaffected")
+        #expect(try await bystander.inspect("{{.State.Running}}") == "true", "the shared dockerd's containers are unaffected")
     }
 
     /// The same without `--live-restore` (Docker's default): the restarted daemon kills the running containers and

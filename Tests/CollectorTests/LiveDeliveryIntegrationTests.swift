@@ -20,7 +20,7 @@ import WireFormat
             let pipeline = try await RunningPipeline.start(
                 try CollectorPipeline(configuration: configuration, client: client, sink: deliverer, metrics: metrics, logger: Live.logger)
             )
-            let container = try TestContainer.run(tag, command: ["sh", "-c", "echo one; echo two >&2; exit 0"])
+            let container = try await TestContainer.run(tag, command: ["sh", "-c", "echo one; echo two >&2; exit 0"])
             defer { container.remove() }
             try await container.waitForExit()
             let checkpoints = { try CheckpointStore(stateDirectory: configuration.stateDirectory).checkpoint(for: container.id) }

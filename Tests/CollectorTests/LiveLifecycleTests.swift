@@ -23,23 +23,23 @@ import WireFormat
                 )
             )
             let loop = ["sh", "-c", "trap 'exit 0' TERM; echo up; while true; do sleep 0.1; done"]
-            let stopped = try TestContainer.run(tag, command: loop)
+            let stopped = try await TestContainer.run(tag, command: loop)
             defer { stopped.remove() }
-            let killed = try TestContainer.run(tag, command: loop)
+            let killed = try await TestContainer.run(tag, command: loop)
             defer { killed.remove() }
-            let restarted = try TestContainer.run(tag, command: loop)
+            let restarted = try await TestContainer.run(tag, command: loop)
             defer { restarted.remove() }
-            let removed = try TestContainer.run(tag, command: loop)
+            let removed = try await TestContainer.run(tag, command: loop)
             defer { removed.remove() }
             try await Eventually.wait(for: "the four containers followed (their first line counted)") {
                 [stopped, killed, restarted, removed].allSatisfy { sink.lines($0.id, .stdout) == 1 }
             }
 
-            try DockerTestHelper.docker(["stop", "-t", "10", stopped.id])
-            try DockerTestHelper.docker(["kill", killed.id])
-            try DockerTestHelper.docker(["restart", "-t", "10", restarted.id])
-            try DockerTestHelper.docker(["rm", "-f", removed.id])
-            let brief = try TestContainer.run(tag, command: ["sh", "-c", "echo hello; echo bye >&2; echo again; exit 3"])
+            try await DockerTestHelper.docker(["stop", "-t", "10", stopped.id])
+            try await DockerTestHelper.docker(["kill", killed.id])
+            try await DockerTestHelper.docker(["restart", "-t", "10", restarted.id])
+            try await DockerTestHelper.docker(["rm", "-f", removed.id])
+            let brief = try await TestContainer.run(tag, command: ["sh", "-c", "echo hello; echo bye >&2; echo again; exit 3"])
             defer { brief.remove() }
 
             try await Eventually.wait(for: "every event and the short-lived container's lines") {
@@ -76,7 +76,7 @@ import WireFormat
             Live.expectNoDuplicates(sink.logs(restarted.id))
 
             // The pipeline is still running and following.
-            let after = try TestContainer.run(tag, command: ["sh", "-c", "echo still; exit 0"])
+            let after = try await TestContainer.run(tag, command: ["sh", "-c", "echo still; exit 0"])
             defer { after.remove() }
             try await Eventually.wait(for: "a later container followed too") { sink.lines(after.id, .stdout) == 1 }
             #expect(metrics.get(.events) >= 15)
@@ -93,25 +93,25 @@ import WireFormat
             configuration.filters.includeLabels = ["dl.metrics", "dl.tier=web*"]
             configuration.filters.excludeLabels = ["dl.metrics=off"]
             configuration.labelTags = ["dl.tier", "com.docker.compose.service"]
-            let existing = try TestContainer.run(
+            let existing = try await TestContainer.run(
                 tag,
                 options: ["--label", "dl.tier=web-front", "--label", "dl.secret=x", "--label", "com.docker.compose.service=front"],
                 command: ["sh", "-c", "echo before; sleep 300"]
             )
             defer { existing.remove() }
-            try await Eventually.wait(for: "the first line written") { try DockerTestHelper.docker(["logs", existing.id]) == "before" }
+            try await Eventually.wait(for: "the first line written") { try await DockerTestHelper.docker(["logs", existing.id]) == "before" }
             let pipeline = try await RunningPipeline.start(
                 try CollectorPipeline(configuration: configuration, client: client, sink: sink, metrics: CollectorMetrics(), logger: Live.logger)
             )
-            let included = try TestContainer.run(tag, options: ["--label", "dl.metrics=on"], command: ["sh", "-c", "echo in; exit 0"])
+            let included = try await TestContainer.run(tag, options: ["--label", "dl.metrics=on"], command: ["sh", "-c", "echo in; exit 0"])
             defer { included.remove() }
-            let optedOut = try TestContainer.run(tag, options: ["--label", "dl.metrics=off"], command: ["sh", "-c", "echo out; exit 0"])
+            let optedOut = try await TestContainer.run(tag, options: ["--label", "dl.metrics=off"], command: ["sh", "-c", "echo out; exit 0"])
             defer { optedOut.remove() }
-            let unlabelled = try TestContainer.run(tag, command: ["sh", "-c", "echo none; exit 0"])
+            let unlabelled = try await TestContainer.run(tag, command: ["sh", "-c", "echo none; exit 0"])
             defer { unlabelled.remove() }
-            let otherTier = try TestContainer.run(tag, options: ["--label", "dl.tier=db"], command: ["sh", "-c", "echo db; exit 0"])
+            let otherTier = try await TestContainer.run(tag, options: ["--label", "dl.tier=db"], command: ["sh", "-c", "echo db; exit 0"])
             defer { otherTier.remove() }
-            let own = try TestContainer.run(tag, options: ["--label", "dl.metrics=on"], command: ["sh", "-c", "echo me; exit 0"])
+            let own = try await TestContainer.run(tag, options: ["--label", "dl.metrics=on"], command: ["sh", "-c", "echo me; exit 0"])
             defer { own.remove() }
             _ = own
 
@@ -143,7 +143,7 @@ import WireFormat
         let tag = Live.uniqueTag("own")
         let sink = CollectingSink()
         try await DockerTestHelper.withClient { client in
-            let me = try TestContainer.create(tag, command: ["sh", "-c", "echo me; exit 0"])
+            let me = try await TestContainer.create(tag, command: ["sh", "-c", "echo me; exit 0"])
             defer { me.remove() }
             let pipeline = try await RunningPipeline.start(
                 try CollectorPipeline(
@@ -155,8 +155,8 @@ import WireFormat
                     ownContainer: OwnContainer(id: me.id)
                 )
             )
-            try DockerTestHelper.docker(["start", me.id])
-            let other = try TestContainer.run(tag, command: ["sh", "-c", "echo other; exit 0"])
+            try await DockerTestHelper.docker(["start", me.id])
+            let other = try await TestContainer.run(tag, command: ["sh", "-c", "echo other; exit 0"])
             defer { other.remove() }
             try await me.waitForExit()
             try await Eventually.wait(for: "the other container's line") { sink.lines(other.id, .stdout) == 1 }
@@ -178,13 +178,13 @@ import WireFormat
             configuration.statsSource = source
             // Stopped before the collector starts: a container that exits while followed is rightly sampled while it
             // runs (on a loaded machine `sh -c 'exit 0'` can outlive a round), so only this one must have no samples.
-            let done = try TestContainer.run(tag, command: ["sh", "-c", "exit 0"])
+            let done = try await TestContainer.run(tag, command: ["sh", "-c", "exit 0"])
             defer { done.remove() }
             try await done.waitForExit()
             let pipeline = try await RunningPipeline.start(
                 try CollectorPipeline(configuration: configuration, client: client, sink: sink, metrics: metrics, logger: Live.logger)
             )
-            let busy = try TestContainer.run(tag, command: ["sh", "-c", "while true; do :; done"])
+            let busy = try await TestContainer.run(tag, command: ["sh", "-c", "while true; do :; done"])
             defer { busy.remove() }
             // The start sample (the run's zero counters: busy started after the collector), then three samples.
             try await Eventually.wait(for: "three samples") { sink.stats(busy.id).count >= 4 }

@@ -26,7 +26,7 @@ import WireFormat
                 i=1; while [ $i -le \(n) ]; do echo "out $i measure#db.latency=12ms count#jobs=1 sample#queue=3"; echo "err $i" >&2; \
                 if [ $((i % 20)) -eq 0 ]; then head -c 40000 /dev/zero | tr '\\0' a; echo; fi; i=$((i+1)); sleep 0.01; done
                 """
-            let container = try TestContainer.run(tag, command: ["sh", "-c", script])
+            let container = try await TestContainer.run(tag, command: ["sh", "-c", script])
             defer { container.remove() }
             let expectedOut = UInt64(n + 3)
             let expectedErr = UInt64(n)
@@ -87,7 +87,7 @@ import WireFormat
                 )
             )
             let n = 25
-            let container = try TestContainer.run(
+            let container = try await TestContainer.run(
                 tag,
                 options: ["-t"],
                 command: [
@@ -128,7 +128,7 @@ import WireFormat
             )
             let n = 300
             // ~0.02 s per iteration: a few seconds of output on both streams, with a long line now and then.
-            let container = try TestContainer.run(
+            let container = try await TestContainer.run(
                 tag,
                 command: [
                     "sh", "-c",
@@ -137,7 +137,7 @@ import WireFormat
             )
             defer { container.remove() }
             // And one that writes 10 lines, waits to be told, writes 10 more and exits: it stops while no pipeline runs.
-            let stopper = try TestContainer.run(
+            let stopper = try await TestContainer.run(
                 tag,
                 command: [
                     "sh", "-c",
@@ -150,8 +150,8 @@ import WireFormat
                 first.lines(container.id, .stdout) > 20 && first.lines(container.id, .stderr) > 20 && first.lines(stopper.id, .stdout) == 10
             }
             try await pipeline1.stop()
-            #expect(try !container.hasExited(), "the container must still be writing when the first pipeline stops")
-            try DockerTestHelper.docker(["exec", stopper.id, "touch", "/tmp/go"])
+            #expect(try await !container.hasExited(), "the container must still be writing when the first pipeline stops")
+            try await DockerTestHelper.docker(["exec", stopper.id, "touch", "/tmp/go"])
             try await stopper.waitForExit()
 
             let pipeline2 = try await RunningPipeline.start(

@@ -18,16 +18,22 @@ import WireFormat
         var oomKilled: Bool
         var startedAtSeconds: Int64
 
-        init(_ c: TestContainer) throws {
-            let f = try c.inspect(
+        static func of(_ c: TestContainer) async throws -> Inspected {
+            let f = try await c.inspect(
                 "{{.State.Status}}|{{if .State.Health}}{{.State.Health.Status}}{{else}}none{{end}}|{{.RestartCount}}|{{.State.ExitCode}}|{{.State.OOMKilled}}|{{.State.StartedAt}}"
             ).split(separator: "|").map(String.init)
-            state = f[0]
-            health = f[1]
-            restarts = UInt64(f[2]) ?? .max
-            exitCode = Int32(f[3]) ?? .min
-            oomKilled = f[4] == "true"
-            startedAtSeconds = (RFC3339.nanoseconds(f[5]) ?? .min) / 1_000_000_000
+            return Inspected(
+                state: f[0], health: f[1], restarts: UInt64(f[2]) ?? .max, exitCode: Int32(f[3]) ?? .min, oomKilled: f[4] == "true",
+                startedAtSeconds: (RFC3339.nanoseconds(f[5]) ?? .min) / 1_000_000_000)
+        }
+
+        init(state: String, health: String, restarts: UInt64, exitCode: Int32, oomKilled: Bool, startedAtSeconds: Int64) {
+            self.state = state
+            self.health = health
+            self.restarts = restarts
+            self.exitCode = exitCode
+            self.oomKilled = oomKilled
+            self.startedAtSeconds = startedAtSeconds
         }
 
         init(_ s: ContainerStatus) {
@@ -49,32 +55,34 @@ import WireFormat
                     configuration: Live.configuration(namePrefix: "dl-test-\(tag)-"), client: client, sink: sink, metrics: CollectorMetrics(),
                     logger: Live.logger))
             // Healthy while /tmp/bad is missing; it appears after 3 s.
-            let unhealthy = try TestContainer.run(
+            let unhealthy = try await TestContainer.run(
                 tag, options: ["--health-cmd", "test ! -f /tmp/bad", "--health-interval", "1s", "--health-retries", "1", "--health-timeout", "1s"],
                 command: ["sh", "-c", "sleep 3; touch /tmp/bad; while true; do sleep 0.1; done"])
             defer { unhealthy.remove() }
-            let restarting = try TestContainer.run(tag, options: ["--restart", "on-failure:2"], command: ["sh", "-c", "sleep 0.3; exit 3"])
+            let restarting = try await TestContainer.run(tag, options: ["--restart", "on-failure:2"], command: ["sh", "-c", "sleep 0.3; exit 3"])
             defer { restarting.remove() }
-            let exiting = try TestContainer.run(tag, command: ["sh", "-c", "sleep 0.3; exit 7"])
+            let exiting = try await TestContainer.run(tag, command: ["sh", "-c", "sleep 0.3; exit 7"])
             defer { exiting.remove() }
             // The shell itself grows past the limit: the OOM killer ends the container's main process.
-            let oom = try TestContainer.run(
+            let oom = try await TestContainer.run(
                 tag, options: ["--memory", "16m", "--memory-swap", "16m"], command: ["sh", "-c", "sleep 0.3; x=aaaaaaaa; while true; do x=$x$x; done"])
             defer { oom.remove() }
-            let running = try TestContainer.run(tag, command: ["sh", "-c", "while true; do sleep 0.1; done"])
+            let running = try await TestContainer.run(tag, command: ["sh", "-c", "while true; do sleep 0.1; done"])
             defer { running.remove() }
 
             // Docker's final states first, then the collector's report of each.
             try await Eventually.wait(for: "docker to reach the final states", timeout: .seconds(60), every: .milliseconds(200)) {
-                try Inspected(unhealthy).health == "unhealthy" && Inspected(restarting).state == "exited" && Inspected(restarting).restarts == 2
-                    && Inspected(exiting).state == "exited" && Inspected(oom).state == "exited"
+                let (u, r, e, o) = (try await Inspected.of(unhealthy), try await Inspected.of(restarting), try await Inspected.of(exiting), try await Inspected.of(oom))
+                return u.health == "unhealthy" && r.state == "exited" && r.restarts == 2 && e.state == "exited" && o.state == "exited"
             }
             let containers = [unhealthy, restarting, exiting, oom, running]
             try await Eventually.wait(for: "the collector to report what docker inspect says", timeout: .seconds(30), every: .milliseconds(200)) {
-                try containers.allSatisfy { c in sink.statuses(c.id).last.map(Inspected.init) == (try Inspected(c)) }
+                for c in containers where sink.statuses(c.id).last.map(Inspected.init) != (try await Inspected.of(c)) { return false }
+                return true
             }
-            #expect(try Inspected(restarting).exitCode == 3 && Inspected(exiting).exitCode == 7)
-            #expect(try Inspected(oom).oomKilled && Inspected(oom).exitCode == 137)
+            let (restarted, exited, killed) = (try await Inspected.of(restarting), try await Inspected.of(exiting), try await Inspected.of(oom))
+            #expect(restarted.exitCode == 3 && exited.exitCode == 7)
+            #expect(killed.oomKilled && killed.exitCode == 137)
             #expect(sink.statuses(unhealthy.id).contains { $0.health == .healthy }, "healthy before it turned unhealthy")
             #expect(sink.statuses(running.id).last?.uptimeSeconds.map { $0 >= 0 } == true)
 

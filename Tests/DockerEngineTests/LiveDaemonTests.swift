@@ -9,7 +9,7 @@ import Testing
     @Test func pingNegotiatesTheAPIVersion() async throws {
         try await withDockerClient { client in
             #expect(client.apiVersion == nil)
-            let daemon = try #require(DockerAPIVersion(try DockerTestHelper.docker(["version", "--format", "{{.Server.APIVersion}}"])))
+            let daemon = try #require(DockerAPIVersion(try await DockerTestHelper.docker(["version", "--format", "{{.Server.APIVersion}}"])))
             let version = try await client.ping()
             #expect(version == min(daemon, DockerAPIVersion.clientMaximum))
             #expect(client.apiVersion == version)
@@ -19,7 +19,7 @@ import Testing
     @Test func info() async throws {
         try await withDockerClient { client in
             let info = try await client.info()
-            let cli = try DockerTestHelper.docker([
+            let cli = try await DockerTestHelper.docker([
                 "info", "--format", "{{.ID}}|{{.NCPU}}|{{.MemTotal}}|{{.CgroupDriver}}|{{.CgroupVersion}}|{{.ServerVersion}}|{{.DockerRootDir}}",
             ])
             #expect(
@@ -32,9 +32,9 @@ import Testing
     }
 
     @Test func listAndInspect() async throws {
-        let running = try TestContainer.run("list", options: ["--label", "com.example.team=metrics"], command: ["sleep", "300"])
+        let running = try await TestContainer.run("list", options: ["--label", "com.example.team=metrics"], command: ["sleep", "300"])
         defer { running.remove() }
-        let created = try TestContainer.create("list-created", command: ["true"])
+        let created = try await TestContainer.create("list-created", command: ["true"])
         defer { created.remove() }
         try await withDockerClient { client in
             let list = try await client.listContainers()
@@ -55,8 +55,8 @@ import Testing
             #expect(details.networkMode == "none")
             #expect(details.state.running)
             #expect(details.state.status == "running")
-            #expect(details.state.pid == (try running.pid()))
-            #expect(details.state.startedAt == RFC3339.nanoseconds(try running.inspect("{{.State.StartedAt}}")))
+            #expect(details.state.pid == (try await running.pid()))
+            #expect(details.state.startedAt == RFC3339.nanoseconds(try await running.inspect("{{.State.StartedAt}}")))
             #expect(details.state.startedAt > 0)
 
             let notStarted = try await client.inspect(id: created.id)
@@ -92,7 +92,7 @@ import Testing
     }
 
     @Test func statsOfARunningContainer() async throws {
-        let container = try TestContainer.run("stats", command: ["sleep", "300"])
+        let container = try await TestContainer.run("stats", command: ["sleep", "300"])
         defer { container.remove() }
         try await withDockerClient { client in
             let info = try await client.info()
@@ -110,7 +110,7 @@ import Testing
             // --network none: no sandbox interfaces for the API to report.
             #expect(sample.networks.isEmpty)
 
-            try DockerTestHelper.docker(["stop", "-t", "0", container.id])
+            try await DockerTestHelper.docker(["stop", "-t", "0", container.id])
             await #expect(throws: DockerError.containerNotRunning(id: container.id)) { try await client.stats(id: container.id) }
         }
     }

@@ -9,14 +9,14 @@ import Testing
     @Test func lifecycleEvents() async throws {
         try await withDockerClient { client in
             let stream = try await client.events()
-            let container = try TestContainer.create("events", command: ["sleep", "300"])
+            let container = try await TestContainer.create("events", command: ["sleep", "300"])
             defer { container.remove() }
-            let exiting = try TestContainer.create("events-exit", command: ["sh", "-c", "exit 3"])
+            let exiting = try await TestContainer.create("events-exit", command: ["sh", "-c", "exit 3"])
             defer { exiting.remove() }
-            try DockerTestHelper.docker(["start", exiting.id])
-            try DockerTestHelper.docker(["start", container.id])
-            try DockerTestHelper.docker(["kill", container.id])
-            try DockerTestHelper.docker(["rm", container.id])
+            try await DockerTestHelper.docker(["start", exiting.id])
+            try await DockerTestHelper.docker(["start", container.id])
+            try await DockerTestHelper.docker(["kill", container.id])
+            try await DockerTestHelper.docker(["rm", container.id])
             let ids = [container.id, exiting.id]
             let events = try await collect(stream, what: "events of \(container.name)") { events in
                 events.contains { $0.id == container.id && $0.action == "destroy" }

@@ -8,7 +8,7 @@ import Testing
     static let lines = 50
 
     @Test func exactCountsPerStream() async throws {
-        let container = try TestContainer.run(
+        let container = try await TestContainer.run(
             "logs",
             command: ["sh", "-c", "i=1; while [ $i -le \(Self.lines) ]; do echo out $i; echo err $i >&2; i=$((i+1)); done"]
         )
@@ -21,7 +21,7 @@ import Testing
             #expect(stdout == (1...Self.lines).map { "out \($0)\n" })
             #expect(stderr == (1...Self.lines).map { "err \($0)\n" })
             #expect(entries.allSatisfy { !$0.isPartial && $0.timestampNs > 0 })
-            let started = try #require(RFC3339.nanoseconds(try container.inspect("{{.State.StartedAt}}")))
+            let started = try #require(RFC3339.nanoseconds(try await container.inspect("{{.State.StartedAt}}")))
             #expect(entries.allSatisfy { $0.timestampNs >= started - 1_000_000_000 })
 
             // The same bytes as the daemon sent them, decoded again after a split at every possible point.
@@ -40,7 +40,7 @@ import Testing
 
     /// A 40,001-byte line comes as parts of 16,384 bytes with one timestamp (observed layout, see LogStreamDecoder).
     @Test func longLineComesInParts() async throws {
-        let container = try TestContainer.run(
+        let container = try await TestContainer.run(
             "logs-long",
             command: ["sh", "-c", "head -c 40000 /dev/zero | tr '\\0' a; echo; echo short; printf nonl"]
         )
@@ -57,7 +57,7 @@ import Testing
 
     /// With a TTY the stream is raw: `\r\n` endings and 16 KiB parts found by their size.
     @Test func ttyContainer() async throws {
-        let container = try TestContainer.run(
+        let container = try await TestContainer.run(
             "logs-tty",
             options: ["-t"],
             command: ["sh", "-c", "head -c 40000 /dev/zero | tr '\\0' b; echo; echo out; echo err >&2; printf nonl"]
@@ -83,19 +83,19 @@ import Testing
 
     /// `follow=1` delivers lines as they are written and ends when the container stops.
     @Test func followUntilTheContainerExits() async throws {
-        let container = try TestContainer.run("logs-follow", command: ["sh", "-c", "for i in 1 2 3 4 5; do echo line $i; sleep 0.2; done"])
+        let container = try await TestContainer.run("logs-follow", command: ["sh", "-c", "for i in 1 2 3 4 5; do echo line $i; sleep 0.2; done"])
         defer { container.remove() }
         try await withDockerClient { client in
             let stream = try await client.logs(id: container.id, follow: true, tty: false)
             let entries = try await collect(stream, what: "followed logs") { _ in false }
             #expect(entries.map { String(decoding: $0.message, as: UTF8.self) } == (1...5).map { "line \($0)\n" })
-            #expect(try container.hasExited())
+            #expect(try await container.hasExited())
         }
     }
 
     /// `since` skips earlier lines (the collector's checkpoint).
     @Test func sinceSkipsEarlierLines() async throws {
-        let container = try TestContainer.run("logs-since", command: ["sh", "-c", "echo one; sleep 1; echo two"])
+        let container = try await TestContainer.run("logs-since", command: ["sh", "-c", "echo one; sleep 1; echo two"])
         defer { container.remove() }
         try await container.waitForExit()
         try await withDockerClient { client in

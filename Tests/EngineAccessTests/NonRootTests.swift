@@ -31,7 +31,7 @@ import Testing
         let user = NonRootUser.name
         _ = try await NonRootUser.uid()
         let gid = try NonRootUser.socketGroup()
-        let container = try TestContainer.run("nonroot", command: ["sh", "-c", "echo started; exec sleep 300"])
+        let container = try await TestContainer.run("nonroot", command: ["sh", "-c", "echo started; exec sleep 300"])
         defer { container.remove() }
         let script = "mount -t tmpfs -o mode=0700 tmpfs /sys/fs/cgroup && exec setpriv --reuid \(user) --regid \(user) --groups \(gid) -- \"$@\""
         try await Role.with(

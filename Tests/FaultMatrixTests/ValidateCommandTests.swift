@@ -89,7 +89,7 @@ struct ValidateCollectorTests {
                 "HTTP_LISTEN": "127.0.0.1:\(http)", "PATH": "/usr/bin:/bin", "DRY_RUN_OUTPUT": "/dev/null",
             ])
         defer { hub.signal(SIGKILL) }
-        let container = try TestContainer.run("validate", options: ["--label", "dl-validate=\(runID)"], command: ["sleep", "300"])
+        let container = try await TestContainer.run("validate", options: ["--label", "dl-validate=\(runID)"], command: ["sleep", "300"])
         defer { container.remove() }
         try await Eventually.wait(for: "the hub's /healthz") { (try? await CLIRun.run(["healthcheck", "--url", "127.0.0.1:\(http)"]).status) == 0 }
 

@@ -30,13 +30,13 @@ import Testing
     }
 
     /// `docker stats --no-stream`'s CPU % for the container (the CLI's own computation from the streamed API).
-    static func dockerStatsCPU(_ id: String) throws -> Double {
-        let text = try DockerTestHelper.docker(["stats", "--no-stream", "--format", "{{.CPUPerc}}", id])
+    static func dockerStatsCPU(_ id: String) async throws -> Double {
+        let text = try await DockerTestHelper.docker(["stats", "--no-stream", "--format", "{{.CPUPerc}}", id])
         return try #require(Double(text.replacing("%", with: "")))
     }
 
     @Test func busyContainerSameNumbersFromBothSources() async throws {
-        let container = try TestContainer.run("stats-busy", command: ["sh", "-c", "yes > /dev/null"])
+        let container = try await TestContainer.run("stats-busy", command: ["sh", "-c", "yes > /dev/null"])
         defer { container.remove() }
         try await withSources { client, api, cgroup in
             let target = StatsTarget(try await client.inspect(id: container.id))
@@ -55,7 +55,7 @@ import Testing
             var seen: [String] = []
             var measured: (api: StatsInterval, cgroup: StatsInterval)?
             for _ in 0..<4 {
-                let cli = Task.detached { try Self.dockerStatsCPU(container.id) }
+                let cli = Task { try await Self.dockerStatsCPU(container.id) }
                 let (viaAPI, viaCgroup) = try await window(target, api, cgroup)
                 let reference = try await cli.value
                 let apiCPU = try #require(viaAPI.cpuPercent)
@@ -84,7 +84,7 @@ import Testing
     }
 
     @Test func idleContainerNearZeroInBothSources() async throws {
-        let container = try TestContainer.run("stats-idle", command: ["sleep", "300"])
+        let container = try await TestContainer.run("stats-idle", command: ["sleep", "300"])
         defer { container.remove() }
         try await withSources { client, api, cgroup in
             let target = StatsTarget(try await client.inspect(id: container.id))
@@ -100,13 +100,13 @@ import Testing
 
     /// Network counters of the container's own namespace: `--network none` still has `lo`.
     @Test func loopbackTrafficIsCounted() async throws {
-        let container = try TestContainer.run("stats-net", command: ["sleep", "300"])
+        let container = try await TestContainer.run("stats-net", command: ["sleep", "300"])
         defer { container.remove() }
         try await withSources { client, _, cgroup in
             let target = StatsTarget(try await client.inspect(id: container.id))
             let before = try await cgroup.sample(target)
             #expect(before.networks.map(\.interface) == ["lo"])
-            try DockerTestHelper.docker(["exec", container.id, "ping", "-c", "3", "127.0.0.1"])
+            try await DockerTestHelper.docker(["exec", container.id, "ping", "-c", "3", "127.0.0.1"])
             let after = try await cgroup.sample(target)
             let delta = try #require(StatsInterval.between(before, after).networkTotal)
             #expect(delta.rxPackets >= 6)  // 3 requests and 3 replies, all received on lo
@@ -119,7 +119,7 @@ import Testing
 
     /// An OOM kill inside the container shows up in the cgroup source's counter.
     @Test func oomKillsAreCounted() async throws {
-        let container = try TestContainer.run(
+        let container = try await TestContainer.run(
             "stats-oom",
             options: ["--memory", "16m", "--memory-swap", "16m"],
             // The hog raises its own oom_score_adj so the kernel never picks the container's PID 1 instead (seen once
@@ -136,11 +136,11 @@ import Testing
     }
 
     @Test func goneContainersAreReportedAsGone() async throws {
-        let container = try TestContainer.run("stats-gone", command: ["sleep", "300"])
+        let container = try await TestContainer.run("stats-gone", command: ["sleep", "300"])
         defer { container.remove() }
         try await withSources { client, api, cgroup in
             let target = StatsTarget(try await client.inspect(id: container.id))
-            container.remove()
+            await container.removeNow()
             await #expect(throws: StatsSourceError.containerGone(id: container.id)) { try await api.sample(target) }
             await #expect(throws: StatsSourceError.containerGone(id: container.id)) { try await cgroup.sample(target) }
         }

@@ -5,7 +5,7 @@ extension DockerTestHelper {
     /// Runs `body` with a client of the test dockerd, failing loudly when the daemon is not there, and shuts the
     /// client down afterwards whatever happens.
     public static func withClient<T>(_ body: (DockerClient) async throws -> T) async throws -> T {
-        try requireDaemon()
+        try await requireDaemon()
         return try await using(try DockerClient(endpoint: .unix(path: socketPath)), body)
     }
 

@@ -24,7 +24,7 @@ public struct DockerDaemonTrait: TestTrait, SuiteTrait, TestScoping {
         performing function: @Sendable () async throws -> Void
     ) async throws {
         if Self.holdsLock { return try await function() }
-        try DockerTestHelper.requireDaemon()
+        try await DockerTestHelper.requireDaemon()
         await DockerTestLock.shared.acquire()
         do {
             try await Self.$holdsLock.withValue(true) { try await function() }

@@ -22,35 +22,34 @@ public enum DockerTestHelper {
     }
 
     /// Runs `docker <arguments>` and returns its trimmed stdout.
+    ///
+    /// Async so that no Swift concurrency thread waits for the CLI: the pool has one thread per core (two here), and
+    /// tests blocked in `docker run` on both once starved every other test until its deadlines passed.
     @discardableResult
-    public static func docker(_ arguments: [String]) throws -> String {
+    public static func docker(_ arguments: [String], timeout: Duration = .seconds(120)) async throws -> String {
+        let (status, stdout, stderr) = try await TestProcess.run(dockerCLI, ["-H", "unix://\(socketPath)"] + arguments, timeout: timeout)
+        guard status == 0 else {
+            throw CommandError(arguments: arguments, status: status, stderr: stderr.trimmingCharacters(in: .whitespacesAndNewlines))
+        }
+        return stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// Starts `docker <arguments>` and returns without waiting for it, for clean-up where nothing can be awaited
+    /// (a `defer`). The command runs to its end even when the test process exits first.
+    public static func dockerInBackground(_ arguments: [String]) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: dockerCLI)
         process.arguments = ["-H", "unix://\(socketPath)"] + arguments
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
         process.standardInput = FileHandle.nullDevice
-        try process.run()
-        // stderr of the CLI is short; stdout is read first and fully, so neither pipe can fill up and block.
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw CommandError(
-                arguments: arguments,
-                status: process.terminationStatus,
-                stderr: String(decoding: stderr, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-            )
-        }
-        return String(decoding: stdout, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try? process.run()
     }
 
     /// Throws a loud error when dockerd does not answer, naming the fix.
-    public static func requireDaemon() throws {
+    public static func requireDaemon() async throws {
         do {
-            try docker(["version", "--format", "{{.Server.Version}}"])
+            try await docker(["version", "--format", "{{.Server.Version}}"])
         } catch {
             throw CommandError(
                 arguments: ["version"],
@@ -86,48 +85,54 @@ public struct TestContainer: Sendable {
     public let id: String
 
     /// `docker run -d --network none --name dl-test-<tag>-… [options] local/busybox:latest <command>`.
-    public static func run(_ tag: String, options: [String] = [], command: [String]) throws -> TestContainer {
-        try DockerTestHelper.requireDaemon()
+    public static func run(_ tag: String, options: [String] = [], command: [String]) async throws -> TestContainer {
+        try await DockerTestHelper.requireDaemon()
         let name = DockerTestHelper.uniqueName(tag)
-        let id = try DockerTestHelper.docker(
+        let id = try await DockerTestHelper.docker(
             ["run", "-d", "--network", "none", "--name", name] + options + [DockerTestHelper.image] + command
         )
         return TestContainer(name: name, id: id)
     }
 
     /// `docker create` (not started), for tests that watch the lifecycle from the beginning.
-    public static func create(_ tag: String, options: [String] = [], command: [String]) throws -> TestContainer {
-        try DockerTestHelper.requireDaemon()
+    public static func create(_ tag: String, options: [String] = [], command: [String]) async throws -> TestContainer {
+        try await DockerTestHelper.requireDaemon()
         let name = DockerTestHelper.uniqueName(tag)
-        let id = try DockerTestHelper.docker(
+        let id = try await DockerTestHelper.docker(
             ["create", "--network", "none", "--name", name] + options + [DockerTestHelper.image] + command
         )
         return TestContainer(name: name, id: id)
     }
 
     /// `docker inspect -f <format>`.
-    public func inspect(_ format: String) throws -> String {
-        try DockerTestHelper.docker(["inspect", "-f", format, id])
+    public func inspect(_ format: String) async throws -> String {
+        try await DockerTestHelper.docker(["inspect", "-f", format, id])
     }
 
     /// The main process's host PID (0 when not running).
-    public func pid() throws -> Int32 {
-        Int32(try inspect("{{.State.Pid}}")) ?? 0
+    public func pid() async throws -> Int32 {
+        Int32(try await inspect("{{.State.Pid}}")) ?? 0
     }
 
     /// Whether the container has exited (or never ran).
-    public func hasExited() throws -> Bool {
-        try inspect("{{.State.Status}}") == "exited"
+    public func hasExited() async throws -> Bool {
+        try await inspect("{{.State.Status}}") == "exited"
     }
 
     /// Waits until the container has exited.
     public func waitForExit(timeout: Duration = .seconds(30)) async throws {
-        let exited = try await DockerTestHelper.waitUntil(timeout: timeout) { try hasExited() }
+        let exited = try await DockerTestHelper.waitUntil(timeout: timeout) { try await hasExited() }
         if !exited { throw DockerTestHelper.CommandError(arguments: ["wait", name], status: -1, stderr: "did not exit within \(timeout)") }
     }
 
-    /// `docker rm -f`, ignoring errors (it may be gone already).
+    /// `docker rm -f`, ignoring errors (it may be gone already), started without waiting for it (see
+    /// ``DockerTestHelper/dockerInBackground(_:)``): for a `defer`. Use ``removeNow()`` where the test needs it gone.
     public func remove() {
-        _ = try? DockerTestHelper.docker(["rm", "-f", id])
+        DockerTestHelper.dockerInBackground(["rm", "-f", id])
+    }
+
+    /// `docker rm -f`, waiting until it is done; errors ignored (it may be gone already).
+    public func removeNow() async {
+        _ = try? await DockerTestHelper.docker(["rm", "-f", id])
     }
 }

@@ -10,6 +10,8 @@ public final class TestProcess: @unchecked Sendable {
     private let lock = NSLock()
     private var out = Data()
     private var err = Data()
+    /// Pipes that reached end-of-file (the handler sees empty data once the last writer closed its end).
+    private var closedPipes = 0
 
     /// Starts `executable` with `arguments` (an absolute path, or a name looked up in PATH).
     public init(_ executable: String, _ arguments: [String], environment: [String: String]? = nil) throws {
@@ -20,16 +22,18 @@ public final class TestProcess: @unchecked Sendable {
         process.standardError = stderrPipe
         stdoutPipe.fileHandleForReading.readabilityHandler = { [weak self] h in
             let d = h.availableData
+            if d.isEmpty { h.readabilityHandler = nil }
             guard let self else { return }
             self.lock.lock()
-            self.out.append(d)
+            if d.isEmpty { self.closedPipes += 1 } else { self.out.append(d) }
             self.lock.unlock()
         }
         stderrPipe.fileHandleForReading.readabilityHandler = { [weak self] h in
             let d = h.availableData
+            if d.isEmpty { h.readabilityHandler = nil }
             guard let self else { return }
             self.lock.lock()
-            self.err.append(d)
+            if d.isEmpty { self.closedPipes += 1 } else { self.err.append(d) }
             self.lock.unlock()
         }
         try process.run()
@@ -55,6 +59,13 @@ public final class TestProcess: @unchecked Sendable {
     }
 
     public var isRunning: Bool { process.isRunning }
+
+    /// Whether both pipes have reached end-of-file.
+    private var outputClosed: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return closedPipes == 2
+    }
     public var pid: Int32 { process.processIdentifier }
 
     /// Sends `signal` (SIGTERM by default; `SIGKILL` for fault tests).
@@ -68,8 +79,11 @@ public final class TestProcess: @unchecked Sendable {
         try await Eventually.wait(for: "process \(process.executableURL?.lastPathComponent ?? "?") to exit", timeout: timeout) {
             !process.isRunning
         }
-        // Let the readability handlers collect the last output.
-        try? await Task.sleep(for: .milliseconds(50))
+        // Let the readability handlers collect the last output: both pipes at end-of-file, or at most 5 s (a child
+        // the process left behind, e.g. a daemon's shim, may hold them open for ever).
+        _ = try? await Eventually.wait(for: "the output of \(process.executableURL?.lastPathComponent ?? "?")", timeout: .seconds(5), every: .milliseconds(5)) {
+            outputClosed
+        }
         return process.terminationStatus
     }
 
