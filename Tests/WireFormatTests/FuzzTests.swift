@@ -44,44 +44,51 @@ struct FuzzTests {
         }
     }
 
-    @Test func bodyDecoderSurvivesAMillionMutations() throws {
-        var gen = Gen(seed: 7)
-        let corpus = (0..<64).map { _ in gen.batch().encode() }
-        var mutator = Mutator(rng: SeededGenerator(seed: 99))
-        var decoded = 0
-        var rejected = 0
-        for i in 0..<Self.iterations {
-            let input = mutator.mutate(corpus[i % corpus.count])
-            do {
-                _ = try input.withUnsafeBytes { try Batch.decode($0) }
-                decoded += 1
-            } catch {
-                rejected += 1
+    @Test func bodyDecoderSurvivesAMillionMutations() async throws {
+        // A million decodes: on a thread of its own, not the concurrency pool the other tests need (see onOwnThread).
+        let (decoded, rejected) = try await onOwnThread { () -> (Int, Int) in
+            var gen = Gen(seed: 7)
+            let corpus = (0..<64).map { _ in gen.batch().encode() }
+            var mutator = Mutator(rng: SeededGenerator(seed: 99))
+            var decoded = 0
+            var rejected = 0
+            for i in 0..<Self.iterations {
+                let input = mutator.mutate(corpus[i % corpus.count])
+                do {
+                    _ = try input.withUnsafeBytes { try Batch.decode($0) }
+                    decoded += 1
+                } catch {
+                    rejected += 1
+                }
             }
+            return (decoded, rejected)
         }
         print("fuzz(body): \(Self.iterations) mutated bodies, \(decoded) decoded, \(rejected) rejected, 0 crashes")
         #expect(decoded + rejected == Self.iterations)
         #expect(rejected > 0 && decoded > 0, "the mutator should produce both valid and invalid bodies")
     }
 
-    @Test func frameOpenerSurvivesMutatedSealedFrames() throws {
+    @Test func frameOpenerSurvivesMutatedSealedFrames() async throws {
         let key = try ClusterKey(text: String(repeating: "9f", count: 32))
-        var gen = Gen(seed: 11)
-        let sealer = FrameSealer(key: key)
-        let corpus = (0..<32).map { _ in sealer.seal(gen.header(), gen.batch()) }
-        var opener = FrameOpener(key: key)
-        var mutator = Mutator(rng: SeededGenerator(seed: 5))
-        var accepted = 0
-        var reasons: [RejectReason: Int] = [:]
         let n = 200_000
-        for i in 0..<n {
-            let input = mutator.mutate(corpus[i % corpus.count])
-            do {
-                _ = try opener.open(input)
-                accepted += 1
-            } catch {
-                reasons[error.reason, default: 0] += 1
+        let (accepted, reasons) = try await onOwnThread { () -> (Int, [RejectReason: Int]) in
+            var gen = Gen(seed: 11)
+            let sealer = FrameSealer(key: key)
+            let corpus = (0..<32).map { _ in sealer.seal(gen.header(), gen.batch()) }
+            var opener = FrameOpener(key: key)
+            var mutator = Mutator(rng: SeededGenerator(seed: 5))
+            var accepted = 0
+            var reasons: [RejectReason: Int] = [:]
+            for i in 0..<n {
+                let input = mutator.mutate(corpus[i % corpus.count])
+                do throws(WireError) {
+                    _ = try opener.open(input)
+                    accepted += 1
+                } catch {
+                    reasons[error.reason, default: 0] += 1
+                }
             }
+            return (accepted, reasons)
         }
         print("fuzz(frames): \(n) mutated sealed frames, \(accepted) accepted, rejected by reason \(reasons)")
         // Mutations that leave the bytes unchanged are possible (e.g. removing 0 bytes), anything else is rejected.

@@ -24,9 +24,11 @@ public struct DockerDaemonTrait: TestTrait, SuiteTrait, TestScoping {
         performing function: @Sendable () async throws -> Void
     ) async throws {
         if Self.holdsLock { return try await function() }
-        try await DockerTestHelper.requireDaemon()
+        // The daemon is checked once the lock is held: dozens of tests start at once, and each asking dockerd
+        // first would start as many docker CLIs together.
         await DockerTestLock.shared.acquire()
         do {
+            try await DockerTestHelper.requireDaemon()
             try await Self.$holdsLock.withValue(true) { try await function() }
             await DockerTestLock.shared.release()
         } catch {
