@@ -4,15 +4,18 @@ import WireFormat
 
 /// The hub's logic, without I/O: frames in, closed periods and acknowledgements out. Time is passed in (`now`, Unix
 /// milliseconds), so every rule can be tested in microseconds. See docs/ARCHITECTURE.md, "Delivery protocol".
+///
+/// The restart path (the state file, the progress journal, closing periods by the replay's progress) is in
+/// HubCore+Restart.swift; the storage it restores into is internal to the module for that reason only.
 @_spi(Benchmarks) public struct HubCore: Sendable {
     @_spi(Benchmarks) public let configuration: HubConfiguration
     @_spi(Benchmarks) public private(set) var counters = HubCounters()
     package private(set) var collectors: [LedgerKey: CollectorInfo] = [:]
-    private(set) var ledgers: [LedgerKey: CollectorLedger] = [:]
+    var ledgers: [LedgerKey: CollectorLedger] = [:]
     /// Container states by slot (a free slot holds ``ContainerState/vacant``), and the slot of each container.
     /// Not optional: reading a field through an optional element would copy the whole state.
-    private var states: ContiguousArray<ContainerState> = []
-    private var slotByKey: [ContainerKey: Int32] = [:]
+    var states: ContiguousArray<ContainerState> = []
+    var slotByKey: [ContainerKey: Int32] = [:]
     private var freeSlots: [Int32] = []
     /// Starts of the open periods (each holds data of at least one container or engine), ascending.
     private(set) var openStarts: [Int64] = []
@@ -21,18 +24,18 @@ import WireFormat
     /// Closed, not yet delivered, oldest first.
     package private(set) var pending: Deque<ClosedPeriod> = []
     /// The latest period closed (data for it or earlier is late).
-    package private(set) var closedThrough: Int64?
-    private let startedAtMs: Int64
+    package internal(set) var closedThrough: Int64?
+    let startedAtMs: Int64
     /// After a restart, the collectors of the state file that were heard from shortly before it was written, each with
     /// the build time (its clock) of the latest frame of it applied: a period closes only once each has applied a
     /// frame built after the period's end (see ``isRecovering(now:)``).
-    private var recovering: [CollectorID: Int64] = [:]
+    var recovering: [CollectorID: Int64] = [:]
     /// The period whose head (roll-ups, the hub's own metrics) a previous run of the hub delivered before it stopped
     /// in the middle of the period (``DeliveryProgress``).
-    package private(set) var headDeliveredFor: Int64?
+    package internal(set) var headDeliveredFor: Int64?
     /// The period of the progress journal restored at start, when it applied (a later crash in the same period must
     /// keep its records: the journal is appended to, not begun again).
-    package private(set) var restoredProgressPeriod: Int64?
+    package internal(set) var restoredProgressPeriod: Int64?
 
     package init(configuration: HubConfiguration, now: Int64, restoring state: HubStateFile?, progress: DeliveryProgress? = nil) {
         self.configuration = configuration
@@ -190,7 +193,7 @@ import WireFormat
         return insert(ContainerState(key: key, identity: identity, host: host, now: now))
     }
 
-    private mutating func insert(_ state: ContainerState) -> Int32 {
+    mutating func insert(_ state: ContainerState) -> Int32 {
         let slot: Int32
         if let free = freeSlots.popLast() {
             slot = free
@@ -389,30 +392,6 @@ import WireFormat
         return configuration.period(ofMs: now - configuration.graceMs) + configuration.periodMs + configuration.graceMs
     }
 
-    /// Whether periods close by the replay's progress rather than by the clock alone. A restarted hub gets every
-    /// unacknowledged frame again; at fleet scale that replay takes longer than the startup grace (reconnecting alone
-    /// can), and it keeps ingest busy well past the restart, so a period closed by the clock would drop the gauges of
-    /// data still on its way as late. So after a restart a period closes only once every collector that the state
-    /// file shows alive when it was written (heard from within two periods of the latest one heard from) has applied
-    /// a frame built after the period's end — until each has passed the end of the period the hub restarted in, and
-    /// never later than ``HubConfiguration/recoveryLimitMs`` after the start (a collector that died with the hub).
-    /// Collectors long silent before the crash are not waited for.
-    package func isRecovering(now: Int64) -> Bool {
-        now - startedAtMs < configuration.recoveryLimitMs && !recovering.isEmpty
-    }
-
-    /// A frame of a collector the replay waits for, built at `sendTime`, was applied (frames apply in sequence
-    /// order: everything it built before is in). It leaves the wait once past the end of the period the hub restarted
-    /// in (later periods close as usual).
-    private mutating func recoveryProgress(_ id: CollectorID, _ seen: Int64, _ sendTime: Int64) {
-        let restartPeriodEnd = configuration.period(ofMs: startedAtMs) + configuration.periodMs
-        if sendTime >= restartPeriodEnd {
-            recovering[id] = nil
-        } else if sendTime > seen {
-            recovering[id] = sendTime
-        }
-    }
-
     /// Closes every open period now, also the current one (graceful shutdown: flush what the hub holds). Data for
     /// them that arrives after a restart is late: its counters go to the next open period, so nothing is lost.
     @_spi(Benchmarks) public mutating func closeAll() {
@@ -514,55 +493,6 @@ import WireFormat
             states[i] = .vacant
             freeSlots.append(Int32(i))
         }
-    }
-
-    // MARK: state file
-
-    /// What must survive a restart: delivered-through, each ledger's ack, each container's delivered watermarks.
-    package func stateFile() -> HubStateFile {
-        HubStateFile(
-            deliveredThrough: deliveredThrough,
-            ledgers: ledgers.map { HubStateFile.Ledger(key: $0.key, ackedThrough: $0.value.ackedThrough, lastSeenMs: collectors[$0.key]?.lastSeenMs) }
-                .sorted { ($0.key.collector, $0.key.epoch) < ($1.key.collector, $1.key.epoch) },
-            containers: states.filter { !$0.isVacant }.map { state in
-                HubStateFile.Container(key: state.key, name: state.identity.name, image: state.identity.image, host: state.host, watermarks: state.delivered)
-            }.sorted { ($0.key.engine.engineID, $0.key.id) < ($1.key.engine.engineID, $1.key.id) })
-    }
-
-    private mutating func restore(_ state: HubStateFile, now: Int64) {
-        closedThrough = state.deliveredThrough
-        for l in state.ledgers {
-            ledgers[l.key] = CollectorLedger(startingAfter: l.ackedThrough, window: configuration.reorderWindow)
-        }
-        for c in state.containers { restore(c, now: now) }
-        // Files before version 3 do not say when each collector was last heard from: wait for all of them.
-        let horizon = state.ledgers.compactMap(\.lastSeenMs).max().map { $0 - 2 * configuration.periodMs } ?? .min
-        let alive = state.ledgers.filter { ($0.lastSeenMs ?? .max) >= horizon }
-        recovering = Dictionary(alive.map { ($0.key.collector, Int64.min) }, uniquingKeysWith: { a, _ in a })
-    }
-
-    private mutating func restore(_ c: HubStateFile.Container, now: Int64) {
-        if let slot = slotByKey[c.key] {
-            states[Int(slot)].live.advance(to: c.watermarks)
-            states[Int(slot)].delivered.advance(to: c.watermarks)
-            return
-        }
-        var identity = ContainerIdentity(id: c.key.id, name: c.name, image: c.image, startedAt: c.watermarks.startedAt)
-        identity.labels = [:]
-        var s = ContainerState(key: c.key, identity: identity, host: c.host, now: now)
-        s.live = c.watermarks
-        s.delivered = c.watermarks
-        _ = insert(s)
-    }
-
-    /// What a previous run delivered of the period after the state file's (a journal of another period is stale:
-    /// the state file already covers it, or it was never reached).
-    private mutating func restore(_ progress: DeliveryProgress, now: Int64) {
-        let next = closedThrough.map { $0 + configuration.periodMs }
-        guard next == nil || next == progress.periodStart else { return }
-        for c in progress.containers { restore(c, now: now) }
-        if progress.headDelivered { headDeliveredFor = progress.periodStart }
-        restoredProgressPeriod = progress.periodStart
     }
 }
 
