@@ -18,9 +18,8 @@
 #   AGREE_PREFIX    name prefix of everything made here
 #   AGREE_SHORT     1: fewer workloads (no idle, oom, short-lived containers)
 #
-# Workloads (all --network none):
-# Workloads (all --network none), created before the collectors and working once each collector has sampled
-# them (that first sample is the baseline of their counters):
+# Workloads (--network none but netsrv/netcli), created before the collectors and working once each collector has
+# sampled them (that first sample is the baseline of their counters):
 #   cpu          --memory 64m, then --cpus 0.2 and `yes` once every other workload is done (it would starve them on
 #                the guest's one emulated CPU): throttled, limited
 #   idle         no limits (limit = host RAM)                                   [not in the short form]
@@ -31,6 +30,9 @@
 #   oom          --memory 16m --memory-swap 16m, a hog the kernel kills           [not in the short form]
 #   starter      started while the collectors follow: 8 MiB fsync'd at once     [not in the short form]
 #   short        `docker run --rm … true`: gone before it is sampled            [not in the short form]
+#   netsrv       on a user-defined bridge network $PREFIX-net, started while the collectors follow: httpd serving
+#                a 1 MiB blob                                                    [not in the short form]
+#   netcli       on the same network, started after it: fetches the blob 4 times [not in the short form]
 # Then every workload is paused (counters stop), the collectors sample the frozen state, the truth is recorded and
 # the collectors are stopped with SIGTERM (the hub flushes what it holds).
 #
@@ -74,6 +76,7 @@ cleanup() {
     # shellcheck disable=SC2046
     d rm -f $(d ps -aq --filter "name=^$PREFIX-") >/dev/null 2>&1
     d volume rm -f "$PREFIX-vol" >/dev/null 2>&1
+    d network rm "$PREFIX-net" >/dev/null 2>&1
     wait 2>/dev/null
 }
 trap cleanup EXIT
@@ -157,6 +160,12 @@ truth() { # name pid
             echo "pids_max $(cat "$raw/pids.max")"
         } >"$OUT/truth/$name.txt"
     fi
+    # Network: every interface but lo in the container's network namespace (what the collector and the Engine API
+    # sum); a --network none container has lo only: 0.
+    cat "/proc/$pid/net/dev" >"$raw/net-dev"
+    awk 'NR > 2 { sub(/:/, " "); if ($1 != "lo") { rb += $2; rp += $3; tb += $10; tp += $11 } }
+        END { printf "net_rx_bytes %d\nnet_rx_packets %d\nnet_tx_bytes %d\nnet_tx_packets %d\n", rb, rp, tb, tp }' \
+        "$raw/net-dev" >>"$OUT/truth/$name.txt"
 }
 cpu_usage_ns() { # cgroup dir
     if [ "$VERSION" = 2 ]; then echo $(($(kv "$1/cpu.stat" usage_usec) * 1000)); else cat "$1/cpuacct.usage"; fi
@@ -269,8 +278,26 @@ if [ "$SHORT" != 1 ]; then
     read -r "ID[starter]" "PID[starter]" < <(d inspect -f '{{.Id}} {{.State.Pid}}' "$(n starter)")
     echo "starter ${ID[starter]} ${PID[starter]}" >>"$OUT/containers.txt"
     wait_for 60 "starter's I/O" logs_have starter written
+    # Network, started while the collectors follow (counted from zero, like starter): a server and a client on a
+    # user-defined bridge network (dockerd runs with bridge none and iptables false; a network of its own works).
+    # The client retries until the server listens, fetches the blob 4 times and stays (to be paused and sampled).
+    d network create --driver bridge "$PREFIX-net" >/dev/null || fail "docker network create $PREFIX-net"
+    d run -d --pull never --network "$PREFIX-net" --name "$(n netsrv)" "$IMAGE" \
+        sh -c 'mkdir -p /www && dd if=/dev/zero of=/www/blob bs=1k count=1024 2>/dev/null && exec httpd -f -p 8080 -h /www' \
+        >/dev/null || fail "docker run netsrv"
+    srv_ip=$(d inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' "$(n netsrv)")
+    d run -d --pull never --network "$PREFIX-net" --name "$(n netcli)" "$IMAGE" sh -c "
+        until wget -q -O /dev/null http://$srv_ip:8080/blob; do sleep 0.5; done
+        i=1; while [ \$i -lt 4 ]; do wget -q -O /dev/null http://$srv_ip:8080/blob || exit 1; i=\$((i + 1)); done
+        echo fetched; exec sleep 3600" >/dev/null || fail "docker run netcli"
+    for w in netsrv netcli; do
+        WORKLOADS+=("$w")
+        read -r "ID[$w]" "PID[$w]" < <(d inspect -f '{{.Id}} {{.State.Pid}}' "$(n "$w")")
+        echo "$w ${ID[$w]} ${PID[$w]}" >>"$OUT/containers.txt"
+    done
+    wait_for 120 "netcli's fetches" logs_have netcli fetched
 fi
-phase "writes, forks, OOM kill and starter done"
+phase "writes, forks, OOM kill, starter and network done"
 
 # --- busy: cpu's CPU time once a second (the truth for the CPU % of each period), and docker stats meanwhile
 cpu_dir=$(cgdir "${PID[cpu]}" cpuacct)
