@@ -282,9 +282,9 @@ extension HostAgreement {
                 add("logs.\(stream).\(kind) (Σ)", "logger", total(mode, c + "logs.\(stream).\(kind)", "logger"), expectedLogs["\(stream)_\(kind)"], .exact)
             }
             add("l2met count#agree.lines (Σ)", "logger", total(mode, "agree.lines", "logger"), expectedLogs["l2met_count"], .exact)
-            // Network of two containers on a bridge network, started while the collectors followed (counted from
-            // zero), against their /proc/<pid>/net/dev (every interface but lo) once paused.
-            for w in ["netsrv", "netcli"] {
+            // Network of a container on a bridge network, started while the collectors followed (counted from zero),
+            // against its /proc/<pid>/net/dev (every interface but lo) once paused.
+            for w in ["net"] {
                 for (name, key) in [("rx.bytes", "net_rx_bytes"), ("tx.bytes", "net_tx_bytes"), ("rx.packets", "net_rx_packets"), ("tx.packets", "net_tx_packets")] {
                     add("network.\(name) (Σ)", w, total(mode, c + "network." + name, w), truth(w, key), .exact)
                 }
@@ -309,7 +309,7 @@ extension HostAgreement {
         let io = Self.pair(dockerStatsFrozen["writer"]?["BlockIO"])
         add("blkio.write.bytes (Σ)", "writer", io.1, truth("writer", "wbytes"), .relative(0.005, floor: 1))
         add("blkio.read.bytes (Σ)", "writer", io.0, truth("writer", "rbytes"), .relative(0.005, floor: 1))
-        for w in ["netsrv", "netcli"] {
+        for w in ["net"] {
             let net = Self.pair(dockerStatsFrozen[w]?["NetIO"])
             add("network.rx.bytes (Σ)", w, net.0, truth(w, "net_rx_bytes"), .relative(0.005, floor: 1))
             add("network.tx.bytes (Σ)", w, net.1, truth(w, "net_tx_bytes"), .relative(0.005, floor: 1))

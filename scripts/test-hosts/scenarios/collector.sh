@@ -18,7 +18,7 @@
 #   AGREE_PREFIX    name prefix of everything made here
 #   AGREE_SHORT     1: fewer workloads (no idle, oom, short-lived containers)
 #
-# Workloads (--network none but netsrv/netcli), created before the collectors and working once each collector has
+# Workloads (--network none but net), created before the collectors and working once each collector has
 # sampled them (that first sample is the baseline of their counters):
 #   cpu          --memory 64m, then --cpus 0.2 and `yes` once every other workload is done (it would starve them on
 #                the guest's one emulated CPU): throttled, limited
@@ -30,9 +30,8 @@
 #   oom          --memory 16m --memory-swap 16m, a hog the kernel kills           [not in the short form]
 #   starter      started while the collectors follow: 8 MiB fsync'd at once     [not in the short form]
 #   short        `docker run --rm … true`: gone before it is sampled            [not in the short form]
-#   netsrv       on a user-defined bridge network $PREFIX-net, started while the collectors follow: httpd serving
-#                a 1 MiB blob                                                    [not in the short form]
-#   netcli       on the same network, started after it: fetches the blob 4 times [not in the short form]
+#   net          on a user-defined bridge network $PREFIX-bridge, started while the collectors follow: 60 pings of
+#                1,400 bytes to the bridge's gateway                              [not in the short form]
 # Then every workload is paused (counters stop), the collectors sample the frozen state, the truth is recorded and
 # the collectors are stopped with SIGTERM (the hub flushes what it holds).
 #
@@ -76,7 +75,7 @@ cleanup() {
     # shellcheck disable=SC2046
     d rm -f $(d ps -aq --filter "name=^$PREFIX-") >/dev/null 2>&1
     d volume rm -f "$PREFIX-vol" >/dev/null 2>&1
-    d network rm "$PREFIX-net" >/dev/null 2>&1
+    d network rm "$PREFIX-bridge" >/dev/null 2>&1
     wait 2>/dev/null
 }
 trap cleanup EXIT
@@ -278,24 +277,18 @@ if [ "$SHORT" != 1 ]; then
     read -r "ID[starter]" "PID[starter]" < <(d inspect -f '{{.Id}} {{.State.Pid}}' "$(n starter)")
     echo "starter ${ID[starter]} ${PID[starter]}" >>"$OUT/containers.txt"
     wait_for 60 "starter's I/O" logs_have starter written
-    # Network, started while the collectors follow (counted from zero, like starter): a server and a client on a
-    # user-defined bridge network (dockerd runs with bridge none and iptables false; a network of its own works).
-    # The client retries until the server listens, fetches the blob 4 times and stays (to be paused and sampled).
-    d network create --driver bridge "$PREFIX-net" >/dev/null || fail "docker network create $PREFIX-net"
-    d run -d --pull never --network "$PREFIX-net" --name "$(n netsrv)" "$IMAGE" \
-        sh -c 'mkdir -p /www && dd if=/dev/zero of=/www/blob bs=1k count=1024 2>/dev/null && exec httpd -f -p 8080 -h /www' \
-        >/dev/null || fail "docker run netsrv"
-    srv_ip=$(d inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' "$(n netsrv)")
-    d run -d --pull never --network "$PREFIX-net" --name "$(n netcli)" "$IMAGE" sh -c "
-        until wget -q -O /dev/null http://$srv_ip:8080/blob; do sleep 0.5; done
-        i=1; while [ \$i -lt 4 ]; do wget -q -O /dev/null http://$srv_ip:8080/blob || exit 1; i=\$((i + 1)); done
-        echo fetched; exec sleep 3600" >/dev/null || fail "docker run netcli"
-    for w in netsrv netcli; do
-        WORKLOADS+=("$w")
-        read -r "ID[$w]" "PID[$w]" < <(d inspect -f '{{.Id}} {{.State.Pid}}' "$(n "$w")")
-        echo "$w ${ID[$w]} ${PID[$w]}" >>"$OUT/containers.txt"
-    done
-    wait_for 120 "netcli's fetches" logs_have netcli fetched
+    # Network, started while the collectors follow (counted from zero, like starter): one container on a
+    # user-defined bridge network (dockerd runs with bridge none and iptables false; a network of its own works)
+    # pings the bridge's gateway — the host's end, so no second container is needed: each one costs minutes beside
+    # four collectors on a guest's emulated CPU — 60 times with 1,400-byte payloads, and stays to be paused and sampled.
+    d network create --driver bridge "$PREFIX-bridge" >/dev/null || fail "docker network create $PREFIX-bridge"
+    gateway=$(d network inspect -f '{{range .IPAM.Config}}{{.Gateway}}{{end}}' "$PREFIX-bridge")
+    d run -d --pull never --network "$PREFIX-bridge" --name "$(n net)" "$IMAGE" \
+        sh -c "ping -q -c 60 -i 0.2 -s 1400 $gateway && echo pinged; exec sleep 3600" >/dev/null || fail "docker run net"
+    WORKLOADS+=(net)
+    read -r "ID[net]" "PID[net]" < <(d inspect -f '{{.Id}} {{.State.Pid}}' "$(n net)")
+    echo "net ${ID[net]} ${PID[net]}" >>"$OUT/containers.txt"
+    wait_for 180 "net's pings" logs_have net pinged
 fi
 phase "writes, forks, OOM kill, starter and network done"
 
