@@ -253,7 +253,11 @@ collector_log() { # mode
 }
 following() { collector_log "$1" | grep -q 'following containers'; }
 for mode in $MODES; do
-    wait_for 300 "collector $mode to follow containers" following "$mode"
+    # On a timeout, keep what the collector said and its container's state: the scenario's own copy of its log is
+    # taken only when it ends, and a run stopped early has none.
+    wait_for 300 "collector $mode to follow containers" following "$mode" ||
+        { echo "--- collector $mode: log tail"; collector_log "$mode" | tail -20; d ps -a --filter "name=^$(n "collector-$mode")\$"; } \
+            >>"$OUT/errors.txt" 2>&1
 done
 phase "collectors following: $MODES"
 
