@@ -98,13 +98,17 @@ struct ClientEndToEndTests {
                 let report = await client.submit(ms)
                 #expect(report.accepted == 2000)
                 #expect(report.isComplete && report.invalid.isEmpty && report.tooOld == 0)
-                #expect(report.requestsByStatus[500] == 8 && report.requestsByStatus[503] == 6 && report.requestsByStatus[502] == 6)
-                #expect(report.requestsByStatus[429] == 5)
-                #expect(report.timeouts == 2)
+                // On a loaded machine a request can also time out unplanned (a clean-clone CI run saw 4 timeouts): the
+                // fake then answers the abandoned request with the next planned fault, which the client never sees.
+                // Every planned fault is consumed (below), and each one the client did not see is one such timeout.
+                let unplannedTimeouts = report.timeouts - 2
+                let seen = [500, 503, 502, 429].map { report.requestsByStatus[$0] ?? 0 }
+                #expect(unplannedTimeouts >= 0 && seen.reduce(0, +) <= 25 && seen.reduce(0, +) + unplannedTimeouts >= 25)
+                if unplannedTimeouts == 0 { #expect(seen == [8, 6, 6, 5]) }
                 // The planned dropped connection; on a loaded machine a pooled connection can also be found closed (a
                 // clean-clone CI run saw 2): counted and retried like it.
                 #expect(report.connectionErrors >= 1)
-                #expect(report.retries == 27 + report.connectionErrors, "every failed request retried once")
+                #expect(report.retries == seen.reduce(0, +) + report.timeouts + report.connectionErrors, "every failed request retried once")
                 let s = fake.snapshot
                 #expect(fake.plannedFaults.isEmpty)
                 #expect(s.accepted.count == 2000)
