@@ -175,12 +175,19 @@ struct NamingTests {
         #expect(legacy.allSatisfy { $0.attributes == nil })
     }
 
+    /// The period's inline storage is sized by hand: one slot per gauge and per counter, no more.
+    @Test func aPeriodHoldsExactlyOneSlotPerGaugeAndPerCounter() {
+        let p = ContainerPeriod(identity: ContainerIdentity(id: "x", name: "web-1", image: "nginx"), cluster: "prod", host: "node-1", engineID: "e")
+        #expect(p.gauges.count == ContainerGauge.allCases.count)
+        #expect(p.counters.count == ContainerCounter.allCases.count)
+    }
+
     @Test func theUpperBoundOfAContainersMeasurementsHoldsAndIsReachedByAFullOne() {
         var full = ContainerPeriod(identity: ContainerIdentity(id: "x", name: "web-1", image: "nginx"), cluster: "prod", host: "node-1", engineID: "e")
         for g in ContainerGauge.allCases { full.add(g, 1) }
         for k in ContainerCounter.allCases { full.add(k, 1) }
         full.samples = 1
-        for i in 0..<3 { full.interfaces["eth\(i)"] = .init(interface: "eth\(i)", rxBytes: 1, rxPackets: 1, txBytes: 1, txPackets: 1) }
+        for i in 0..<3 { full.interfaces.append(.init(interface: "eth\(i)", rxBytes: 1, rxPackets: 1, txBytes: 1, txPackets: 1)) }
         full.status = ContainerStatus(time: 70_000, state: .running, health: .healthy, startedAt: 10_000)
         full.events = [LifecycleEvent(timeNano: 61_000_000_000, action: "restart"), LifecycleEvent(timeNano: 62_000_000_000, action: "die")]
         full.l2met[L2metKey(kind: .count, name: "jobs.done", unit: "")] = L2metAggregate(L2metToken(kind: .count, name: "jobs.done", value: 3))

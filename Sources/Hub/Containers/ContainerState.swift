@@ -48,8 +48,11 @@ struct ContainerState {
     var live = Watermarks()
     /// As of the last delivered period (what the state file holds).
     var delivered = Watermarks()
-    /// This container's data in each open period, oldest first (usually one period, two around a boundary).
-    var open: [(start: Int64, data: ContainerPeriod)] = []
+    /// The open periods this container has data in, ascending (usually one, two around a boundary), and its data in
+    /// each (same index). Two arrays, not one of pairs: finding a period reads only the starts, where searching pairs
+    /// copied (retained and released) a whole ``ContainerPeriod`` per element looked at, per sample.
+    var openStarts: [Int64] = []
+    var openData: [ContainerPeriod] = []
     /// The latest period its data landed in: it may be forgotten only once that period is delivered.
     var lastDataPeriod: Int64 = .min
     /// Stats owner and the time (sample clock) of its last accepted sample.

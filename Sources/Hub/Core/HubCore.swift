@@ -217,15 +217,21 @@ import WireFormat
     /// Runs `body` on the container's data in open period `period` (created when missing), then records that its
     /// data landed there.
     private mutating func withPeriod(_ period: Int64, _ i: Int, _ body: (inout ContainerPeriod) -> Void) {
-        if let j = states[i].open.lastIndex(where: { $0.start == period }) {
-            body(&states[i].open[j].data)
+        // The latest open period first: samples arrive in time order.
+        var j = states[i].openStarts.count - 1
+        while j >= 0, states[i].openStarts[j] != period { j -= 1 }
+        if j >= 0 {
+            body(&states[i].openData[j])
         } else {
-            let s = states[i]
-            var data = ContainerPeriod(identity: s.identity, cluster: s.key.engine.cluster, host: s.host, engineID: s.key.engine.engineID)
+            // Field by field: `let s = states[i]` would copy (retain and release) the whole state.
+            var data = ContainerPeriod(
+                identity: states[i].identity, cluster: states[i].key.engine.cluster, host: states[i].host,
+                engineID: states[i].key.engine.engineID)
             data.slot = Int32(i)
             body(&data)
-            let j = s.open.firstIndex { $0.start > period } ?? s.open.endIndex
-            states[i].open.insert((period, data), at: j)
+            let at = states[i].openStarts.firstIndex { $0 > period } ?? states[i].openStarts.endIndex
+            states[i].openStarts.insert(period, at: at)
+            states[i].openData.insert(data, at: at)
             markOpen(period)
         }
         if period > states[i].lastDataPeriod { states[i].lastDataPeriod = period }
@@ -406,8 +412,11 @@ import WireFormat
     private mutating func takeOpen(_ start: Int64) -> ClosedPeriod {
         openStarts.removeFirst()
         var out: [ContainerPeriod] = []
-        for i in states.indices where states[i].open.first?.start == start {
-            out.append(states[i].open.removeFirst().data)
+        for i in states.indices where states[i].openStarts.first == start {
+            states[i].openStarts.removeFirst()
+            out.append(states[i].openData.removeFirst())
+            // Storage released, not kept for the next period: a container idle between periods holds nothing.
+            if states[i].openData.isEmpty { (states[i].openStarts, states[i].openData) = ([], []) }
         }
         let hosts = (openHosts.removeValue(forKey: start) ?? [:]).values.sorted { ($0.cluster, $0.host) < ($1.cluster, $1.host) }
         return ClosedPeriod(start: start, containers: out, hosts: hosts)
@@ -488,7 +497,7 @@ import WireFormat
         }
         let delivered = deliveredThrough ?? .min
         for i in states.indices where !states[i].isVacant {
-            guard states[i].lastActivityMs < horizon, states[i].open.isEmpty, states[i].lastDataPeriod <= delivered else { continue }
+            guard states[i].lastActivityMs < horizon, states[i].openStarts.isEmpty, states[i].lastDataPeriod <= delivered else { continue }
             slotByKey[states[i].key] = nil
             states[i] = .vacant
             freeSlots.append(Int32(i))

@@ -93,7 +93,8 @@ enum ContainerNames {
         for (g, name, unit) in gauges where !c[g].isEmpty { put(name, Measurement.Value(c[g]), unit: unit) }
         for (k, name, unit) in counters { if let v = c[k] { put(name, .single(v), unit: unit) } }
         if c.interfaces.count > 1 {
-            for (iface, n) in c.interfaces.sorted(by: { $0.key < $1.key }) {
+            for n in c.interfaces.sorted(by: { $0.interface < $1.interface }) {
+                let iface = n.interface
                 var t = tags
                 t["interface"] = iface
                 let s = "\(source):\(iface)"
