@@ -13,15 +13,20 @@ import WireFormat
 struct ManualClockDeliveryTests {
     static let key = try! ClusterKey(bytes: (0..<32).map { UInt8($0 + 7) })
 
-    @Test func aLostFrameIsRetransmittedOnlyWhenTheHubsRetransmitDelayHasPassedOnTheInjectedClock() async throws {
-        let clock = ManualClock()
-        let hub = TestHub(key: Self.key, retransmitAfterMs: 3_000)
-        try hub.start()
-        let deliverer = try FrameDeliverer(
+    /// A deliverer to `hub` with a 1 s tick and a 1 s base ack poll, on `clock`.
+    func deliverer(to hub: TestHub, on clock: ManualClock) throws -> FrameDeliverer {
+        try FrameDeliverer(
             configuration: CollectorConfiguration(
                 hubAddress: hub.dataAddress, hubAckAddress: hub.ackAddress, clusterKey: Self.key, heartbeatInterval: .seconds(3600)),
             engineID: "e", host: "h", logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() },
             options: FrameDeliverer.Options(tickInterval: .seconds(1), ackPollInterval: .seconds(1)), clocks: clock.clocks)
+    }
+
+    @Test func aLostFrameIsRetransmittedOnlyWhenTheHubsRetransmitDelayHasPassedOnTheInjectedClock() async throws {
+        let clock = ManualClock()
+        let hub = TestHub(key: Self.key, retransmitAfterMs: 3_000)
+        try hub.start()
+        let deliverer = try deliverer(to: hub, on: clock)
         let run = Task { try await deliverer.run() }
 
         // Frame 1 is lost in flight; frame 2 arrives, so the hub's ack says "next expected: 1".
@@ -46,6 +51,39 @@ struct ManualClockDeliveryTests {
         #expect(await deliverer.spoolState.counters.retransmitted == 2)
         clock.advance(by: .seconds(1))
         try await Eventually.wait(for: "everything acknowledged") { await deliverer.spoolState.ackedThrough == 2 }
+        run.cancel()
+        try await run.value
+        await hub.stop()
+    }
+
+    /// Once the hub has every frame, the collector asks less often (``AckPollPacing``): over 24 s at a 1 s base
+    /// interval and a 4 s maximum, a handful of polls instead of 24.
+    @Test func aCollectorWhoseFramesTheHubHasBacksOffItsAckPollOnTheInjectedClock() async throws {
+        let clock = ManualClock()
+        let hub = TestHub(key: Self.key)
+        try hub.start()
+        let deliverer = try deliverer(to: hub, on: clock)
+        let run = Task { try await deliverer.run() }
+        try await deliverer.submit(Batch(heartbeats: [Heartbeat(time: 1, values: ["n": 1])]))
+        try await Eventually.wait(for: "frame 1 received") { hub.snapshot.accepted[deliverer.epoch]?[1] != nil }
+        let link = try #require(await deliverer.link)
+        /// Every request answered, and every ack the link got taken by the deliverer (which paces the next poll).
+        func answered() async -> Bool {
+            let d = link.diagnosis
+            let taken = await deliverer.spoolState.counters.acksReceived
+            return d.requestsSent == d.repliesReceived && taken == d.acksReceived
+        }
+        let before = link.diagnosis.requestsSent
+        for second in 1...24 {
+            await clock.waitForSleepers(2)
+            try await Eventually.wait(for: "the polls up to \(second) s answered") { await answered() }
+            clock.advance(by: .seconds(1))
+        }
+        await clock.waitForSleepers(2)
+        let polls = link.diagnosis.requestsSent - before
+        #expect(polls <= 8, "\(polls) polls in 24 s: one a second would be 24")
+        #expect(polls >= 5, "\(polls) polls in 24 s: the collector still asks")
+        #expect(await deliverer.spoolState.ackedThrough == 1)
         run.cancel()
         try await run.value
         await hub.stop()

@@ -59,28 +59,34 @@ extension FrameDeliverer {
         }
     }
 
-    /// Asks the hub for this collector's ack every ``Options/ackPollInterval`` (on the injected clock), and says so
-    /// when no ack has come for ``Options/noAckWarningAfter``.
+    /// Asks the hub for this collector's ack when ``AckPollPacing`` says a poll is due (every
+    /// ``Options/ackPollInterval`` while something is in question, backing off to ``Options/ackPollMaxInterval``),
+    /// on the injected clock, and says so when no ack has come for ``Options/noAckWarningAfter``.
     private func pollLoop(_ link: HubLink) async {
         while !Task.isCancelled {
-            pollOnce(link)
-            // The poll interval: how stale an ack can be, and the hub's load per collector (one request each).
+            if !crashed {
+                if pollPacing.isDue(now: clocks.monotonicNow()) { pollOnce(link) }
+                warnWhenNoAcks(link)
+            }
+            // The base interval: how soon an answer that ends a back-off takes effect.
             do { try await clocks.sleep(for: options.ackPollInterval) } catch { return }
         }
     }
 
     func pollOnce(_ link: HubLink) {
         guard !crashed else { return }
+        let sentThrough = machine.nextSequence &- 1
         let header = FrameHeader(
-            kind: .request, collectorID: collectorID, epoch: epoch, sequence: machine.nextSequence &- 1, ackedThrough: machine.ackedThrough,
+            kind: .request, collectorID: collectorID, epoch: epoch, sequence: sentThrough, ackedThrough: machine.ackedThrough,
             sendTime: clocks.wall.now().milliseconds, engineID: engineID, cluster: configuration.cluster, host: host)
         link.sendRequest(sealer.seal(header, Batch()))
-        warnWhenNoAcks(link)
+        pollPacing.polled(now: clocks.monotonicNow(), sentThrough: sentThrough)
     }
 
     func received(_ ack: Ack) {
         guard !crashed else { return }
         lastAck = clocks.monotonicNow()
+        pollPacing.answered(ack)
         let actions = machine.ackReceived(ack, now: clocks.monotonicNow())
         perform(actions)
         publishMetrics()

@@ -30,8 +30,10 @@ import Timekeeping
         package var tickInterval: Duration
         /// On shutdown, how long frames already handed to nanomsg get to leave (nanomsg has no linger).
         package var shutdownGrace: Duration
-        /// How often the collector asks the hub for its ack.
+        /// How often the collector asks the hub for its ack while something is in question (a gap, back-pressure,
+        /// frames not yet seen by the hub), and the longest interval it backs off to otherwise (``AckPollPacing``).
         package var ackPollInterval: Duration
+        package var ackPollMaxInterval: Duration
         /// No ack for this long (while frames wait) is logged as a warning, with what the control connection saw.
         package var noAckWarningAfter: Duration
         /// Socket settings.
@@ -46,6 +48,7 @@ import Timekeeping
             tickInterval: Duration = .milliseconds(250),
             shutdownGrace: Duration = .milliseconds(200),
             ackPollInterval: Duration = .seconds(1),
+            ackPollMaxInterval: Duration? = nil,
             noAckWarningAfter: Duration = .seconds(60),
             link: HubLink.Options = HubLink.Options()
         ) {
@@ -56,6 +59,8 @@ import Timekeeping
             self.tickInterval = tickInterval
             self.shutdownGrace = shutdownGrace
             self.ackPollInterval = ackPollInterval
+            // 4 × the base: a settled collector asks every 4 s by default, a quarter of the hub's control load.
+            self.ackPollMaxInterval = ackPollMaxInterval ?? ackPollInterval * 4
             self.noAckWarningAfter = noAckWarningAfter
             self.link = link
         }
@@ -97,6 +102,8 @@ import Timekeeping
     var lastAck: MonotonicInstant?
     var started: MonotonicInstant
     var lastNoAckWarning: MonotonicInstant?
+    /// When the next ack poll is due.
+    var pollPacing: AckPollPacing
     /// Told after every poll whether data is flowing (for `/healthz`).
     let health: CollectorHealth
 
@@ -117,6 +124,7 @@ import Timekeeping
         self.clocks = clocks
         self.started = clocks.monotonicNow()
         self.options = options
+        self.pollPacing = AckPollPacing(base: options.ackPollInterval, maxInterval: options.ackPollMaxInterval)
         self.engineID = engineID
         self.host = host
         self.metrics = metrics

@@ -75,6 +75,11 @@ package final class AckBoard: Sendable {
     /// When each collector epoch last asked for its ack.
     package var lastRequests: [LedgerKey: Int64] { state.withLock { $0.lastRequestMs } }
 
+    /// The collector epochs that asked at or after `ms`.
+    package func asked(since ms: Int64) -> Set<LedgerKey> {
+        state.withLock { s in Set(s.lastRequestMs.lazy.filter { $0.value >= ms }.map(\.key)) }
+    }
+
     /// Forgets collector epochs not heard from since `horizonMs`.
     package func retire(before horizonMs: Int64) {
         state.withLock { s in s.lastRequestMs = s.lastRequestMs.filter { $0.value >= horizonMs } }

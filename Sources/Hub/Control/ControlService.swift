@@ -12,9 +12,10 @@ import WireFormat
 /// A request that does not open (wrong key, other format version, garbage) gets an unsealed ``ControlRefusal`` so
 /// the collector can say what is wrong; everything is counted on the ``AckBoard``.
 ///
-/// On graceful shutdown — after ingest and the flusher, so the final acks are on the board — it keeps answering for
-/// ``finalAckWindow`` (one poll interval of the collectors, on the injected clock), so every collector hears its last
-/// ack before the socket closes.
+/// On graceful shutdown — after ingest and the flusher, so the final acks are on the board — it keeps answering until
+/// every collector epoch that asked in the last 10 s has asked again (so each hears its last ack before the socket
+/// closes), at most ``finalAckWindow`` (the collectors' longest poll interval, 4 s, plus a margin; on the injected
+/// clock). A hub nobody polls closes at once.
 struct ControlService: Service {
     let rep: NanoSocket
     let board: AckBoard
@@ -28,7 +29,7 @@ struct ControlService: Service {
 
     init(
         listen: String, board: AckBoard, key: ClusterKey, clocks: Clocks, cluster: String, hostName: String, logger: Logger,
-        finalAckWindow: Duration = .milliseconds(1500)
+        finalAckWindow: Duration = .milliseconds(4500)
     ) throws {
         rep = try NanoSocket(.rep)
         try rep.setReceiveMaxSize(64 << 10)
@@ -47,12 +48,22 @@ struct ControlService: Service {
             group.addTask { await serve() }
             group.addTask {
                 try? await gracefulShutdown()
-                // The final-ack window: each collector polls once more and hears the acks the last flush earned.
-                try? await clocks.sleep(for: finalAckWindow)
+                await finalAcks()
                 rep.close()
             }
         }
         await rep.closeAndWait()
+    }
+
+    /// The final-ack window: waits until each collector that polls has polled once more and heard the acks the last
+    /// flush earned, at most ``finalAckWindow``.
+    func finalAcks() async {
+        let start = clocks.wall.now().milliseconds
+        let polling = board.asked(since: start - 10_000)
+        let deadline = clocks.monotonicNow() + finalAckWindow
+        while !polling.isSubset(of: board.asked(since: start)), clocks.monotonicNow() < deadline {
+            do { try await clocks.sleep(for: .milliseconds(100)) } catch { return }
+        }
     }
 
     /// Answers requests, one at a time (a REP socket replies to the request it received last), until the socket closes.
