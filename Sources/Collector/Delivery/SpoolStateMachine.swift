@@ -30,7 +30,7 @@ package struct SpoolStateMachine: Sendable {
         package var diskBytes: Int?
         /// Sequences reserved per state file write (only with a disk tier).
         package var sequenceBlock: UInt64
-        /// Most frame bytes scheduled for retransmission per ack (the hub acks about once a second).
+        /// Most frame bytes scheduled for retransmission per ack (the collector asks for an ack every 1–4 s).
         package var retransmitBytesPerAck: Int
         /// While new frames and retransmissions both wait, this many retransmissions go out per new frame.
         package var retransmissionsPerNewFrame: Int

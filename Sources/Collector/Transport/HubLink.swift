@@ -200,7 +200,7 @@ import WireFormat
             if case .refused(let refusal) = rejection { s.lastRefusal = refusal }
             return s.rejected
         }
-        // Requests go out every second: log the first rejections and then one in a hundred.
+        // Requests go out every 1–4 s: log the first rejections and then one in a hundred.
         guard count <= 3 || count % 100 == 0 else { return }
         let message: Logger.Message =
             if case .refused(let refusal) = rejection { "the hub refuses this collector's requests: \(refusal)" } else { "ignoring a reply on the control connection" }

@@ -10,7 +10,7 @@ struct CollectorCommand: AsyncParsableCommand {
         abstract: "Follow every container of the local Docker engine and stream stats, log counters and events to the hub.",
         discussion: """
             One per Docker host (two for availability: the hub takes each container's series from one collector at a \
-            time). Connects a nanomsg PUSH to HUB_ADDRESS and a REQ to HUB_ACK_ADDRESS (asking for its acknowledgement every second); keeps every frame until the hub \
+            time). Connects a nanomsg PUSH to HUB_ADDRESS and a REQ to HUB_ACK_ADDRESS (asking for its acknowledgement every second, every 4 s while nothing is missing); keeps every frame until the hub \
             acknowledges that Librato accepted its data — in memory, then under STATE_DIR, then dropping the oldest \
             (counted and reported). Needs the Docker socket (root or the socket's group; add --privileged on hosts where \
             SELinux/AppArmor deny it) and, for the cgroup stats source, the host's /sys/fs/cgroup.

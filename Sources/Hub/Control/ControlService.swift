@@ -4,7 +4,7 @@ import ServiceLifecycle
 import Timekeeping
 import WireFormat
 
-/// The hub's control path: a REP socket on `HUB_ACK_LISTEN`. Each collector asks for its ack about once a second
+/// The hub's control path: a REP socket on `HUB_ACK_LISTEN`. Each collector asks for its ack every 1–4 s
 /// on its own REQ connection and the reply goes back on that pipe only — so the hub sends each collector one small
 /// reply per request, whatever the number of collectors (PUB/SUB sent every ack to every collector: nanomsg filters
 /// subscriptions at the subscriber). All connections are still made by the collectors.
