@@ -30,7 +30,10 @@ struct StandaloneCommand: AsyncParsableCommand {
                 for sub in ["", "/hub", "/collector"] { mkdir(state + sub, 0o755) }
             }
             let sink = plan.librato.sink(logger: Logger(label: "librato"))
-            let hub = try HubService(settings: plan.hub, sink: sink, logger: Logger(label: "hub"), quietAboutMissingKey: true)
+            // No final-ack window: the collector has stopped by the time the hub shuts down (nobody is left to ask).
+            var hubSettings = plan.hub
+            hubSettings.finalAckWindow = .zero
+            let hub = try HubService(settings: hubSettings, sink: sink, logger: Logger(label: "hub"), quietAboutMissingKey: true)
             let collectorService = CollectorService(configuration: plan.collector, logger: Logger(label: "collector"))
             // Shut down in reverse order: the collector hands over what it holds, then the hub flushes to Librato.
             let group = ServiceGroup(

@@ -29,7 +29,7 @@ struct ControlService: Service {
 
     init(
         listen: String, board: AckBoard, key: ClusterKey, clocks: Clocks, cluster: String, hostName: String, logger: Logger,
-        finalAckWindow: Duration = .milliseconds(4500)
+        finalAckWindow: Duration
     ) throws {
         rep = try NanoSocket(.rep)
         try rep.setReceiveMaxSize(64 << 10)

@@ -59,7 +59,7 @@ public final class HubService: Service {
         do {
             control = try ControlService(
                 listen: settings.ackListen, board: runtime.board, key: settings.clusterKey, clocks: clocks, cluster: settings.configuration.selfCluster,
-                hostName: settings.hostName, logger: logger)
+                hostName: settings.hostName, logger: logger, finalAckWindow: settings.finalAckWindow)
         } catch {
             pull.close()
             throw HubStartError(variable: "HUB_ACK_LISTEN", address: settings.ackListen, reason: "\(error)")

@@ -27,6 +27,10 @@ public struct HubSettings: Sendable {
     /// `LIBRATO_RATE_DEFER`: how long the part of a period over the account's budget may wait for the next
     /// rate-limit window before it is dropped (nil: one period).
     public var rateDeferral: Duration?
+    /// On SIGTERM, after the flush, how long the control path may still answer so that each polling collector
+    /// hears its final ack (``ControlService``; it ends as soon as every one has asked). Standalone sets zero: its
+    /// one collector stops before the hub.
+    public var finalAckWindow: Duration = .milliseconds(4500)
     public var configuration: HubConfiguration
 
     public init(
