@@ -64,6 +64,8 @@ struct ControlService: Service {
         while !polling.isSubset(of: board.asked(since: start)), clocks.monotonicNow() < deadline {
             do { try await clocks.sleep(for: .milliseconds(100)) } catch { return }
         }
+        // The last request is recorded on the board just before its reply is sent: let that reply leave.
+        if !polling.isEmpty { try? await clocks.sleep(for: .milliseconds(100)) }
     }
 
     /// Answers requests, one at a time (a REP socket replies to the request it received last), until the socket closes.
