@@ -124,7 +124,7 @@ struct DeliveryStateMachine {
                 keep(clean, at: index)
             }
         }
-        for range in batcher.batches(sizes: entries.map(\.count)) {
+        for range in batcher.batches(sizes: entries.map { $0.count }) {
             pending.append(Batch(indices: Array(range)))
         }
     }

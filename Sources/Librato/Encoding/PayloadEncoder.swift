@@ -19,77 +19,97 @@ public enum PayloadEncoder {
     }
 
     /// ``entry(_:for:)`` appended to `out` (many entries in one buffer: one allocation, not one per measurement).
+    ///
+    /// Written byte by byte rather than through ``JSONWriter``: an entry's keys and punctuation are fixed, and the hub
+    /// encodes millions of entries a minute, where the writer's per-key escaping scan and comma bookkeeping were a
+    /// third of the encoding cost. The output is the same bytes the writer made (tests compare them exactly).
     public static func appendEntry(_ m: Measurement, for api: LibratoAPI, to out: inout [UInt8]) {
-        var w = JSONWriter(appendingTo: out)
-        out = []
-        w.object { w in
-            w.key("name")
-            w.string(m.name)
+        put(#"{"name":"#, &out)
+        JSONWriter.appendString(m.name, to: &out)
+        switch api {
+        case .legacy:
+            if let source = m.source {
+                put(#","source":"#, &out)
+                JSONWriter.appendString(source, to: &out)
+            }
+            put(#","measure_time":"#, &out)
+            JSONWriter.appendDigits(Int64(m.time), to: &out)
+        case .tagged:
+            put(#","time":"#, &out)
+            JSONWriter.appendDigits(Int64(m.time), to: &out)
+            put(#","tags":{"#, &out)
+            sortedTags(m.tags, &out)
+            out.append(UInt8(ascii: "}"))
+        }
+        switch m.value {
+        case .single(let v):
+            put(#","value":"#, &out)
+            JSONWriter.appendNumber(v, to: &out)
+        case .summary(let s):
+            put(#","count":"#, &out)
+            JSONWriter.appendDigits(Int64(s.count), to: &out)
+            put(#","sum":"#, &out)
+            JSONWriter.appendNumber(s.sum, to: &out)
+            optional(#","min":"#, s.min, &out)
+            optional(#","max":"#, s.max, &out)
             switch api {
             case .legacy:
-                if let source = m.source {
-                    w.key("source")
-                    w.string(source)
-                }
-                w.key("measure_time")
-                w.int(m.time)
+                optional(#","sum_squares":"#, s.sumSquares, &out)
             case .tagged:
-                w.key("time")
-                w.int(m.time)
-                w.key("tags")
-                w.object { w in sortedTags(m.tags, &w) }
-            }
-            switch m.value {
-            case .single(let v):
-                w.key("value")
-                w.number(v)
-            case .summary(let s):
-                w.key("count")
-                w.int(s.count)
-                w.key("sum")
-                w.number(s.sum)
-                optional(&w, "min", s.min)
-                optional(&w, "max", s.max)
-                switch api {
-                case .legacy:
-                    optional(&w, "sum_squares", s.sumSquares)
-                case .tagged:
-                    optional(&w, "last", s.last)
-                    optional(&w, "stddev", s.populationStandardDeviation.flatMap(Sanitiser.number))
-                }
-            }
-            if let period = m.period {
-                w.key("period")
-                w.int(period)
-            }
-            if let a = m.attributes, !a.isEmpty {
-                w.key("attributes")
-                attributes(&w, a)
+                optional(#","last":"#, s.last, &out)
+                optional(#","stddev":"#, s.populationStandardDeviation.flatMap(Sanitiser.number), &out)
             }
         }
-        out = w.takeBytes()
+        if let period = m.period {
+            put(#","period":"#, &out)
+            JSONWriter.appendDigits(Int64(period), to: &out)
+        }
+        if let a = m.attributes, !a.isEmpty {
+            put(#","attributes":"#, &out)
+            var w = JSONWriter(appendingTo: out)
+            out = []
+            attributes(&w, a)
+            out = w.takeBytes()
+        }
+        out.append(UInt8(ascii: "}"))
     }
 
-    /// The tags in name order (stable output). A measurement has a handful of tags and the hub encodes millions a
-    /// minute: up to 8 are picked in order by scanning (no array to sort, nothing allocated), more are sorted.
-    private static func sortedTags(_ tags: [String: String], _ w: inout JSONWriter) {
+    /// Appends a fixed piece of JSON (no copy of a string, no reference counting).
+    @inline(__always)
+    private static func put(_ s: StaticString, _ out: inout [UInt8]) {
+        out.append(contentsOf: UnsafeBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount))
+    }
+
+    @inline(__always)
+    private static func optional(_ key: StaticString, _ x: Double?, _ out: inout [UInt8]) {
+        guard let x else { return }
+        put(key, &out)
+        JSONWriter.appendNumber(x, to: &out)
+    }
+
+    /// The members of the tags object in name order (stable output). A measurement has a handful of tags and the hub
+    /// encodes millions a minute: up to 8 are picked in order by scanning (no array to sort, nothing allocated), more
+    /// are sorted.
+    private static func sortedTags(_ tags: [String: String], _ out: inout [UInt8]) {
+        func member(_ key: String, _ value: String, first: Bool) {
+            if !first { out.append(UInt8(ascii: ",")) }
+            JSONWriter.appendString(key, to: &out)
+            out.append(UInt8(ascii: ":"))
+            JSONWriter.appendString(value, to: &out)
+        }
         guard tags.count <= 8 else {
-            for (name, value) in tags.sorted(by: { $0.key < $1.key }) {
-                w.key(name)
-                w.string(value)
-            }
+            for (i, (name, value)) in tags.sorted(by: { $0.key < $1.key }).enumerated() { member(name, value, first: i == 0) }
             return
         }
         var previous: String?
-        for _ in 0..<tags.count {
+        for i in 0..<tags.count {
             var next: (key: String, value: String)?
             for tag in tags where previous.map({ tag.key > $0 }) ?? true {
                 if let n = next, n.key <= tag.key { continue }
                 next = tag
             }
             guard let next else { return }
-            w.key(next.key)
-            w.string(next.value)
+            member(next.key, next.value, first: i == 0)
             previous = next.key
         }
     }

@@ -83,10 +83,15 @@ public struct JSONWriter: Sendable {
     /// Writes a number (see ``formatNumber(_:)``). The caller makes sure it is finite.
     public mutating func number(_ x: Double) {
         valuePrefix()
-        if Self.isPrintedAsInteger(x) {
-            Self.appendDigits(Int64(x), to: &bytes)
+        Self.appendNumber(x, to: &bytes)
+    }
+
+    /// `x` as ``formatNumber(_:)`` prints it, appended to `out`.
+    static func appendNumber(_ x: Double, to out: inout [UInt8]) {
+        if isPrintedAsInteger(x) {
+            appendDigits(Int64(x), to: &out)
         } else {
-            bytes.append(contentsOf: x.description.utf8)
+            out.append(contentsOf: x.description.utf8)
         }
     }
 
