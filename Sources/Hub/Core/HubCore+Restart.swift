@@ -37,9 +37,25 @@ extension HubCore {
             deliveredThrough: deliveredThrough,
             ledgers: ledgers.map { HubStateFile.Ledger(key: $0.key, ackedThrough: $0.value.ackedThrough, lastSeenMs: collectors[$0.key]?.lastSeenMs) }
                 .sorted { ($0.key.collector, $0.key.epoch) < ($1.key.collector, $1.key.epoch) },
-            containers: states.filter { !$0.isVacant }.map { state in
-                HubStateFile.Container(key: state.key, name: state.identity.name, image: state.identity.image, host: state.host, watermarks: state.delivered)
-            }.sorted { ($0.key.engine.engineID, $0.key.id) < ($1.key.engine.engineID, $1.key.id) })
+            containers: containersForStateFile())
+    }
+
+    /// Each live container's entry, in (engine, id) order. Read in place: copying each `ContainerState` (its open
+    /// periods included) to filter it, then sorting tuples of strings, was 3 % of the hub's CPU at 100 k containers
+    /// (written once per period).
+    private func containersForStateFile() -> [HubStateFile.Container] {
+        var out: [HubStateFile.Container] = []
+        out.reserveCapacity(slotByKey.count)
+        for i in states.indices where !states[i].isVacant {
+            out.append(
+                HubStateFile.Container(
+                    key: states[i].key, name: states[i].identity.name, image: states[i].identity.image, host: states[i].host,
+                    watermarks: states[i].delivered))
+        }
+        out.sort { a, b in
+            a.key.engine.engineID != b.key.engine.engineID ? a.key.engine.engineID < b.key.engine.engineID : a.key.id < b.key.id
+        }
+        return out
     }
 
     mutating func restore(_ state: HubStateFile, now: Int64) {

@@ -18,6 +18,11 @@ import WireFormat
     var states: ContiguousArray<ContainerState> = []
     var slotByKey: [ContainerKey: Int32] = [:]
     private var freeSlots: [Int32] = []
+    /// Per collector epoch, the slots of the containers of its latest applied frame, in the frame's order: a
+    /// collector lists the same containers in the same order frame after frame, so the next frame's containers are
+    /// found by comparing keys with these slots, without hashing (the dictionary lookup was a quarter of applying a
+    /// frame at fleet scale). A hint is only a guess: a slot is used only when it holds that very container.
+    private var slotHints: [LedgerKey: [Int32]] = [:]
     /// Starts of the open periods (each holds data of at least one container or engine), ascending.
     var openStarts: [Int64] = []
     /// Per open period, each engine's latest count of containers by state.
@@ -133,11 +138,15 @@ import WireFormat
         let h = frame.header
         let engine = EngineKey(cluster: h.cluster, engineID: h.engineID)
         // Each container of the frame is resolved to its slot once; records then go by index.
+        let hintKey = LedgerKey(collector: h.collectorID, epoch: h.epoch)
+        let hints = slotHints.removeValue(forKey: hintKey) ?? []
         var slots: [Int32?] = []
         slots.reserveCapacity(frame.batch.containers.count)
-        for identity in frame.batch.containers {
-            slots.append(resolve(identity, engine: engine, host: h.host, now: now))
+        for (i, identity) in frame.batch.containers.enumerated() {
+            let hint = i < hints.count ? hints[i] : nil
+            slots.append(resolve(identity, engine: engine, host: h.host, now: now, hint: hint))
         }
+        slotHints[hintKey] = slots.map { $0 ?? -1 }
         var latest: Int64?
         func landed(_ p: Int64?) {
             if let p { latest = max(latest ?? p, p) }
@@ -180,9 +189,10 @@ import WireFormat
     }
 
     /// Finds or creates the container's state; its slot, or nil when the series bound is reached.
-    private mutating func resolve(_ identity: ContainerIdentity, engine: EngineKey, host: String, now: Int64) -> Int32? {
+    private mutating func resolve(_ identity: ContainerIdentity, engine: EngineKey, host: String, now: Int64, hint: Int32? = nil) -> Int32? {
         let key = ContainerKey(engine: engine, id: identity.id)
-        if let slot = slotByKey[key] {
+        let hit = hint.flatMap { $0 >= 0 && Int($0) < states.count && states[Int($0)].key == key ? $0 : nil }
+        if let slot = hit ?? slotByKey[key] {
             // Assigned, not compared first: comparing labels costs more than storing them again.
             let i = Int(slot)
             states[i].lastActivityMs = now
@@ -341,6 +351,7 @@ import WireFormat
         for (key, info) in collectors where info.lastSeenMs < horizon {
             collectors[key] = nil
             ledgers[key] = nil
+            slotHints[key] = nil
         }
         let delivered = deliveredThrough ?? .min
         for i in states.indices where !states[i].isVacant {

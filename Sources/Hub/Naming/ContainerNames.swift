@@ -33,10 +33,14 @@ enum ContainerNames {
         (.netTxDropped, "docker.container.network.tx.dropped", ""),
     ]
 
-    /// `docker.container.logs.<stream>.lines`
-    static func logLines(_ stream: LogBucket.Stream) -> String { "docker.container.logs.\(stream).lines" }
+    /// `docker.container.logs.<stream>.lines` (literals: interpolating them cost 1 % of the hub's CPU at fleet scale).
+    static func logLines(_ stream: LogBucket.Stream) -> String {
+        stream == .stdout ? "docker.container.logs.stdout.lines" : "docker.container.logs.stderr.lines"
+    }
     /// `docker.container.logs.<stream>.bytes`
-    static func logBytes(_ stream: LogBucket.Stream) -> String { "docker.container.logs.\(stream).bytes" }
+    static func logBytes(_ stream: LogBucket.Stream) -> String {
+        stream == .stdout ? "docker.container.logs.stdout.bytes" : "docker.container.logs.stderr.bytes"
+    }
     /// `docker.container.events.<action>`
     static func event(_ action: String) -> String { "docker.container.events.\(action)" }
 
