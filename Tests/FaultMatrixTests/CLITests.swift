@@ -8,9 +8,10 @@ import Testing
 struct CLITests {
     static let noKey = ["ALLOW_NO_CLUSTER_KEY": "true"]
 
-    @Test func aCollectorWhoseCgroupsCannotBeReadExitsNonZeroWithTheReason() async throws {
+    @Test(arguments: ["collector", "standalone"])
+    func aCollectorWhoseCgroupsCannotBeReadExitsNonZeroWithTheReason(role: String) async throws {
         let r = try await CLIRun.run(
-            ["collector"], environment: Self.noKey.merging(["STATS_SOURCE": "cgroup", "CGROUP_ROOT": "/nonexistent", "HUB_ADDRESS": "tcp://127.0.0.1:9"]) { $1 })
+            [role], environment: Self.noKey.merging(["STATS_SOURCE": "cgroup", "CGROUP_ROOT": "/nonexistent", "HUB_ADDRESS": "tcp://127.0.0.1:9"]) { $1 })
         #expect(r.status == 1)
         #expect(r.stderr.contains("level=critical") && r.stderr.contains("/nonexistent"), "\(r.stderr)")
     }
@@ -20,6 +21,7 @@ struct CLITests {
         (["hub", "--listen", "nonsense"], [:], "--listen must be tcp://HOST:PORT"),
         (["hub"], ["HUB_ACK_LISTEN": "tcp://*:99999"], "HUB_ACK_LISTEN must be"),
         (["hub"], ["HTTP_LISTEN": "nonsense"], "HTTP_LISTEN must be HOST:PORT"),
+        (["standalone"], ["HTTP_LISTEN": "nonsense"], "HTTP_LISTEN must be HOST:PORT"),
         (["collector"], ["HUB_ADDRESS": "hub:5555"], "HUB_ADDRESS must be tcp://HOST:PORT"),
         (["collector"], ["INCLUDE_NAMES": "/[/"], "INCLUDE_NAMES: Invalid regular expression"),
         (["collector", "--exclude-labels", "a=/(/"], [:], "--exclude-labels: Invalid regular expression"),
@@ -44,11 +46,12 @@ struct CLITests {
         #expect(object["msg"]?.hasPrefix("HUB_LISTEN must be") == true)
     }
 
-    @Test func aTakenPortFailsTheHubAtStartNamingTheSetting() async throws {
+    @Test(arguments: ["hub", "standalone"])
+    func aTakenPortFailsTheHubAtStartNamingTheSetting(role: String) async throws {
         let taken = try ServerSocket()
         defer { taken.close() }
         let r = try await CLIRun.run(
-            ["hub"],
+            [role],
             environment: Self.noKey.merging([
                 "HTTP_LISTEN": "127.0.0.1:\(taken.port)", "HUB_LISTEN": FreePort.tcpAddress(), "HUB_ACK_LISTEN": FreePort.tcpAddress(),
             ]) { $1 })
@@ -108,6 +111,11 @@ struct CLITests {
         var variables = Set(
             table.matches(of: #/"([A-Z][A-Z0-9_]+)": "--/#).map { String($0.output.1) })
         variables.formUnion(["CLUSTER_KEY", "LIBRATO_TOKEN", "DOCKER_TLS_VERIFY", "DOCKER_TLS", "DOCKER_CERT_PATH", "LOG_LEVEL", "LOG_FORMAT"])
+        // And those the image's entrypoint reads.
+        let entrypoint = try String(contentsOf: root.appendingPathComponent("deploy/docker-librato-entrypoint"), encoding: .utf8)
+        let own = Set(entrypoint.matches(of: #/\$\{([A-Z][A-Z0-9_]+)/#).map { String($0.output.1) })
+        #expect(own.isSuperset(of: ["RUN_AS_ROOT", "STATE_SLOTS_DIR", "STATE_SLOTS_MAX"]), "\(own)")
+        variables.formUnion(own)
         #expect(variables.count > 40)
         for v in variables.sorted() {
             #expect(configuration.contains("`\(v)`"), "README's configuration does not list \(v)")
@@ -195,6 +203,34 @@ struct StatusCommandTests {
         hub.signal(SIGTERM)
         let status = try await hub.waitForExit(timeout: .seconds(30))
         #expect(status == 0, "exit \(status): \(hub.stderr.suffix(2000))")
+        let first = try #require(hub.stderr.split(separator: "\n").first)
+        #expect(first.contains("msg=\"docker-librato 0.") && first.contains(" version=0.") && first.contains(" role=hub"), "the release is the first thing logged: \(first)")
+    }
+
+    /// The collector's own endpoint: `/metrics` with its self-metrics, `process_*` and build info, beside `/healthz`.
+    /// Needs the test dockerd (the collector waits for its engine before it starts).
+    @Test func theCollectorServesPrometheusMetricsAndLogsItsReleaseFirst() async throws {
+        let http = FreePort.next()
+        let collector = try TestProcess(
+            try ProductBinary.path(), ["collector"],
+            environment: [
+                "ALLOW_NO_CLUSTER_KEY": "true", "HTTP_LISTEN": "127.0.0.1:\(http)", "HUB_ADDRESS": FreePort.tcpAddress(),
+                "HUB_ACK_ADDRESS": FreePort.tcpAddress(), "PATH": "/usr/bin:/bin", "COLLECT_LOGS": "false",
+            ])
+        defer { collector.signal(SIGKILL) }
+        var metrics = ""
+        try await Eventually.wait(for: "the collector's /metrics", timeout: .seconds(90)) {
+            try #require(collector.isRunning, "the collector exited: \(collector.stderr.suffix(2000))")
+            metrics = (try? await HTTPFetch.get("http://127.0.0.1:\(http)/metrics")) ?? ""
+            return !metrics.isEmpty
+        }
+        #expect(metrics.contains("docker_librato_build_info{role=\"collector\",version=\"0."), "\(metrics)")
+        #expect(metrics.contains("process_resident_memory_bytes ") && metrics.contains("process_cpu_seconds_total ") && metrics.contains("process_start_time_seconds "))
+        #expect(metrics.contains("docker_librato_collector_"), "its own counters")
+        collector.signal(SIGTERM)
+        _ = try await collector.waitForExit(timeout: .seconds(30))
+        let first = try #require(collector.stderr.split(separator: "\n").first)
+        #expect(first.contains(" version=0.") && first.contains(" role=collector"), "\(first)")
     }
 }
 

@@ -65,6 +65,11 @@ struct FaultMatrixTests {
                 try await Eventually.wait(for: "both collectors at the hub", timeout: .seconds(60)) {
                     (await cluster.hubStatus())?["collectors"]?.arrayValue?.count == 2
                 }
+                // What an operator on call reads: a row per collector, under the table's header.
+                let table = try await CLIRun.run(["status", "--hub-http", "127.0.0.1:\(cluster.httpPort)"])
+                let rows = table.stdout.split(separator: "\n").filter { $0.hasPrefix("fm ") && $0.contains(" node-1 ") }
+                #expect(table.status == 0 && table.stdout.contains("CLUSTER  HOST") && rows.count == 2, "\(table.stdout)")
+                #expect(table.stdout.contains("last submission:") && table.stdout.contains("lost (collector spools full): 0 frames"), "\(table.stdout)")
                 let lines = 1_500
                 var names: [String] = []
                 for i in 0..<3 {

@@ -40,6 +40,35 @@ struct DryRunSinkTests {
         ])
     }
 
+    @Test("pretty: one measurement per line, indented, the same JSON as the compact body")
+    func pretty() async throws {
+        let lines = Lines()
+        let sink = DryRunSink(configuration: LibratoConfiguration(), output: .custom { lines.append($0) }, format: .pretty, logger: quietLogger)
+        let t = alignedNow()
+        _ = await sink.submit([
+            Measurement(name: "cpu", source: "web", time: t, value: .single(1.5)),
+            Measurement(name: "mem", source: "web", time: t, value: .single(2)),
+        ])
+        let text = try #require(lines.all.first)
+        let compact = #"{"gauges":[{"name":"cpu","source":"web","measure_time":\#(t),"value":1.5},{"name":"mem","source":"web","measure_time":\#(t),"value":2}]}"#
+        #expect(
+            text.hasSuffix(
+                """
+                Content-Length: \(compact.utf8.count)
+
+                {
+                  "gauges": [
+                    {"name": "cpu", "source": "web", "measure_time": \(t), "value": 1.5},
+                    {"name": "mem", "source": "web", "measure_time": \(t), "value": 2}
+                  ]
+                }
+
+
+                """), "\(text)")
+        let body = text.components(separatedBy: "\n\n")[1]
+        #expect(try JSONValue.parse(Array(body.utf8)) == JSONValue.parse(Array(compact.utf8)))
+    }
+
     @Test("batches like the client: 2500 tagged measurements print as 3 requests")
     func batches() async {
         let lines = Lines()

@@ -33,7 +33,7 @@ struct SpaceCommand: AsyncParsableCommand {
     var name: String?
 
     func run() async throws {
-        try await CommandRunner.run(label: "librato") { settings, logger in
+        try await CommandRunner.run(label: "librato", announces: false) { settings, logger in
             let configuration = try account.configuration(settings)
             let credentials = try account.credentials(settings, logger: logger)
             let space = Dashboard.space(

@@ -6,10 +6,14 @@ import Logging
 /// object with `LOG_FORMAT=json`), in the same words whatever failed: `NAME must be FORM, got "VALUE"` for a bad
 /// setting, the cause for anything else. Nothing fatal is swallowed and nothing exits 0 on failure.
 enum CommandRunner {
-    static func run(label: String, _ body: (Settings, Logger) async throws -> Void) async throws {
+    /// `announces`: a long-running role logs its release first, so that every log of it says what ran.
+    static func run(label: String, announces: Bool = true, _ body: (Settings, Logger) async throws -> Void) async throws {
         let settings = Settings()
         try LogfmtHandler.bootstrap(settings: settings)
         let logger = Logger(label: label)
+        if announces {
+            logger.info("docker-librato \(DockerLibrato.version) starting", metadata: ["version": "\(DockerLibrato.version)", "role": "\(label)"])
+        }
         do {
             try await body(settings, logger)
         } catch let exit as ExitCode {
