@@ -22,6 +22,15 @@ elif docker_answers_root; then
   echo "setup: a Docker engine answers at $SOCK, but only to root: $(id -un) will be added to the docker group"
 elif dockerd_path >/dev/null; then
   echo "setup: dockerd is installed ($(dockerd_path)) but nothing answers at $SOCK: it will be started"
+elif command -v dpkg-query >/dev/null 2>&1 && [ "$(dpkg-query -W -f='${Status}' docker-ce-cli 2>/dev/null)" = "install ok installed" ]; then
+  # Docker's own client conflicts with Debian's docker.io: the engine to add is Docker's docker-ce.
+  if apt-cache show docker-ce >/dev/null 2>&1; then
+    echo "setup: found Docker's docker-ce-cli but no Docker engine (no dockerd, nothing answers at $SOCK): installing docker-ce from Docker's repository (docker.io would conflict with docker-ce-cli)"
+    pkgs+=(docker-ce)
+  else
+    echo "setup: found Docker's docker-ce-cli but no Docker engine, and no docker-ce package in the apt sources: add Docker's apt repository (https://docs.docker.com/engine/install/debian/) or remove docker-ce-cli, then run scripts/setup.sh again" >&2
+    exit 1
+  fi
 else
   if command -v docker >/dev/null 2>&1; then
     echo "setup: found the docker client ($(command -v docker)) but no Docker engine (no dockerd, nothing answers at $SOCK): installing docker.io"

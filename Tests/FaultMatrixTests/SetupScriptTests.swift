@@ -46,6 +46,19 @@ struct SetupScriptTests {
         #expect(r.output.range(of: #"installing [^\n]*docker\.io"#, options: .regularExpression) != nil, "\(r.output)")
     }
 
+    /// Docker's own client (docker-ce-cli) conflicts with docker.io: its engine is docker-ce, from the same repository.
+    @Test func dockersOwnClientGetsDockersOwnEngine() async throws {
+        let dpkg = #"[ "$3" = docker-ce-cli ] && printf 'install ok installed' || exit 1"#
+        let r = try await plan(extra: ["docker": "exit 1", "dpkg-query": dpkg, "apt-cache": #"[ "$2" = docker-ce ]"#])
+        #expect(r.status == 0, "\(r.output)")
+        #expect(r.output.contains("installing docker-ce"), "\(r.output)")
+        #expect(!r.output.contains("docker.io\n") && !r.output.contains("installing docker.io"), "\(r.output)")
+        // Without Docker's repository in the apt sources: stop, and say what to do.
+        let none = try await plan(extra: ["docker": "exit 1", "dpkg-query": dpkg, "apt-cache": "exit 100"])
+        #expect(none.status == 1, "\(none.output)")
+        #expect(none.output.contains("no docker-ce package in the apt sources: add Docker's apt repository"), "\(none.output)")
+    }
+
     @Test func noDockerAtAllMeansTheEngineIsInstalled() async throws {
         let r = try await plan(extra: [:])
         #expect(r.output.range(of: #"installing [^\n]*docker\.io"#, options: .regularExpression) != nil, "\(r.output)")
