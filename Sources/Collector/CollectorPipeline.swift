@@ -198,6 +198,7 @@ package final class CollectorPipeline: Service, Sendable {
                 }
             }
             do {
+                // Reconnect backoff (jittered) before asking the engine again, on the injected clock.
                 try await clocks.sleep(for: backoff.next())
             } catch {
                 return nil
@@ -259,6 +260,7 @@ package final class CollectorPipeline: Service, Sendable {
                     return
                 }
                 logger.warning("record sink failed; retrying", metadata: ["error": "\(error)", "records": "\(batch.recordCount)"])
+                // Backoff (jittered) before handing the batch over again, on the injected clock.
                 try? await clocks.sleep(for: backoff.next())
             }
         }

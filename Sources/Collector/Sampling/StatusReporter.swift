@@ -25,6 +25,7 @@ struct StatusReporter: Sendable {
         while !Task.isCancelled {
             let delay = StatsPoller.delayToNextTick(nowNs: clocks.wall.now().nanoseconds, intervalNs: intervalNs)
             do {
+                // Until the next wall-clock multiple of the interval (states are read with the stats), injected clock.
                 try await clocks.sleep(for: .nanoseconds(delay))
             } catch {
                 return

@@ -35,6 +35,7 @@ struct Flusher: Service {
                 return !(await runtime.hasPending)
             }
             group.addTask {
+                // HUB_SHUTDOWN_TIMEOUT: the flush gets this long (on the injected clock), then what is left stays with the collectors.
                 try? await clocks.sleep(for: shutdownTimeout)
                 return false
             }
@@ -181,6 +182,7 @@ extension Flusher {
                     "Librato budget: holding part of a period for the next rate-limit window",
                     metadata: ["period": "\(time)", "held": "\(deferred)", "of": "\(order.total)", "window_resets_in_s": "\(Int(reset - clocks.wall.now().seconds))"])
             }
+            // Until the account's rate-limit window resets (a second past it), on the injected clock.
             do { try await clocks.sleep(untilWall: WallTime(seconds: reset + 1)) } catch { break }
             allowance = pacer.allowance(sink.rateBudget, now: clocks.wall.now().seconds, periodSeconds: period)
         }
