@@ -4,6 +4,7 @@ import DockerLibratoTesting
 import Foundation
 import Librato
 import Logging
+import Synchronization
 import Testing
 import Timekeeping
 import WireFormat
@@ -102,7 +103,7 @@ struct RestartRecoveryTests {
         let state = try store.decode(store.encode(hub.stateFile()))
 
         var restarted = HubCore(configuration: config, now: 200_000, restoring: state, progress: progress)
-        #expect(restarted.headDeliveredFor == 60_000)
+        #expect(restarted.headDelivered?.period == 60_000 && restarted.headDelivered?.head.all == true)
         for f in sent { restarted.ingest(f, now: 200_000) }
         a.sendTime = 200_000
         restarted.ingest(a.frame { _ in }, now: 200_000)
@@ -117,7 +118,7 @@ struct RestartRecoveryTests {
         // A journal of any other period than the one after the state file's is stale and ignored.
         let stale = HubCore(
             configuration: config, now: 200_000, restoring: state, progress: DeliveryProgress(periodStart: 0, headDelivered: true, containers: records))
-        #expect(stale.headDeliveredFor == nil)
+        #expect(stale.headDelivered == nil)
     }
 
     @Test("the progress journal: begun per period, appended per part, a torn last record ignored, cleared after delivery")
@@ -137,26 +138,21 @@ struct RestartRecoveryTests {
         try store.beginProgress(periodStart: 60_000)  // a new period replaces the journal
         try store.appendProgress(DeliveryProgressCodec.head())
         try store.appendProgress(DeliveryProgressCodec.containers([c]))
+        try store.appendProgress(DeliveryProgressCodec.headSeries([7, 9]))
+        try store.appendProgress(DeliveryProgressCodec.headSeries([9, 11]))
         let torn = DeliveryProgressCodec.containers([c, c])
         try store.appendProgress(Array(torn.prefix(torn.count - 5)))
-        #expect(try store.loadProgress() == DeliveryProgress(periodStart: 60_000, headDelivered: true, containers: [c]))
+        #expect(try store.loadProgress() == DeliveryProgress(periodStart: 60_000, headDelivered: true, headSeries: [7, 9, 11], containers: [c]))
         store.clearProgress()
         #expect(try store.loadProgress() == nil)
         #expect(DeliveryProgressCodec.decode(Array("garbage".utf8)) == nil)
     }
 
-    @Test("the flusher journals each accepted part; a hub restarted from the journal knows the head was delivered")
+    @Test("the flusher journals each accepted request's part; a hub restarted from the journal knows the head was delivered")
     func flusherJournalsAcceptedParts() async throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("dl-progress-\(UInt32.random(in: 0...UInt32.max))").path
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        let t0: Int64 = 1_767_225_600_000
-        let clock = ManualClock(epoch: WallTime(milliseconds: t0))
-        let noop = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
-        let configuration = HubConfiguration(periodMs: 60_000, graceMs: 4_000, startupGraceMs: 0)
-        func runtime() throws -> HubRuntime {
-            try HubRuntime(
-                configuration: configuration, store: HubStateStore(directory: dir), key: .none, hostName: "hub", logger: noop, wallClock: clock.wallClock)
-        }
+        let disk = HubOnDisk()
+        defer { disk.remove() }
+        let (t0, clock, dir, noop, runtime) = (disk.t0, disk.clock, disk.dir, disk.noop, disk.runtime)
         let hub = try runtime()
         var a = FakeCollector()
         for t in stride(from: t0, to: t0 + 60_000, by: 10_000) {
@@ -173,16 +169,20 @@ struct RestartRecoveryTests {
         let flusher = Flusher(
             runtime: hub, sink: sink, naming: naming, postSelfMetrics: false, annotations: AnnotationSender(sink: sink, runtime: hub),
             shutdownTimeout: .seconds(5), rateDeferral: .zero, clocks: clock.clocks, logger: noop)
-        _ = await flusher.streamed(period, head: naming.rollups(for: period), time: Int(period.start / 1000))
+        let head = naming.rollups(for: period)
+        _ = await flusher.streamed(period, head: head, time: Int(period.start / 1000))
         // Not reported finished: as if the hub died right after the last request was accepted.
         let progress = try #require(try HubStateStore(directory: dir).loadProgress())
-        #expect(progress.periodStart == period.start && progress.headDelivered)
+        #expect(progress.periodStart == period.start && !progress.headDelivered)
+        #expect(!head.isEmpty && progress.headSeries == Set(head.map(DeliveryProgress.seriesHash)))
         #expect(Set(progress.containers.map(\.name)) == ["web-1", "db"])
         #expect(progress.containers.allSatisfy { $0.watermarks.stats?.time == t0 + 50_000 })
         let restarted = try runtime()
-        #expect(await restarted.isHeadDelivered(period.start))
+        let delivered = await restarted.deliveredHead(period.start)
+        #expect(!delivered.all && head.allSatisfy { !delivered.keeps($0) })
+        #expect(await restarted.deliveredHead(period.start + 60_000) == HeadProgress())
         // A second crash in the same period keeps the first run's records: the restarted hub appends to the journal.
-        await restarted.partDelivered(period, head: false, containers: 0..<0)
+        await restarted.partDelivered(period, containers: 0..<0)
         #expect(try HubStateStore(directory: dir).loadProgress()?.containers.count == 2)
         // Once the period is delivered, the state file holds it and the journal goes.
         var report = SubmitReport()
@@ -191,4 +191,140 @@ struct RestartRecoveryTests {
         try await hub.finished(period, report: report, measurements: 1, durationMs: 0)
         #expect(try HubStateStore(directory: dir).loadProgress() == nil)
     }
+
+    @Test("a slice is cut into request-sized parts of whole containers; one too large for a request has its own")
+    func requestParts() {
+        // Containers of 12, 12, 5, 30, 1 and 0 measurements, at most 25 a request.
+        let parts = Flusher.requestParts(ends: [12, 24, 29, 59, 60, 60], limit: 25)
+        #expect(parts.map(\.containers) == [0..<2, 2..<3, 3..<4, 4..<6])
+        #expect(parts.map(\.measurements) == [0..<24, 24..<29, 29..<59, 59..<60])
+        #expect(Flusher.requestParts(ends: [], limit: 25).isEmpty)
+        #expect(Flusher.requestParts(ends: [3, 6], limit: 25).map(\.containers) == [0..<2])
+    }
+
+    @Test("a head series' journal identity is its name, source and tags, whatever the tags' order")
+    func seriesHash() {
+        let m = Librato.Measurement(name: "docker.host.cpu", source: "c:h", tags: ["a": "1", "b": "2"], time: 60, value: .single(1))
+        var other = m
+        other.value = .single(2)
+        other.tags = ["b": "2", "a": "1"]
+        #expect(DeliveryProgress.seriesHash(m) == DeliveryProgress.seriesHash(other))
+        for changed in [
+            Librato.Measurement(name: "docker.host.cpux", source: "c:h", tags: m.tags, time: 60, value: .single(1)),
+            Librato.Measurement(name: "docker.host.cpu", source: "c:h2", tags: m.tags, time: 60, value: .single(1)),
+            Librato.Measurement(name: "docker.host.cpu", source: nil, tags: m.tags, time: 60, value: .single(1)),
+            Librato.Measurement(name: "docker.host.cpu", source: "c:h", tags: ["a": "2", "b": "1"], time: 60, value: .single(1)),
+            Librato.Measurement(name: "docker.host.cpu", source: "c:h", tags: ["a": "1"], time: 60, value: .single(1)),
+        ] {
+            #expect(DeliveryProgress.seriesHash(changed) != DeliveryProgress.seriesHash(m))
+        }
+    }
+
+    @Test(
+        "a hub that dies while a period is being sent posts each of its measurements once, counting both runs",
+        arguments: [1, 2, 6, 10])
+    func aCrashInAPeriodPostsEachMeasurementOnce(acceptedBeforeTheCrash: Int) async throws {
+        let disk = HubOnDisk()
+        defer { disk.remove() }
+        let (t0, clock, noop, runtime) = (disk.t0, disk.clock, disk.noop, disk.runtime)
+        let naming = NamingScheme(mode: .standard, periodSeconds: 60)
+        func flusher(_ hub: HubRuntime, _ sink: any MetricsSink) -> Flusher {
+            Flusher(
+                runtime: hub, sink: sink, naming: naming, postSelfMetrics: false, annotations: AnnotationSender(sink: sink, runtime: hub),
+                shutdownTimeout: .seconds(5), rateDeferral: .zero, clocks: clock.clocks, logger: noop)
+        }
+        let containers = "0123456789abcdef".prefix(12).map {
+            ContainerIdentity(id: String(repeating: $0, count: 64), name: "svc-\($0)", image: "img", startedAt: 1_000_000_000)
+        }
+        var a = FakeCollector()
+        let frames = stride(from: t0, to: t0 + 60_000, by: 10_000).map { t in a.frame { b in for c in containers { b.stats(c, sample(at: t)) } } }
+        let first = try runtime()
+        for f in frames { await first.ingest(f) }
+        clock.advance(by: .seconds(65))
+        await first.tick()
+        let period = try #require(await first.nextToSubmit())
+        // What one run that never died would post (the sink takes 8 measurements a request: a part per container,
+        // and the roll-ups in several).
+        let head = naming.rollups(for: period)
+        #expect(head.count > 8, "the roll-ups take more than one request: the crash can land inside them")
+        let whole = head + naming.containerMeasurements(period.containers[...], periodStart: period.start)
+        let dying = DyingSink(measurementsPerRequest: 8, accepting: acceptedBeforeTheCrash)
+        await flusher(first, dying).submit(period)
+        let beforeTheCrash = dying.accepted.withLock { $0 }
+        #expect(!beforeTheCrash.isEmpty && beforeTheCrash.count < whole.count)
+
+        // The restarted hub gets every frame again (none was acknowledged) and sends the period's rest.
+        let restarted = try runtime()
+        for f in frames { await restarted.ingest(f) }
+        a.sendTime = t0 + 70_000
+        await restarted.ingest(a.frame { _ in })
+        await restarted.tick()
+        let again = try #require(await restarted.nextToSubmit())
+        #expect(again.start == period.start)
+        let sink = RecordingSink()
+        await flusher(restarted, sink).submit(again)
+        let afterTheRestart = sink.calls.withLock { Array($0.joined()) }
+
+        struct Series: Hashable {
+            let name: String
+            let source: String?
+            let tags: [String: String]
+            let time: Int
+        }
+        let key = { (m: Librato.Measurement) in Series(name: m.name, source: m.source, tags: m.tags, time: m.time) }
+        let posted = (beforeTheCrash + afterTheRestart).map(key)
+        #expect(Set(posted).count == posted.count, "a measurement was posted twice")
+        #expect(Set(posted) == Set(whole.map(key)), "every measurement of the period was posted")
+    }
+}
+
+/// A hub runtime on a manual clock with a state directory of its own, which ``runtime()`` starts again from.
+struct HubOnDisk {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("dl-progress-\(UInt32.random(in: 0...UInt32.max))").path
+    let t0: Int64 = 1_767_225_600_000
+    let clock: ManualClock
+    let noop = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
+
+    init() { clock = ManualClock(epoch: WallTime(milliseconds: t0)) }
+
+    func runtime() throws -> HubRuntime {
+        try HubRuntime(
+            configuration: HubConfiguration(periodMs: 60_000, graceMs: 4_000, startupGraceMs: 0), store: HubStateStore(directory: dir), key: .none,
+            hostName: "hub", logger: noop, wallClock: clock.wallClock)
+    }
+
+    func remove() { try? FileManager.default.removeItem(atPath: dir) }
+}
+
+/// Accepts its first `accepting` submits, then nothing more: a hub that died with those requests answered.
+final class DyingSink: MetricsSink, Sendable {
+    let measurementsPerRequest: Int
+    let accepting: Int
+    let accepted = Mutex<[Librato.Measurement]>([])
+    private let submits = Mutex(0)
+    var api: LibratoAPI { .legacy }
+
+    init(measurementsPerRequest: Int, accepting: Int) {
+        self.measurementsPerRequest = measurementsPerRequest
+        self.accepting = accepting
+    }
+
+    func submit(_ measurements: [Librato.Measurement]) async -> SubmitReport {
+        var r = SubmitReport()
+        r.submitted = measurements.count
+        guard submits.withLock({ n in
+            n += 1
+            return n <= accepting
+        }) else {
+            r.undelivered = measurements
+            return r
+        }
+        accepted.withLock { $0 += measurements }
+        r.accepted = measurements.count
+        r.requestsByStatus[200] = 1
+        return r
+    }
+
+    func annotate(_ annotation: Annotation) async -> AnnotationResult { .created(location: nil) }
+    func shutdown() async throws {}
 }

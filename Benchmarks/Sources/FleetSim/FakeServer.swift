@@ -78,11 +78,13 @@ final class FakeCounter: Sendable {
 
 func serveFake(_ o: Options) async throws -> Never {
     let counter = FakeCounter()
+    // Librato's measure:raw_rate limit counts measurements. Without --rate-limit the fake announces a window that
+    // never binds (600,000 requests a minute): its usual nominal one (600,000 requests an hour) is 10,000 a minute,
+    // and 1,000 hosts × 100 containers post ~9,600 requests a minute — the hub paced the runs that were meant to
+    // measure it unlimited (and cut what a restart's replay added), which `rate-fits` and `rate-over` measure instead.
     var configuration = FakeLibratoConfiguration(
         email: "fleet@example.com", token: "fleet-token-0123456789",
-        rateLimit: o.rateLimit.map { (requests: $0, window: o.rateWindow) })
-    // Librato's measure:raw_rate limit counts measurements; without --rate-limit the fake's nominal window
-    // (600,000 requests per hour) never binds.
+        rateLimit: o.rateLimit.map { (requests: $0, window: o.rateWindow) } ?? (requests: 600_000, window: 60))
     if o.rateLimit != nil { configuration.rateLimitUnit = .measurements }
     configuration.recordAccepted = false
     configuration.recordBodies = false

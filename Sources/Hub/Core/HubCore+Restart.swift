@@ -90,7 +90,7 @@ extension HubCore {
         let next = closedThrough.map { $0 + configuration.periodMs }
         guard next == nil || next == progress.periodStart else { return }
         for c in progress.containers { restore(c, now: now) }
-        if progress.headDelivered { headDeliveredFor = progress.periodStart }
+        if progress.head != HeadProgress() { headDelivered = (progress.periodStart, progress.head) }
         restoredProgressPeriod = progress.periodStart
     }
 }

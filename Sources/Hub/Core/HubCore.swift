@@ -36,9 +36,9 @@ import WireFormat
     /// the build time (its clock) of the latest frame of it applied: a period closes only once each has applied a
     /// frame built after the period's end (see ``isRecovering(now:)``).
     var recovering: [CollectorID: Int64] = [:]
-    /// The period whose head (roll-ups, the hub's own metrics) a previous run of the hub delivered before it stopped
-    /// in the middle of the period (``DeliveryProgress``).
-    package internal(set) var headDeliveredFor: Int64?
+    /// The period whose head (roll-ups, the hub's own metrics) a previous run of the hub delivered, in whole or in
+    /// part, before it stopped in the middle of the period (``DeliveryProgress``), and what of it.
+    package internal(set) var headDelivered: (period: Int64, head: HeadProgress)?
     /// The period of the progress journal restored at start, when it applied (a later crash in the same period must
     /// keep its records: the journal is appended to, not begun again).
     package internal(set) var restoredProgressPeriod: Int64?

@@ -49,18 +49,44 @@ package struct NamingScheme: Sendable {
     /// The per-container measurements of `containers` (a slice of a period's): the rest of a streamed submission,
     /// so that what a period holds in memory at once is bounded by a slice, not by the fleet.
     package func containerMeasurements(_ containers: ArraySlice<ContainerPeriod>, periodStart: Int64) -> [Measurement] {
+        var ends: [Int] = []
+        return containerMeasurements(containers, periodStart: periodStart, ends: &ends)
+    }
+
+    /// ``containerMeasurements(_:periodStart:)``, appending to `ends` where each container's measurements end (so
+    /// the flusher can cut requests on container boundaries and journal each container once its requests are in).
+    package func containerMeasurements(_ containers: ArraySlice<ContainerPeriod>, periodStart: Int64, ends: inout [Int]) -> [Measurement] {
         let time = Int(periodStart / 1000)
+        var out: [Measurement] = []
+        ends.reserveCapacity(ends.count + containers.count)
         switch mode {
         case .seed:
-            return containers.flatMap { SeedNames.measurements(for: $0, time: time) }
+            for c in containers {
+                out += SeedNames.measurements(for: c, time: time)
+                ends.append(out.count)
+            }
         case .standard:
-            guard selection.containerSeries else { return [] }
-            var out: [Measurement] = []
+            guard selection.containerSeries else {
+                ends += repeatElement(0, count: containers.count)
+                return []
+            }
             out.reserveCapacity(containers.count * 40)
-            for c in containers { ContainerNames.append(c, time: time, period: periodSeconds, attributes: sendsAttributes, to: &out) }
-            if selection != .all { out.removeAll { !selection.keeps(containerMetric: $0.name) } }
-            return out
+            for c in containers {
+                let from = out.count
+                ContainerNames.append(c, time: time, period: periodSeconds, attributes: sendsAttributes, to: &out)
+                if selection != .all {
+                    // Keeps the selected of this container's measurements, in order.
+                    var kept = from
+                    for i in from..<out.count where selection.keeps(containerMetric: out[i].name) {
+                        out.swapAt(kept, i)
+                        kept += 1
+                    }
+                    out.removeSubrange(kept...)
+                }
+                ends.append(out.count)
+            }
         }
+        return out
     }
 
     /// At least as many measurements as ``containerMeasurements(_:periodStart:)`` makes of `containers`, counted

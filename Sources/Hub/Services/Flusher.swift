@@ -53,12 +53,13 @@ struct Flusher: Service {
 
     func submit(_ period: ClosedPeriod) async {
         let time = Int(period.start / 1000)
-        // A hub that stopped in the middle of this period delivered its head already (DeliveryProgress).
-        let headDone = await runtime.isHeadDelivered(period.start)
-        var head = headDone ? [] : naming.rollups(for: period)
-        if postSelfMetrics && !headDone {
+        // A hub that stopped in the middle of this period delivered its head, or part of it, already (DeliveryProgress).
+        let headDone = await runtime.deliveredHead(period.start)
+        var head = headDone.all ? [] : naming.rollups(for: period)
+        if postSelfMetrics && !headDone.all {
             head += await runtime.selfMetrics(time: time, period: naming.periodSeconds)
         }
+        if !headDone.series.isEmpty { head.removeAll { !headDone.keeps($0) } }
         let started = ContinuousClock.now
         let (report, deferred, cut, count) = await streamed(period, head: head, time: time)
         let elapsed = started.duration(to: .now)
@@ -97,54 +98,6 @@ struct Flusher: Service {
 }
 
 extension Flusher {
-    /// Submits a period as a stream of parts — `head` (roll-ups, the hub's own metrics), then the containers'
-    /// measurements a slice at a time, each built just before it is sent — so that what the hub holds at once is
-    /// bounded by a slice, not by the fleet. When the account's budget might not take it (it is below an upper bound
-    /// counted without building anything), the period is counted first (each slice built and dropped: exact, where an
-    /// estimate per container sent periods that fit down the paced path and built them whole). If the budget takes it
-    /// all, or none is known, each part is journalled once accepted
-    /// (``HubRuntime/partDelivered(_:head:containers:)``) so that a crash later in the period does not post it again;
-    /// otherwise the period is ``paced(_:build:time:)`` by priority. Returns the report, what was deferred and cut,
-    /// and how many measurements there were.
-    func streamed(_ period: ClosedPeriod, head: [Measurement], time: Int) async -> (SubmitReport, deferred: Int, cut: Int, count: Int) {
-        let slices = stride(from: 0, to: period.containers.count, by: Self.containersPerSlice).map {
-            $0..<min($0 + Self.containersPerSlice, period.containers.count)
-        }
-        // Part 0 is the head; part i > 0 is slice i - 1.
-        let build = { (part: Int) -> [Measurement] in
-            part == 0 ? head : naming.containerMeasurements(period.containers[slices[part - 1]], periodStart: period.start)
-        }
-        let parts = 0...slices.count
-        let allowance = pacer.allowance(sink.rateBudget, now: clocks.wall.now().seconds, periodSeconds: Double(naming.periodSeconds))
-        // Counted only when a known budget might not take it (ranks only when it does not: they cost more).
-        let fits = allowance >= head.count + naming.containerMeasurementsBound(period.containers[...])
-        let total = fits ? nil : parts.reduce(0) { $0 + build($1).count }
-        if let total, allowance < total {
-            let order = ServingOrder(counts: parts.map { ServingOrder.rankCounts(build($0)) })
-            let (report, deferred, cut) = await paced(order, build: build, time: time)
-            return (report, deferred, cut, order.total)
-        }
-        var report = SubmitReport()
-        var sent = 0
-        for part in parts {
-            let batch = build(part)
-            if Task.isCancelled {
-                // Shutdown: the rest stays undelivered (the period stays pending, its frames with the collectors).
-                report.undelivered += batch
-                break
-            }
-            guard !batch.isEmpty else { continue }
-            let outcome = await sink.submit(batch)
-            report.merge(outcome)
-            // Journalled as it is accepted: a crash later in the period does not post this part again.
-            if outcome.undelivered.isEmpty {
-                await runtime.partDelivered(period, head: part == 0, containers: part == 0 ? 0..<0 : slices[part - 1])
-            }
-            sent += batch.count
-        }
-        return (report, 0, 0, total ?? sent)
-    }
-
     /// ``paced(_:build:time:)`` for measurements held in one list (one part).
     func paced(_ measurements: [Measurement], time: Int) async -> (SubmitReport, deferred: Int, cut: Int) {
         await paced(ServingOrder(parts: [measurements]), build: { _ in measurements }, time: time)

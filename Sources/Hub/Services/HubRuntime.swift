@@ -76,7 +76,7 @@ package actor HubRuntime {
         if let progress {
             logger.info(
                 "restored delivery progress of the period being submitted",
-                metadata: ["period": "\(progress.periodStart / 1000)", "head_delivered": "\(progress.headDelivered)", "containers": "\(progress.containers.count)"])
+                metadata: ["period": "\(progress.periodStart / 1000)", "head_delivered": "\(progress.headDelivered ? "all" : "\(progress.headSeries.count) series")", "containers": "\(progress.containers.count)"])
         }
         self.core = HubCore(configuration: configuration, now: now, restoring: saved, progress: progress)
         // A journal that applies goes on (a second crash in the same period keeps the first run's records).
@@ -151,20 +151,23 @@ package actor HubRuntime {
     /// When the first period will close (for the dry run's start-up message).
     package func firstCloseDue() -> WallTime { WallTime(milliseconds: core.nextCloseDue(now: nowMs)) }
 
-    /// Whether a previous run of the hub delivered the head (roll-ups, self-metrics) of `periodStart` before it stopped.
-    package func isHeadDelivered(_ periodStart: Int64) -> Bool { core.headDeliveredFor == periodStart }
+    /// What a previous run of the hub delivered of the head (roll-ups, self-metrics) of `periodStart` before it stopped.
+    package func deliveredHead(_ periodStart: Int64) -> HeadProgress {
+        core.headDelivered.flatMap { $0.period == periodStart ? $0.head : nil } ?? HeadProgress()
+    }
 
-    /// Part of the period being submitted was accepted — its head, or the containers in `containers`: their
-    /// watermarks advance and the progress journal records it (``DeliveryProgress``). A journal that cannot be written
-    /// is logged and otherwise ignored: it only narrows what a crash would post again.
-    package func partDelivered(_ period: ClosedPeriod, head: Bool, containers: Range<Int>) {
+    /// Part of the period being submitted was accepted — the head's series in `headSeries` (``DeliveryProgress/seriesHash(_:)``),
+    /// or the containers in `containers`: their watermarks advance and the progress journal records it
+    /// (``DeliveryProgress``). A journal that cannot be written is logged and otherwise ignored: it only narrows what a
+    /// crash would post again.
+    package func partDelivered(_ period: ClosedPeriod, headSeries: [UInt64] = [], containers: Range<Int> = 0..<0) {
         let records = core.delivered(periodStart: period.start, containers: period.containers[containers])
         do {
             if progressPeriod != period.start {
                 try store.beginProgress(periodStart: period.start)
                 progressPeriod = period.start
             }
-            if head { try store.appendProgress(DeliveryProgressCodec.head()) }
+            if !headSeries.isEmpty { try store.appendProgress(DeliveryProgressCodec.headSeries(headSeries)) }
             if !records.isEmpty { try store.appendProgress(DeliveryProgressCodec.containers(records)) }
         } catch {
             logger.warning("could not write the delivery progress journal; a crash now may post part of this period again", metadata: ["error": "\(error)"])

@@ -46,6 +46,8 @@ public final class DryRunSink: MetricsSink {
 
     public var api: LibratoAPI { configuration.api }
 
+    public var measurementsPerRequest: Int { configuration.batcher.maxCount }
+
     /// Creates a dry-run sink.
     public init(
         configuration: LibratoConfiguration,

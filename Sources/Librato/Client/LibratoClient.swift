@@ -31,6 +31,10 @@ public final class LibratoClient: MetricsSink {
 
     public var api: LibratoAPI { configuration.api }
 
+    public var measurementsPerRequest: Int { configuration.batcher.maxCount }
+
+    public var concurrentRequests: Int { configuration.maxConcurrentRequests }
+
     /// The URL measurements are posted to.
     public var measurementsURL: String { configuration.baseURL + configuration.api.path }
 

@@ -22,11 +22,22 @@ public protocol MetricsSink: Sendable {
 
     /// True for a sink that sends nothing (the dry run): the hub says so on its status pages and in its log.
     var isDryRun: Bool { get }
+
+    /// Most measurements one request carries: a caller that wants to know what each request delivered (the hub's
+    /// progress journal) hands in lists of at most this many, and each is then one request (unless its body would
+    /// pass the byte limit, or a 400 splits it).
+    var measurementsPerRequest: Int { get }
+
+    /// How many requests the sink has in flight at once: how many submits a caller with small lists runs together
+    /// to keep the sink busy (more just wait for a permit).
+    var concurrentRequests: Int { get }
 }
 
 extension MetricsSink {
     public var rateBudget: RateBudget? { nil }
     public var isDryRun: Bool { false }
+    public var measurementsPerRequest: Int { api.maxMeasurementsPerRequest }
+    public var concurrentRequests: Int { 1 }
 }
 
 /// Builds the sink for a configuration: the real client when a credential is configured, the dry-run sink

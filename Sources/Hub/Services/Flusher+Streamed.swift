@@ -1,0 +1,103 @@
+import Librato
+import Timekeeping
+
+extension Flusher {
+    /// Submits a period as a stream of parts — `head` (roll-ups, the hub's own metrics), then the containers'
+    /// measurements a slice at a time, each built just before it is sent — so that what the hub holds at once is
+    /// bounded by a slice, not by the fleet. When the account's budget might not take it (it is below an upper bound
+    /// counted without building anything), the period is counted first (each slice built and dropped: exact, where an
+    /// estimate per container sent periods that fit down the paced path and built them whole). If the budget takes it
+    /// all, or none is known, it goes one request per part (``submitParts(_:build:accepted:)``), cut on container
+    /// boundaries, and each part is journalled as its response arrives
+    /// (``HubRuntime/partDelivered(_:headSeries:containers:)``) so that a crash later does not post it again;
+    /// otherwise the period is ``paced(_:build:time:)`` by priority. Returns the report, what was deferred and cut,
+    /// and how many measurements there were.
+    func streamed(_ period: ClosedPeriod, head: [Measurement], time: Int) async -> (SubmitReport, deferred: Int, cut: Int, count: Int) {
+        let slices = stride(from: 0, to: period.containers.count, by: Self.containersPerSlice).map {
+            $0..<min($0 + Self.containersPerSlice, period.containers.count)
+        }
+        // Part 0 is the head; part i > 0 is slice i - 1.
+        let build = { (part: Int) -> [Measurement] in
+            part == 0 ? head : naming.containerMeasurements(period.containers[slices[part - 1]], periodStart: period.start)
+        }
+        let parts = 0...slices.count
+        let allowance = pacer.allowance(sink.rateBudget, now: clocks.wall.now().seconds, periodSeconds: Double(naming.periodSeconds))
+        // Counted only when a known budget might not take it (ranks only when it does not: they cost more).
+        let fits = allowance >= head.count + naming.containerMeasurementsBound(period.containers[...])
+        let total = fits ? nil : parts.reduce(0) { $0 + build($1).count }
+        if let total, allowance < total {
+            let order = ServingOrder(counts: parts.map { ServingOrder.rankCounts(build($0)) })
+            let (report, deferred, cut) = await paced(order, build: build, time: time)
+            return (report, deferred, cut, order.total)
+        }
+        let perRequest = max(1, sink.measurementsPerRequest)
+        let headParts = stride(from: 0, to: head.count, by: perRequest).map { $0..<min($0 + perRequest, head.count) }
+        var report = await submitParts(headParts.count, build: { Array(head[headParts[$0]]) }) { i in
+            await runtime.partDelivered(period, headSeries: head[headParts[i]].map(DeliveryProgress.seriesHash))
+        }
+        var sent = head.count
+        for slice in slices {
+            // Something is left undelivered (a shutdown): the period stays pending, its frames with the collectors.
+            guard report.undelivered.isEmpty else { break }
+            var ends: [Int] = []
+            let measurements = naming.containerMeasurements(period.containers[slice], periodStart: period.start, ends: &ends)
+            let cuts = Self.requestParts(ends: ends, limit: perRequest)
+            report.merge(
+                await submitParts(cuts.count, build: { Array(measurements[cuts[$0].measurements]) }) { i in
+                    let c = cuts[i].containers
+                    await runtime.partDelivered(period, containers: (slice.lowerBound + c.lowerBound)..<(slice.lowerBound + c.upperBound))
+                })
+            sent += measurements.count
+        }
+        return (report, 0, 0, total ?? sent)
+    }
+
+    /// Cuts a slice's measurements into parts of whole containers, each at most `limit` measurements (a container
+    /// with more has a part of its own): `ends[i]` is where container i's measurements end. A container is journalled
+    /// once its part is accepted, so one split over two requests would be posted again if the hub died between them.
+    static func requestParts(ends: [Int], limit: Int) -> [(containers: Range<Int>, measurements: Range<Int>)] {
+        var parts: [(containers: Range<Int>, measurements: Range<Int>)] = []
+        var first = 0
+        var from = 0
+        for i in ends.indices where i > first && ends[i] - from > limit {
+            parts.append((first..<i, from..<ends[i - 1]))
+            first = i
+            from = ends[i - 1]
+        }
+        if let last = ends.last, first < ends.count { parts.append((first..<ends.count, from..<last)) }
+        return parts
+    }
+
+    /// Submits `count` parts (each built by `build` just before it goes, at most one request's worth), with one more
+    /// in flight than the sink's concurrency so that encoding the next overlaps the requests, and calls `accepted`
+    /// with each part whose measurements were all delivered, as its response arrives — the journal then trails
+    /// Librato by one response, not by a whole slice. Once the task is cancelled, the parts not yet sent are reported
+    /// undelivered.
+    func submitParts(_ count: Int, build: (Int) -> [Measurement], accepted: (Int) async -> Void) async -> SubmitReport {
+        let width = max(1, sink.concurrentRequests) + 1
+        let sink = self.sink
+        return await withTaskGroup(of: (Int, SubmitReport).self, returning: SubmitReport.self) { group in
+            var report = SubmitReport()
+            var next = 0
+            var running = 0
+            while true {
+                while running < width, next < count {
+                    let batch = build(next)
+                    let part = next
+                    next += 1
+                    if Task.isCancelled {
+                        report.undelivered += batch
+                        continue
+                    }
+                    guard !batch.isEmpty else { continue }
+                    group.addTask { (part, await sink.submit(batch)) }
+                    running += 1
+                }
+                guard let (part, outcome) = await group.next() else { return report }
+                running -= 1
+                report.merge(outcome)
+                if outcome.undelivered.isEmpty { await accepted(part) }
+            }
+        }
+    }
+}
