@@ -253,17 +253,24 @@ struct StreamedFlushTests {
     }
 }
 
+extension SubmitReport {
+    /// `count` measurements submitted and accepted in one request.
+    static func accepted(_ count: Int) -> SubmitReport {
+        var r = SubmitReport()
+        r.submitted = count
+        r.accepted = count
+        r.requestsByStatus[200] = 1
+        return r
+    }
+}
+
 /// Accepts everything and keeps each call's measurements.
 final class RecordingSink: MetricsSink, Sendable {
     let calls = Mutex<[[Measurement]]>([])
     var api: LibratoAPI { .legacy }
     func submit(_ measurements: [Measurement]) async -> SubmitReport {
         calls.withLock { $0.append(measurements) }
-        var r = SubmitReport()
-        r.submitted = measurements.count
-        r.accepted = measurements.count
-        r.requestsByStatus[200] = 1
-        return r
+        return .accepted(measurements.count)
     }
     func annotate(_ annotation: Annotation) async -> AnnotationResult { .created(location: nil) }
     func shutdown() async throws {}

@@ -220,6 +220,42 @@ struct RestartRecoveryTests {
         }
     }
 
+    @Test("each part is in the journal the moment its request is accepted, before the flusher hears of it")
+    func journalledWhenAccepted() async throws {
+        let disk = HubOnDisk()
+        defer { disk.remove() }
+        let hub = try disk.runtime()
+        var a = FakeCollector()
+        for t in stride(from: disk.t0, to: disk.t0 + 60_000, by: 10_000) {
+            await hub.ingest(a.frame {
+                $0.stats(web, sample(at: t))
+                $0.stats(db, sample(at: t))
+            })
+        }
+        disk.clock.advance(by: .seconds(65))
+        await hub.tick()
+        let period = try #require(await hub.nextToSubmit())
+        let naming = NamingScheme(mode: .standard, periodSeconds: 60)
+        let sink = JournalWatchingSink(store: HubStateStore(directory: disk.dir))
+        let flusher = Flusher(
+            runtime: hub, sink: sink, naming: naming, postSelfMetrics: false, annotations: AnnotationSender(sink: sink, runtime: hub),
+            shutdownTimeout: .seconds(5), rateDeferral: .zero, clocks: disk.clock.clocks, logger: disk.noop)
+        _ = await flusher.streamed(period, head: naming.rollups(for: period), time: Int(period.start / 1000))
+        let seen = sink.seen.withLock { $0 }
+        #expect(seen.count >= 4, "roll-ups in parts of 8, then web-1 and db")
+        for (batch, journal) in seen {
+            let journal = try #require(journal)
+            if let container = batch.first(where: { $0.name.hasPrefix("docker.container.") }) {
+                #expect(journal.containers.contains { (container.source ?? "").hasSuffix(":\($0.name)") }, "\(container.source ?? "")")
+            } else {
+                #expect(Set(batch.map(DeliveryProgress.seriesHash)).isSubset(of: journal.headSeries))
+            }
+        }
+        // Each record once: the flusher did not append again what the acceptance had.
+        let journal = try #require(try HubStateStore(directory: disk.dir).loadProgress())
+        #expect(journal.containers.count == 2)
+    }
+
     @Test(
         "a hub that dies while a period is being sent posts each of its measurements once, counting both runs",
         arguments: [1, 2, 6, 10])
@@ -278,6 +314,30 @@ struct RestartRecoveryTests {
     }
 }
 
+/// Calls `whenAccepted` as a client does when a request's 2xx head arrives, and looks at the journal right then:
+/// what was in it before the flusher saw the submit return.
+final class JournalWatchingSink: MetricsSink, Sendable {
+    let store: HubStateStore
+    let measurementsPerRequest = 8
+    /// Per submit: its measurements, and the journal when `whenAccepted` had returned.
+    let seen = Mutex<[(batch: [Librato.Measurement], journal: DeliveryProgress?)]>([])
+    var api: LibratoAPI { .legacy }
+
+    init(store: HubStateStore) { self.store = store }
+
+    func submit(_ measurements: [Librato.Measurement]) async -> SubmitReport { await submit(measurements) {} }
+
+    func submit(_ measurements: [Librato.Measurement], whenAccepted: @escaping @Sendable () -> Void) async -> SubmitReport {
+        whenAccepted()
+        let journal = try? store.loadProgress()
+        seen.withLock { $0.append((measurements, journal)) }
+        return .accepted(measurements.count)
+    }
+
+    func annotate(_ annotation: Annotation) async -> AnnotationResult { .created(location: nil) }
+    func shutdown() async throws {}
+}
+
 /// A hub runtime on a manual clock with a state directory of its own, which ``runtime()`` starts again from.
 struct HubOnDisk {
     let dir = FileManager.default.temporaryDirectory.appendingPathComponent("dl-progress-\(UInt32.random(in: 0...UInt32.max))").path
@@ -320,9 +380,7 @@ final class DyingSink: MetricsSink, Sendable {
             return r
         }
         accepted.withLock { $0 += measurements }
-        r.accepted = measurements.count
-        r.requestsByStatus[200] = 1
-        return r
+        return .accepted(measurements.count)
     }
 
     func annotate(_ annotation: Annotation) async -> AnnotationResult { .created(location: nil) }

@@ -1,5 +1,6 @@
 import DockerLibratoTesting
 import Logging
+import Synchronization
 import Testing
 
 @testable import Librato
@@ -244,6 +245,31 @@ struct ClientEndToEndTests {
                 let (ra, rb) = await (a, b)
                 #expect(ra.accepted + rb.accepted == 1800)
                 #expect(fake.snapshot.accepted.count == 1800 && fake.snapshot.duplicates.isEmpty)
+            }
+        }
+    }
+
+    @Test("whenAccepted: called once, when the one request carrying the whole list is accepted (after its retries); never for a list that took several")
+    func whenAcceptedMarksTheRequestThatCarriedEverything() async throws {
+        try await withFake { fake async throws in
+            fake.inject([.status(503), .dropConnection, .status(500)])
+            try await withClient(makeClient(fake)) { client async throws in
+                let calls = Mutex(0)
+                let one = gauges(100)
+                let report = await client.submit(one) { calls.withLock { $0 += 1 } }
+                #expect(report.accepted == 100 && report.retries == 3)
+                #expect(calls.withLock { $0 } == 1, "called once, for the request that was accepted")
+                #expect(fake.snapshot.accepted.count == 100 && fake.snapshot.duplicates.isEmpty)
+
+                // 700 legacy measurements go in three requests: no one request delivered the list.
+                let several = await client.submit(gauges(700, offset: 100)) { calls.withLock { $0 += 1 } }
+                #expect(several.accepted == 700 && calls.withLock { $0 } == 1)
+
+                // One measurement rejected before sending: the request did not carry the whole list.
+                var partly = gauges(10, offset: 800)
+                partly[3].value = .single(.infinity)
+                let rejected = await client.submit(partly) { calls.withLock { $0 += 1 } }
+                #expect(rejected.accepted == 9 && rejected.invalid.count == 1 && calls.withLock { $0 } == 1)
             }
         }
     }

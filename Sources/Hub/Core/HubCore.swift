@@ -283,12 +283,21 @@ import WireFormat
     /// watermarks advance now, so that what a restart replays of them is recognised. Returns their records for the
     /// progress journal.
     package mutating func delivered(periodStart: Int64, containers: some Collection<ContainerPeriod>) -> [HubStateFile.Container] {
+        let records = deliveryRecords(containers)
+        for c in containers where states.indices.contains(Int(c.slot)) { states[Int(c.slot)].delivered.advance(to: c.marks) }
+        return records
+    }
+
+    /// The progress journal's records for these containers of the oldest closed period once delivered: their
+    /// delivered watermarks advanced by the period's (``delivered(periodStart:containers:)`` makes it so).
+    package func deliveryRecords(_ containers: some Collection<ContainerPeriod>) -> [HubStateFile.Container] {
         var records: [HubStateFile.Container] = []
         records.reserveCapacity(containers.count)
         for c in containers where states.indices.contains(Int(c.slot)) {
             let i = Int(c.slot)
-            states[i].delivered.advance(to: c.marks)
-            records.append(HubStateFile.Container(key: states[i].key, name: states[i].identity.name, image: states[i].identity.image, host: states[i].host, watermarks: states[i].delivered))
+            var marks = states[i].delivered
+            marks.advance(to: c.marks)
+            records.append(HubStateFile.Container(key: states[i].key, name: states[i].identity.name, image: states[i].identity.image, host: states[i].host, watermarks: marks))
         }
         return records
     }

@@ -1,4 +1,6 @@
 import Librato
+import Logging
+import Synchronization
 import Timekeeping
 
 extension Flusher {
@@ -31,9 +33,17 @@ extension Flusher {
             return (report, deferred, cut, order.total)
         }
         let perRequest = max(1, sink.measurementsPerRequest)
+        do {
+            try await runtime.beginJournal(period)
+        } catch {
+            logger.warning("could not begin the delivery progress journal; a crash now may post part of this period again", metadata: ["error": "\(error)"])
+        }
         let headParts = stride(from: 0, to: head.count, by: perRequest).map { $0..<min($0 + perRequest, head.count) }
-        var report = await submitParts(headParts.count, build: { Array(head[headParts[$0]]) }) { i in
-            await runtime.partDelivered(period, headSeries: head[headParts[i]].map(DeliveryProgress.seriesHash))
+        var report = await submitParts(headParts.count) { i in
+            let batch = Array(head[headParts[i]])
+            return (batch, DeliveryProgressCodec.headSeries(batch.map(DeliveryProgress.seriesHash)))
+        } accepted: { i, journalled in
+            await runtime.partDelivered(period, headSeries: head[headParts[i]].map(DeliveryProgress.seriesHash), journalled: journalled)
         }
         var sent = head.count
         for slice in slices {
@@ -42,10 +52,12 @@ extension Flusher {
             var ends: [Int] = []
             let measurements = naming.containerMeasurements(period.containers[slice], periodStart: period.start, ends: &ends)
             let cuts = Self.requestParts(ends: ends, limit: perRequest)
+            let containers = { (i: Int) in (slice.lowerBound + cuts[i].containers.lowerBound)..<(slice.lowerBound + cuts[i].containers.upperBound) }
             report.merge(
-                await submitParts(cuts.count, build: { Array(measurements[cuts[$0].measurements]) }) { i in
-                    let c = cuts[i].containers
-                    await runtime.partDelivered(period, containers: (slice.lowerBound + c.lowerBound)..<(slice.lowerBound + c.upperBound))
+                await submitParts(cuts.count) { i in
+                    (Array(measurements[cuts[i].measurements]), await runtime.journalRecord(period, containers: containers(i)))
+                } accepted: { i, journalled in
+                    await runtime.partDelivered(period, containers: containers(i), journalled: journalled)
                 })
             sent += measurements.count
         }
@@ -68,21 +80,25 @@ extension Flusher {
         return parts
     }
 
-    /// Submits `count` parts (each built by `build` just before it goes, at most one request's worth), with one more
-    /// in flight than the sink's concurrency so that encoding the next overlaps the requests, and calls `accepted`
-    /// with each part whose measurements were all delivered, as its response arrives — the journal then trails
-    /// Librato by one response, not by a whole slice. Once the task is cancelled, the parts not yet sent are reported
-    /// undelivered.
-    func submitParts(_ count: Int, build: (Int) -> [Measurement], accepted: (Int) async -> Void) async -> SubmitReport {
+    /// Submits `count` parts (each built by `build` just before it goes, at most one request's worth, with the journal
+    /// record that says it was delivered), with one more in flight than the sink's concurrency so that encoding the
+    /// next overlaps the requests. The record is appended the moment Librato accepts the part's request (on the HTTP
+    /// client's thread: ``MetricsSink/submit(_:whenAccepted:)``); `accepted` is then called with each part whose
+    /// measurements were all delivered, and whether its record is in the journal already. Once the task is
+    /// cancelled, the parts not yet sent are reported undelivered.
+    func submitParts(
+        _ count: Int, build: (Int) async -> (batch: [Measurement], record: [UInt8]), accepted: (Int, _ journalled: Bool) async -> Void
+    ) async -> SubmitReport {
         let width = max(1, sink.concurrentRequests) + 1
         let sink = self.sink
-        return await withTaskGroup(of: (Int, SubmitReport).self, returning: SubmitReport.self) { group in
+        let store = runtime.store
+        return await withTaskGroup(of: (Int, SubmitReport, Bool).self, returning: SubmitReport.self) { group in
             var report = SubmitReport()
             var next = 0
             var running = 0
             while true {
                 while running < width, next < count {
-                    let batch = build(next)
+                    let (batch, record) = await build(next)
                     let part = next
                     next += 1
                     if Task.isCancelled {
@@ -90,13 +106,19 @@ extension Flusher {
                         continue
                     }
                     guard !batch.isEmpty else { continue }
-                    group.addTask { (part, await sink.submit(batch)) }
+                    group.addTask {
+                        let journalled = Mutex(false)
+                        let outcome = await sink.submit(batch) {
+                            if (try? store.appendProgress(record)) != nil { journalled.withLock { $0 = true } }
+                        }
+                        return (part, outcome, journalled.withLock { $0 })
+                    }
                     running += 1
                 }
-                guard let (part, outcome) = await group.next() else { return report }
+                guard let (part, outcome, journalled) = await group.next() else { return report }
                 running -= 1
                 report.merge(outcome)
-                if outcome.undelivered.isEmpty { await accepted(part) }
+                if outcome.undelivered.isEmpty { await accepted(part, journalled) }
             }
         }
     }

@@ -12,7 +12,9 @@ import WireFormat
 /// instead of polling.
 package actor HubRuntime {
     private var core: HubCore
-    private let store: HubStateStore
+    /// Where the state file and the progress journal live (the flusher appends to the journal from the HTTP client's
+    /// thread: ``journalRecord(_:containers:)``).
+    let store: HubStateStore
     private let sealer: FrameSealer
     private let wallClock: WallClock
     private let logger: Logger
@@ -160,18 +162,33 @@ package actor HubRuntime {
     /// or the containers in `containers`: their watermarks advance and the progress journal records it
     /// (``DeliveryProgress``). A journal that cannot be written is logged and otherwise ignored: it only narrows what a
     /// crash would post again.
-    package func partDelivered(_ period: ClosedPeriod, headSeries: [UInt64] = [], containers: Range<Int> = 0..<0) {
+    /// `journalled`: the flusher appended the part's record already (``journalRecord(_:containers:)``, when the
+    /// request's acceptance arrived); only the watermarks advance here.
+    package func partDelivered(_ period: ClosedPeriod, headSeries: [UInt64] = [], containers: Range<Int> = 0..<0, journalled: Bool = false) {
         let records = core.delivered(periodStart: period.start, containers: period.containers[containers])
+        guard !journalled else { return }
         do {
-            if progressPeriod != period.start {
-                try store.beginProgress(periodStart: period.start)
-                progressPeriod = period.start
-            }
+            try beginJournal(period)
             if !headSeries.isEmpty { try store.appendProgress(DeliveryProgressCodec.headSeries(headSeries)) }
             if !records.isEmpty { try store.appendProgress(DeliveryProgressCodec.containers(records)) }
         } catch {
             logger.warning("could not write the delivery progress journal; a crash now may post part of this period again", metadata: ["error": "\(error)"])
         }
+    }
+
+    /// Makes the progress journal the one of `period` (begun afresh, unless it already is: a restarted hub appends
+    /// to the journal of the period it resumes).
+    package func beginJournal(_ period: ClosedPeriod) throws {
+        guard progressPeriod != period.start else { return }
+        try store.beginProgress(periodStart: period.start)
+        progressPeriod = period.start
+    }
+
+    /// The journal record for these containers of `period` once delivered, for the flusher to append the moment
+    /// Librato accepts them (after ``beginJournal(_:)``); ``partDelivered(_:headSeries:containers:journalled:)``
+    /// then advances their watermarks.
+    package func journalRecord(_ period: ClosedPeriod, containers: Range<Int>) -> [UInt8] {
+        DeliveryProgressCodec.containers(core.deliveryRecords(period.containers[containers]))
     }
 
     /// Whether anything is waiting to be submitted.

@@ -82,6 +82,14 @@ public final class LibratoClient: MetricsSink {
     }
 
     public func submit(_ measurements: [Measurement]) async -> SubmitReport {
+        await submit(measurements, whenAccepted: nil)
+    }
+
+    public func submit(_ measurements: [Measurement], whenAccepted: @escaping @Sendable () -> Void) async -> SubmitReport {
+        await submit(measurements, whenAccepted: .some(whenAccepted))
+    }
+
+    private func submit(_ measurements: [Measurement], whenAccepted: (@Sendable () -> Void)?) async -> SubmitReport {
         var machine = DeliveryStateMachine(
             measurements: measurements, api: configuration.api, batcher: configuration.batcher,
             policy: configuration.retry, maxConcurrent: configuration.maxConcurrentRequests, now: clocks.wall.now().seconds
@@ -106,7 +114,9 @@ public final class LibratoClient: MetricsSink {
                     return
                 case .send(let request):
                     sizes[request.id] = request.indices.count
-                    group.addTask { .response(request.id, await self.perform(request.body, url: url)) }
+                    // Only a request that carries the whole list tells the caller it was accepted.
+                    let hook = request.indices.count == measurements.count ? whenAccepted : nil
+                    group.addTask { .response(request.id, await self.perform(request.body, url: url, whenAccepted: hook)) }
                     continue
                 case .wait(let until):
                     if timer == nil || until < timer! {
@@ -154,9 +164,42 @@ public final class LibratoClient: MetricsSink {
         return report
     }
 
-    /// Performs one POST; nil when the task was cancelled.
-    func perform(_ body: [UInt8], url: String) async -> DeliveryStateMachine.Outcome? {
-        await perform(method: .POST, body: body, url: url)
+    /// Performs one POST; nil when the task was cancelled. With `whenAccepted`, the request goes through an
+    /// ``AcceptanceDelegate`` that calls it on the event loop when a 2xx head arrives; a request whose 2xx head came
+    /// is accepted even if its body or the task is lost after it (sending it again would post it twice).
+    func perform(_ body: [UInt8], url: String, whenAccepted: (@Sendable () -> Void)? = nil) async -> DeliveryStateMachine.Outcome? {
+        guard let whenAccepted else { return await perform(method: .POST, body: body, url: url) }
+        do {
+            try await permits.acquire()
+        } catch {
+            return nil
+        }
+        defer { permits.release() }
+        let delegate = AcceptanceDelegate(maxBody: 1 << 20, onAccepted: whenAccepted)
+        do {
+            let request = try HTTPClient.Request(url: url, method: .POST, headers: headers(contentLength: body.count), body: .bytes(body))
+            let task = http.execute(request: request, delegate: delegate, deadline: .now() + .nanoseconds(Int64(configuration.requestTimeout.seconds * 1e9)))
+            let r = try await withTaskCancellationHandler {
+                try await task.futureResult.get()
+            } onCancel: {
+                task.cancel()
+            }
+            return .response(status: r.status, headers: r.headers, body: r.body)
+        } catch {
+            if let r = delegate.response, (200..<300).contains(r.status) { return .response(status: r.status, headers: r.headers, body: r.body) }
+            if Task.isCancelled { return nil }
+            return .transportFailure(Self.classify(error))
+        }
+    }
+
+    /// The headers of every request: the credential, and the configuration's common ones.
+    private func headers(contentLength: Int?) -> HTTPHeaders {
+        var headers = HTTPHeaders()
+        headers.add(name: "Authorization", value: credentials.authorizationHeader)
+        for (name, value) in configuration.commonHeaders(contentLength: contentLength) where name != "Content-Length" {
+            headers.add(name: name, value: value)
+        }
+        return headers
     }
 
     /// Performs one request (a JSON body, or none for reads); nil when the task was cancelled.
@@ -169,10 +212,7 @@ public final class LibratoClient: MetricsSink {
         defer { permits.release() }
         var request = HTTPClientRequest(url: url)
         request.method = method
-        request.headers.add(name: "Authorization", value: credentials.authorizationHeader)
-        for (name, value) in configuration.commonHeaders(contentLength: body?.count) where name != "Content-Length" {
-            request.headers.add(name: name, value: value)
-        }
+        request.headers = headers(contentLength: body?.count)
         if let body { request.body = .bytes(ByteBuffer(bytes: body)) }
         let timeout = TimeAmount.nanoseconds(Int64(configuration.requestTimeout.seconds * 1e9))
         do {

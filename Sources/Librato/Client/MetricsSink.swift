@@ -10,6 +10,12 @@ public protocol MetricsSink: Sendable {
     /// then lists what was not delivered.
     func submit(_ measurements: [Measurement]) async -> SubmitReport
 
+    /// ``submit(_:)``, calling `whenAccepted` as soon as Librato has accepted every one of `measurements` in one
+    /// request — on the HTTP client's thread, before the response has reached any task — or not at all (the list
+    /// went in several requests, or some of it was rejected, or none of it was accepted). The hub journals there what
+    /// the request delivered.
+    func submit(_ measurements: [Measurement], whenAccepted: @escaping @Sendable () -> Void) async -> SubmitReport
+
     /// Creates an annotation, retrying transient failures until the configured deadline.
     func annotate(_ annotation: Annotation) async -> AnnotationResult
 
@@ -34,6 +40,14 @@ public protocol MetricsSink: Sendable {
 }
 
 extension MetricsSink {
+    /// Calls `whenAccepted` once the submit has returned with everything accepted: for sinks without a request of
+    /// their own to watch.
+    public func submit(_ measurements: [Measurement], whenAccepted: @escaping @Sendable () -> Void) async -> SubmitReport {
+        let report = await submit(measurements)
+        if report.accepted == measurements.count { whenAccepted() }
+        return report
+    }
+
     public var rateBudget: RateBudget? { nil }
     public var isDryRun: Bool { false }
     public var measurementsPerRequest: Int { api.maxMeasurementsPerRequest }
