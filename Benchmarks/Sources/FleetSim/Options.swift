@@ -44,6 +44,10 @@ struct Options {
                    [--kill-hub-after X [--restart-delay D]] [--rate-limit R [--rate-window W]] [--hubs H]
                    [--hub-binary PATH] [--naming default|seed] [--api legacy|tagged] [--hub-env KEY=VALUE]...
 
+          --kill-hub-after X   SIGKILL hub 0 X s into the window, once it is inside a period's submission (its
+                               progress journal ≥ 64 KiB, then 0–5 s more; the line printed says which), and
+                               restart it D s later (2 by default) from its state directory.
+
         Run from the Benchmarks directory, with the hub built by the same package:
           swift build -c release --product docker-librato && swift build -c release --product FleetSim
           .build/release/FleetSim --collectors 100 --containers 100 --interval 10 --seconds 180

@@ -162,12 +162,23 @@ struct Orchestrator {
         var restartedAt: Double?
         if let x = o.killHubAfter {
             sleepUntil(windowStart + x)
+            // A kill between two submissions tests nothing of the journal: wait (up to two periods) until the hub is
+            // inside one — its progress journal holds 64 KiB or more (the head and some parts) — then up to 5 s more.
+            let journal = "\(hubs[0].stateDir)/hub-progress.bin"
+            func journalBytes() -> Int { (try? FileManager.default.attributesOfItem(atPath: journal)[.size] as? Int) ?? 0 }
+            let giveUp = nowSeconds() + 2 * o.period
+            while journalBytes() < 64 << 10, nowSeconds() < giveUp { usleep(50_000) }
+            usleep(UInt32.random(in: 0...5_000_000))
+            let inside = journalBytes()
             let pid = hubs[0].process.processIdentifier
             killedTicks[0] = cpuTicks(pid) - hubs[0].cpuTicksBefore
             kill(pid, SIGKILL)
             hubs[0].process.waitUntilExit()
             try "kill \(nowSeconds())\n".write(toFile: controlFile, atomically: true, encoding: .utf8)
-            print("fleetsim: hub 0 killed with SIGKILL at +\(Int(x)) s; restarting in \(o.restartDelay) s")
+            print(
+                "fleetsim: hub 0 killed with SIGKILL at +\(Int(nowSeconds() - windowStart)) s, "
+                    + (inside > 0 ? "inside a period's submission (progress journal \(inside / 1024) KiB)" : "between two submissions")
+                    + "; restarting in \(o.restartDelay) s")
             usleep(UInt32(o.restartDelay * 1_000_000))
             try startHub(&hubs[0], fakePort: fakePort, keyFile: keyFile)
             restartedAt = nowSeconds()
