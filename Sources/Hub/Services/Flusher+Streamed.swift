@@ -10,8 +10,8 @@ extension Flusher {
     /// counted without building anything), the period is counted first (each slice built and dropped: exact, where an
     /// estimate per container sent periods that fit down the paced path and built them whole). If the budget takes it
     /// all, or none is known, it goes one request per part (``submitParts(_:build:accepted:)``), cut on container
-    /// boundaries, and each part is journalled as its response arrives
-    /// (``HubRuntime/partDelivered(_:headSeries:containers:)``) so that a crash later does not post it again;
+    /// boundaries, and each part is journalled the moment its request is accepted (``HubRuntime/journalRecord(_:containers:)``,
+    /// ``HubRuntime/partDelivered(_:headSeries:containers:journalled:)``) so that a crash later does not post it again;
     /// otherwise the period is ``paced(_:build:time:)`` by priority. Returns the report, what was deferred and cut,
     /// and how many measurements there were.
     func streamed(_ period: ClosedPeriod, head: [Measurement], time: Int) async -> (SubmitReport, deferred: Int, cut: Int, count: Int) {
