@@ -7,11 +7,11 @@ import WireFormat
 ///
 /// The state file is written once a period is delivered completely; a hub that dies in the middle of a period would,
 /// without this, post the part already accepted a second time when the collectors replay the period. At fleet scale a
-/// period takes a minute or more to submit, so a crash almost always lands in one. With this journal a restarted hub
-/// treats the replayed data of the delivered containers as already seen (their watermarks) and leaves out the head's
-/// delivered series. The flusher sends a period one request per part, cut on container boundaries, and journals each
-/// part as its response arrives, so what can still be posted twice is the requests whose response was on its way at
-/// the instant of the crash (Librato has no idempotency key: docs/librato-api.md §7).
+/// period takes tens of seconds to submit, so a crash often lands in one. With this journal a restarted hub treats the
+/// replayed data of the delivered containers as already seen (their watermarks) and leaves out the head's delivered
+/// series. The flusher sends a period one request per part, cut on container boundaries, and journals each part the
+/// moment its request is accepted, so what can still be posted twice is the requests in flight at the instant of the
+/// crash that Librato had stored (Librato has no idempotency key: docs/librato-api.md §7).
 package struct DeliveryProgress: Equatable, Sendable {
     package var periodStart: Int64
     /// The whole head (a record written by a hub that journalled the head as one part).
