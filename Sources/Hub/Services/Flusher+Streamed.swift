@@ -39,11 +39,11 @@ extension Flusher {
             logger.warning("could not begin the delivery progress journal; a crash now may post part of this period again", metadata: ["error": "\(error)"])
         }
         let headParts = stride(from: 0, to: head.count, by: perRequest).map { $0..<min($0 + perRequest, head.count) }
+        let headSeries = head.map(DeliveryProgress.seriesHash)
         var report = await submitParts(headParts.count) { i in
-            let batch = Array(head[headParts[i]])
-            return (batch, DeliveryProgressCodec.headSeries(batch.map(DeliveryProgress.seriesHash)))
+            (Array(head[headParts[i]]), DeliveryProgressCodec.headSeries(Array(headSeries[headParts[i]])))
         } accepted: { i, journalled in
-            await runtime.partDelivered(period, headSeries: head[headParts[i]].map(DeliveryProgress.seriesHash), journalled: journalled)
+            await runtime.partDelivered(period, headSeries: Array(headSeries[headParts[i]]), journalled: journalled)
         }
         var sent = head.count
         for slice in slices {
