@@ -36,7 +36,8 @@
 # the collectors are stopped with SIGTERM (the hub flushes what it holds).
 #
 # Output in $SHARE/agree/: meta.txt, containers.txt (name id pid), truth/<name>.txt (normalised: key value) and
-# truth/<name>/ (the raw cgroup files, for fixtures), api/<name>.json (Engine API one-shot stats, frozen),
+# truth/<name>/ (the raw cgroup files, for fixtures; block I/O in truth/<name>.txt is counted from baseline/<name>/,
+# the block-I/O files copied once every collector has sampled the workload), api/<name>.json (Engine API one-shot stats, frozen),
 # docker-stats-busy.json and docker-stats-frozen.json (`docker stats --no-stream`, one JSON object a line),
 # cpu-usage.log (wall time, cpu's cumulative CPU ns, once a second), logs-expected.txt, dry-<mode>.txt (the
 # requests each collector would have sent), collector-<mode>.log, phases.txt (timings), errors.txt.
@@ -105,6 +106,46 @@ cgdir() { # pid [v1 controller]
     fi
 }
 kv() { awk -v k="$2" '$1 == k { print $2; exit }' "$1" 2>/dev/null; }
+# Block I/O totals (rbytes wbytes rios wios, one `key value` a line) from a directory holding the container's
+# io.stat (v2) or blkio.io_service*_recursive files (v1).
+io_totals() { # dir
+    if [ "$VERSION" = 2 ]; then
+        awk '{ for (i = 2; i <= NF; i++) { split($i, a, "="); s[a[1]] += a[2] } }
+            END { printf "rbytes %d\nwbytes %d\nrios %d\nwios %d\n", s["rbytes"], s["wbytes"], s["rios"], s["wios"] }' "$1/io.stat"
+    else
+        rw() { awk -v op="$2" 'NF == 3 && tolower($2) == op { s += $3 } END { print s + 0 }' "$1"; }
+        echo "rbytes $(rw "$1/blkio.io_service_bytes_recursive" read)"
+        echo "wbytes $(rw "$1/blkio.io_service_bytes_recursive" write)"
+        echo "rios $(rw "$1/blkio.io_serviced_recursive" read)"
+        echo "wios $(rw "$1/blkio.io_serviced_recursive" write)"
+    fi
+}
+# A container's raw block-I/O files, copied now into $OUT/baseline/<name>/ (see io_since_baseline).
+io_baseline() { # name pid
+    local dir=$OUT/baseline/$1
+    mkdir -p "$dir"
+    if [ "$VERSION" = 2 ]; then
+        cat "$(cgdir "$2")/io.stat" >"$dir/io.stat"
+    else
+        local blkio bp
+        blkio=$(cgdir "$2" blkio)
+        bp="$blkio/blkio.throttle."
+        [ -e "$blkio/blkio.io_serviced_recursive" ] && bp="$blkio/blkio."
+        cat "${bp}io_service_bytes_recursive" >"$dir/blkio.io_service_bytes_recursive"
+        cat "${bp}io_serviced_recursive" >"$dir/blkio.io_serviced_recursive"
+    fi
+}
+# The block-I/O totals of $raw less the container's baseline, when it has one: what it did after every collector
+# had sampled it. Its start can read a few KiB of the image (a cold page cache) before the collectors' first
+# sample, which is their counters' baseline and so rightly not counted.
+io_since_baseline() { # name raw
+    local base=$OUT/baseline/$1
+    if [ -d "$base" ]; then
+        awk 'NR == FNR { b[$1] = $2; next } { print $1, $2 - b[$1] }' <(io_totals "$base") <(io_totals "$2")
+    else
+        io_totals "$2"
+    fi
+}
 truth() { # name pid
     local name=$1 pid=$2 raw="$OUT/truth/$1" f
     mkdir -p "$raw"
@@ -123,8 +164,7 @@ truth() { # name pid
             echo "mem_inactive_file $(kv "$raw/memory.stat" inactive_file)"
             echo "mem_limit $(cat "$raw/memory.max")"
             echo "oom_kills $(kv "$raw/memory.events" oom_kill)"
-            awk '{ for (i = 2; i <= NF; i++) { split($i, a, "="); s[a[1]] += a[2] } }
-                END { printf "rbytes %d\nwbytes %d\nrios %d\nwios %d\n", s["rbytes"], s["wbytes"], s["rios"], s["wios"] }' "$raw/io.stat"
+            io_since_baseline "$name" "$raw"
             echo "pids $(cat "$raw/pids.current")"
             echo "pids_max $(cat "$raw/pids.max")"
         } >"$OUT/truth/$name.txt"
@@ -142,7 +182,6 @@ truth() { # name pid
         cat "${bp}io_serviced_recursive" >"$raw/blkio.io_serviced_recursive"
         cat "$pids/pids.current" >"$raw/pids.current"
         cat "$pids/pids.max" >"$raw/pids.max"
-        rw() { awk -v op="$2" 'NF == 3 && tolower($2) == op { s += $3 } END { print s + 0 }' "$1"; }
         {
             echo "cpu_usage_ns $(cat "$raw/cpuacct.usage")"
             echo "throttled_periods $(kv "$raw/cpu.stat" nr_throttled)"
@@ -151,10 +190,7 @@ truth() { # name pid
             echo "mem_inactive_file $(kv "$raw/memory.stat" total_inactive_file)"
             echo "mem_limit $(cat "$raw/memory.limit_in_bytes")"
             echo "oom_kills $(kv "$raw/memory.oom_control" oom_kill)"
-            echo "rbytes $(rw "$raw/blkio.io_service_bytes_recursive" read)"
-            echo "wbytes $(rw "$raw/blkio.io_service_bytes_recursive" write)"
-            echo "rios $(rw "$raw/blkio.io_serviced_recursive" read)"
-            echo "wios $(rw "$raw/blkio.io_serviced_recursive" write)"
+            io_since_baseline "$name" "$raw"
             echo "pids $(cat "$raw/pids.current")"
             echo "pids_max $(cat "$raw/pids.max")"
         } >"$OUT/truth/$name.txt"
@@ -268,6 +304,7 @@ for w in "${WORKLOADS[@]}"; do
 done
 # Three sample intervals: every collector's first round has sampled every workload.
 sleep 6
+for w in "${WORKLOADS[@]}"; do io_baseline "$w" "${PID[$w]}"; done
 touch "$OUT/sig/work"
 wait_for 180 "writer's I/O" logs_have writer written
 wait_for 60 "procs' children" logs_have procs forked
