@@ -126,16 +126,23 @@ extension Batch {
     /// Decodes a plaintext body. `base` is the body's offset in the frame, for error messages.
     public static func decode(_ buffer: UnsafeRawBufferPointer, base: Int = 0) throws(WireError) -> Batch {
         var identities = IdentityInterner(capacity: 0)
-        return try decode(buffer, base: base, identities: &identities)
+        var tokens: [UInt64] = []
+        return try decode(buffer, base: base, identities: &identities, tokens: &tokens)
     }
 
-    /// Decodes a plaintext body, reusing identities `identities` already holds (see ``IdentityInterner``).
+    /// Decodes a plaintext body, reusing identities `identities` already holds (see ``IdentityInterner``); `tokens`
+    /// receives each container's identity token, in the order of ``containers``.
     public static func decode(
-        _ buffer: UnsafeRawBufferPointer, base: Int = 0, identities: inout IdentityInterner
+        _ buffer: UnsafeRawBufferPointer, base: Int = 0, identities: inout IdentityInterner, tokens: inout [UInt64]
     ) throws(WireError) -> Batch {
         var r = ByteReader(buffer, base: base)
         var batch = Batch()
         let count = try r.count("record count", minItemSize: 2)
+        // A data frame is mostly a container record and a stats record per container: room for that at once (growing
+        // the arrays record by record copied every sample several times; `count` is bounded by the frame's size).
+        batch.containers.reserveCapacity(count / 2 + 1)
+        batch.stats.reserveCapacity(count / 2 + 1)
+        tokens.reserveCapacity(count / 2 + 1)
         for _ in 0..<count {
             let kindStart = r.position
             let kind = try r.varint("record kind")
@@ -143,7 +150,9 @@ extension Batch {
             var p = ByteReader(try r.bytes(length, "record"), base: r.position - length)
             switch RecordKind(rawValue: kind) {
             case .container:
-                batch.containers.append(try identities.identity(for: p.buffer) { () throws(WireError) in try p.container() })
+                let (identity, token) = try identities.interned(for: p.buffer) { () throws(WireError) in try p.container() }
+                batch.containers.append(identity)
+                tokens.append(token)
             case .stats:
                 batch.stats.append(try p.stats(containers: batch.containers.count))
             case .logBucket:

@@ -6,11 +6,17 @@ import FoundationEssentials
 public struct OpenedFrame: Equatable, Sendable {
     public var header: FrameHeader
     public var batch: Batch
+    /// Per container of ``Batch/containers``, its identity's ``IdentityInterner`` token: equal non-zero tokens mean
+    /// byte-identical identity records. Empty (or 0) when unknown; not part of equality.
+    public var identityTokens: [UInt64]
 
-    public init(header: FrameHeader, batch: Batch) {
+    public init(header: FrameHeader, batch: Batch, identityTokens: [UInt64] = []) {
         self.header = header
         self.batch = batch
+        self.identityTokens = identityTokens
     }
+
+    public static func == (a: OpenedFrame, b: OpenedFrame) -> Bool { a.header == b.header && a.batch == b.batch }
 }
 
 /// Seals frames: header in clear (authenticated), body encrypted with ChaCha20-Poly1305.
@@ -127,9 +133,10 @@ public struct FrameOpener {
         } catch {
             throw .authenticationFailed
         }
+        var tokens: [UInt64] = []
         let result: Result<Batch, WireError> = plaintext.withUnsafeBytes { body in
-            Result { () throws(WireError) -> Batch in try Batch.decode(body, base: headerLength, identities: &identities) }
+            Result { () throws(WireError) -> Batch in try Batch.decode(body, base: headerLength, identities: &identities, tokens: &tokens) }
         }
-        return OpenedFrame(header: header, batch: try result.get())
+        return OpenedFrame(header: header, batch: try result.get(), identityTokens: tokens)
     }
 }
