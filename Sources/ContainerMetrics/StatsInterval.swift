@@ -46,7 +46,10 @@ public struct StatsInterval: Equatable, Sendable {
     /// - Parameters:
     ///   - previous: the last sample accepted for this container, or nil (then only gauges are produced).
     ///   - restarted: the container restarted between the two samples; counters restarted from zero.
-    public static func between(_ previous: StatsSample?, _ current: StatsSample, restarted: Bool = false) -> StatsInterval {
+    ///   - perInterface: fill ``networks`` (false: only ``networkTotal``; the hub takes each interface's delta from
+    ///     ``forEachNetworkDelta(_:_:restarted:_:)`` instead of allocating an array per sample).
+    @inlinable  // inlined into the hub's per-sample path, where the interval is taken apart at once
+    public static func between(_ previous: StatsSample?, _ current: StatsSample, restarted: Bool = false, perInterface: Bool = true) -> StatsInterval {
         var result = StatsInterval()
         if let memory = current.memory {
             let used = memoryUsedNoCache(memory)
@@ -87,16 +90,33 @@ public struct StatsInterval: Equatable, Sendable {
         }
         if !current.networks.isEmpty {
             var total = StatsSample.NetworkCounters(interface: "total")
-            result.networks.reserveCapacity(current.networks.count)
-            for (k, cur) in current.networks.enumerated() {
-                // An interface the previous sample did not have started from zero (attached during the interval).
-                // Interfaces usually come in the same order: look at the same position first.
-                let j =
-                    k < previous.networks.count && previous.networks[k].interface == cur.interface
-                    ? k : previous.networks.firstIndex { $0.interface == cur.interface }
-                let reset = restarted || j == nil
-                let p = j.map { previous.networks[$0] } ?? StatsSample.NetworkCounters(interface: cur.interface)
-                let d = StatsSample.NetworkCounters(
+            if perInterface { result.networks.reserveCapacity(current.networks.count) }
+            forEachNetworkDelta(previous, current, restarted: restarted) { d in
+                if perInterface { result.networks.append(d) }
+                total.add(d)
+            }
+            result.networkTotal = total
+        }
+        return result
+    }
+
+    /// Each interface's delta from `previous` to `current`, in the order of `current` (an interface the previous
+    /// sample did not have started from zero: attached during the interval). Only meaningful when `previous` is
+    /// earlier (``between(_:_:restarted:perInterface:)`` takes no deltas otherwise).
+    @inlinable
+    public static func forEachNetworkDelta(
+        _ previous: StatsSample, _ current: StatsSample, restarted: Bool, _ body: (StatsSample.NetworkCounters) -> Void
+    ) {
+        for k in current.networks.indices {
+            let cur = current.networks[k]
+            // Interfaces usually come in the same order: look at the same position first.
+            let j =
+                k < previous.networks.count && previous.networks[k].interface == cur.interface
+                ? k : previous.networks.firstIndex { $0.interface == cur.interface }
+            let reset = restarted || j == nil
+            let p = j.map { previous.networks[$0] } ?? StatsSample.NetworkCounters(interface: cur.interface)
+            body(
+                StatsSample.NetworkCounters(
                     interface: cur.interface,
                     rxBytes: counterDelta(p.rxBytes, cur.rxBytes, restarted: reset),
                     rxPackets: counterDelta(p.rxPackets, cur.rxPackets, restarted: reset),
@@ -105,16 +125,12 @@ public struct StatsInterval: Equatable, Sendable {
                     txBytes: counterDelta(p.txBytes, cur.txBytes, restarted: reset),
                     txPackets: counterDelta(p.txPackets, cur.txPackets, restarted: reset),
                     txErrors: counterDelta(p.txErrors, cur.txErrors, restarted: reset),
-                    txDropped: counterDelta(p.txDropped, cur.txDropped, restarted: reset))
-                result.networks.append(d)
-                total.add(d)
-            }
-            result.networkTotal = total
+                    txDropped: counterDelta(p.txDropped, cur.txDropped, restarted: reset)))
         }
-        return result
     }
 
     /// The docker CLI's "memory used": usage minus inactive file cache when that is smaller than usage.
+    @inlinable
     public static func memoryUsedNoCache(_ memory: StatsSample.Memory) -> Double {
         memory.inactiveFile < memory.usage ? Double(memory.usage - memory.inactiveFile) : Double(memory.usage)
     }

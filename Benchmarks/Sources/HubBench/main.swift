@@ -4,7 +4,7 @@
 //   1. a trivial nanomsg PUSH→PULL pair over TCP loopback, msg/s (the reference rate of the ingest target), and the same pair
 //      received through NanoSocket.messages as the hub does;
 //   2. open (AEAD) + decode of realistic frames: frames/s and samples/s;
-//   3. full ingest: open + decode + dedupe + aggregate into periods (HubCore), samples/s;
+//   3. full ingest: open + decode + dedupe + aggregate into periods (HubCore), periods closed as they end, samples/s;
 //   4. hub memory per live Librato series with ~100k series.
 // A "sample" is one container's stats reading (27 values: cpu, memory, pids, block I/O, one interface).
 import CHeapInfo
@@ -25,8 +25,9 @@ func nowNs() -> UInt64 {
 
 let key = try ClusterKey(text: String(repeating: "3c", count: 32))
 let valuesPerSample = 27
-/// `HubBench --profile-ingest`: only a small full-ingest run (for callgrind/valgrind instruction counts, which do not
-/// depend on what else the machine does).
+/// `HubBench --profile-ingest`: only a short full-ingest run of each frame shape (30 rounds, no transport, no
+/// memory run), for instruction counts that do not depend on what else the machine does:
+///   valgrind --tool=callgrind --collect-atstart=no --toggle-collect='*fullIngest*' .build/release/HubBench --profile-ingest
 let profileIngest = CommandLine.arguments.contains("--profile-ingest")
 
 /// A realistic frame: `containers` containers (64-hex id, name, image, the two compose labels), one stats sample
@@ -66,21 +67,6 @@ func makeFrames(count: Int, containers: Int, collector: CollectorID, containerBa
 func r2(_ x: Double) -> String { "\((x * 100).rounded() / 100)" }
 func k(_ x: Double) -> String { x >= 1e6 ? "\(r2(x / 1e6)) M" : "\(Int(x / 1000)) k" }
 
-if profileIngest {
-    let t0: Int64 = 1_800_000_000_000
-    let frames = (0..<10).flatMap { c in
-        makeFrames(count: 12, containers: 200, collector: CollectorID(high: 1, low: UInt64(c + 1)), containerBase: c * 1000, t0: t0)
-    }
-    var opener = FrameOpener(key: key)
-    let opened = try frames.map { try opener.open($0) }
-    var core = HubCore(configuration: HubConfiguration(periodMs: 60_000, startupGraceMs: 0), now: t0)
-    let start = nowNs()
-    for f in opened { core.ingest(f, now: t0) }
-    let seconds = Double(nowNs() - start) / 1e9
-    print("profile: \(core.counters[.samplesApplied]) samples applied (dedupe + aggregate only) in \(r2(seconds * 1000)) ms")
-    exit(0)
-}
-
 // 1. trivial nanomsg PUSH→PULL: 100-byte messages over TCP loopback, the sender a tight non-blocking loop on its own
 // thread. Received either by a tight non-blocking loop too (what nanomsg itself can move; no Swift concurrency in the
 // way) or the way the hub receives: the `messages` async sequence (NN_RCVFD readiness + NN_DONTWAIT draining).
@@ -116,7 +102,7 @@ func pushPullRate(messages: Int, receiver: Receiver) async throws -> Double {
 }
 
 // HUB_BENCH_INGEST_ONLY=1 skips the transport runs (for profiling the ingest alone).
-let ingestOnly = getenv("HUB_BENCH_INGEST_ONLY") != nil
+let ingestOnly = getenv("HUB_BENCH_INGEST_ONLY") != nil || profileIngest
 var raw = Double.nan
 if !ingestOnly {
     let loops = try await pushPullRate(messages: 1_000_000, receiver: .tightLoop)
@@ -126,12 +112,29 @@ if !ingestOnly {
     raw = max(loops, asyncRaw)  // the ratio below is taken against the faster of the two (the stricter reference)
 }
 
+let t0: Int64 = 1_800_000_000_000
+
+/// Opens and ingests `frames` as the hub runs: the clock follows the frames, periods close once their end + grace has
+/// passed and are delivered at once (the submission itself is not ingest), so each container has one or two open
+/// periods.
+@inline(never)
+func fullIngest(_ frames: [[UInt8]], collectors: Int, framesPerRound: Int, opener: inout FrameOpener) throws -> HubCore {
+    var core = HubCore(configuration: HubConfiguration(periodMs: 60_000, startupGraceMs: 0), now: t0)
+    for (n, f) in frames.enumerated() {
+        let now = t0 + Int64(n / collectors / framesPerRound) * 10_000
+        core.ingest(try opener.open(f), now: now)
+        if core.closeDuePeriods(now: now) > 0 {
+            while let p = core.oldestPendingStart { core.delivered(periodStart: p) }
+        }
+    }
+    return core
+}
+
 // 2. open + decode, and 3. full ingest (open, decode, dedupe, ownership, deltas, aggregation into periods),
 // 20 collectors interleaved, for two frame shapes.
-let t0: Int64 = 1_800_000_000_000
 for containers in [200, 10] {
     let collectors = 20
-    let framesPerCollector = 60 * max(1, 200 / containers)  // 60 rounds = 10 min of sample time
+    let framesPerCollector = (profileIngest ? 30 : 60) * max(1, 200 / containers)  // 60 rounds = 10 min of sample time
     var all: [[[UInt8]]] = []
     for c in 0..<collectors {
         all.append(makeFrames(count: framesPerCollector, containers: containers, collector: CollectorID(high: 1, low: UInt64(c + 1)), containerBase: c * 1000, t0: t0))
@@ -146,10 +149,9 @@ for containers in [200, 10] {
     for f in interleaved { checksum &+= try opener.open(f).batch.stats.count }
     let decodeFrames = Double(interleaved.count) / (Double(nowNs() - start) / 1e9)
 
-    var core = HubCore(configuration: HubConfiguration(periodMs: 60_000, startupGraceMs: 0), now: t0)
     opener = FrameOpener(key: key)
     start = nowNs()
-    for f in interleaved { core.ingest(try opener.open(f), now: t0) }
+    let core = try fullIngest(interleaved, collectors: collectors, framesPerRound: max(1, 200 / containers), opener: &opener)
     let ingestFrames = Double(interleaved.count) / (Double(nowNs() - start) / 1e9)
     let ingestSamples = ingestFrames * samplesPerFrame
     precondition(checksum == interleaved.count * containers && core.counters[.samplesApplied] > 0)
@@ -159,6 +161,8 @@ for containers in [200, 10] {
     print("  full ingest: \(k(ingestFrames)) frames/s, \(k(ingestSamples)) samples/s (\(k(ingestSamples * Double(valuesPerSample))) values/s); \(core.counters[.samplesApplied]) samples applied")
     print("  ratios: ingest samples/s ÷ 1 M = \(r2(ingestSamples / 1e6)) (target ≥ 1); ingest samples/s ÷ raw msg/s = \(r2(ingestSamples / raw)) (target ≥ 0.5)")
 }
+
+if profileIngest { exit(0) }
 
 // 4. memory per live series: 143 collectors × 200 containers × ~35 Librato series ≈ 1 M series, 3 stats rounds in
 // one open period. Measured as heap in use (mallinfo2) with the frames made beforehand and kept alive.

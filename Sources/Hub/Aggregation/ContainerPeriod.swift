@@ -95,11 +95,16 @@ package struct ContainerPeriod: Sendable {
             add(.netTxErrors, Double(n.txErrors))
             add(.netTxDropped, Double(n.txDropped))
         }
-        for d in i.networks {
-            var j = 0
-            while j < interfaces.count, interfaces[j].interface != d.interface { j += 1 }
-            if j < interfaces.count { interfaces[j].add(d) } else { interfaces.append(d) }
-        }
+        for d in i.networks { addInterface(d) }
+    }
+
+    /// Adds one interface's delta (the hub's path: ``StatsInterval/forEachNetworkDelta(_:_:restarted:_:)``, with the
+    /// interval taken without ``StatsInterval/networks``).
+    @inline(__always)
+    mutating func addInterface(_ d: StatsSample.NetworkCounters) {
+        var j = 0
+        while j < interfaces.count, interfaces[j].interface != d.interface { j += 1 }
+        if j < interfaces.count { interfaces[j].add(d) } else { interfaces.append(d) }
     }
 
     /// Adds a log bucket (lines, bytes, l2met).

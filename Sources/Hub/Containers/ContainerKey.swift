@@ -27,7 +27,21 @@ package struct ContainerKey: Hashable, Sendable, Codable {
     /// SipHash over cluster, engine id and the 64-digit id was a tenth of the hub's ingest cost, and the hub resolves
     /// every container of every frame through this hash. Equality still compares every field.
     package func hash(into hasher: inout Hasher) {
-        var id = id
-        hasher.combine(id.withUTF8 { fingerprint64(UnsafeRawBufferPointer($0)) })
+        hasher.combine(idFingerprint)
     }
+
+    /// The fingerprint is a well-mixed 64-bit hash already: dictionaries use it as it is, without SipHash.
+    package func _rawHashValue(seed: Int) -> Int { Int(truncatingIfNeeded: idFingerprint) ^ seed }
+
+    private var idFingerprint: UInt64 {
+        var id = id
+        return id.withUTF8 { fingerprint64(UnsafeRawBufferPointer($0)) }
+    }
+}
+
+/// An identity token (``OpenedFrame/identityTokens``) as a dictionary key, hashed by one multiplication: tokens are
+/// issued in sequence and looked up once per container per frame.
+struct IdentityToken: Hashable {
+    var raw: UInt64
+    func _rawHashValue(seed: Int) -> Int { Int(truncatingIfNeeded: raw &* 0x9E37_79B9_7F4A_7C15) ^ seed }
 }

@@ -45,7 +45,10 @@ struct ContainerState {
     var identity: ContainerIdentity
     var host: String
     /// Live watermarks (everything applied so far).
-    var live = Watermarks()
+    var live = Watermarks() { didSet { liveStatsTime = live.stats?.time } }
+    /// `live.stats?.time`, kept beside it: reading it through the optional sample copied the whole state per sample
+    /// (656 bytes and every reference in it; see HubCore.applyStats).
+    private(set) var liveStatsTime: Int64?
     /// As of the last delivered period (what the state file holds).
     var delivered = Watermarks()
     /// The open periods this container has data in, ascending (usually one, two around a boundary), and its data in
@@ -58,6 +61,9 @@ struct ContainerState {
     /// Stats owner and the time (sample clock) of its last accepted sample.
     var owner: CollectorID?
     var lastActivityMs: Int64
+    /// The ``OpenedFrame/identityTokens`` token ``identity`` was last assigned from (0: none): a frame with the
+    /// same token carries the same identity record, byte for byte.
+    var identityToken: UInt64 = 0
 
     init(key: ContainerKey, identity: ContainerIdentity, host: String, now: Int64) {
         self.key = key

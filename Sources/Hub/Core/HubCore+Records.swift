@@ -29,9 +29,15 @@ extension HubCore {
                 engineID: states[i].key.engine.engineID)
             data.slot = Int32(i)
             body(&data)
-            let at = states[i].openStarts.firstIndex { $0 > period } ?? states[i].openStarts.endIndex
-            states[i].openStarts.insert(period, at: at)
-            states[i].openData.insert(data, at: at)
+            // Appended when it is the latest (the usual case): inserting in the middle moves the later periods.
+            if let last = states[i].openStarts.last, last > period {
+                let at = states[i].openStarts.firstIndex { $0 > period }!
+                states[i].openStarts.insert(period, at: at)
+                states[i].openData.insert(data, at: at)
+            } else {
+                states[i].openStarts.append(period)
+                states[i].openData.append(data)
+            }
             markOpen(period)
         }
         if period > states[i].lastDataPeriod { states[i].lastDataPeriod = period }
@@ -52,30 +58,35 @@ extension HubCore {
     func heldFor(_ ms: Int64) -> Int64 { effective(configuration.period(ofMs: ms)) }
 
     mutating func applyStats(_ sample: StatsSample, to i: Int, from collector: CollectorID) -> Int64? {
-        let last = states[i].live.stats
+        let lastTime = states[i].liveStatsTime
         if let owner = states[i].owner, owner != collector {
-            guard let last, sample.time - last.time > configuration.takeoverAfterMs else {
+            guard let lastTime, sample.time - lastTime > configuration.takeoverAfterMs else {
                 counters[.samplesNotOwner] += 1
                 return heldFor(sample.time)
             }
             counters[.takeovers] += 1
         }
         states[i].owner = collector
-        if let last, sample.time <= last.time {
+        if let lastTime, sample.time <= lastTime {
             counters[.samplesStale] += 1
             return heldFor(sample.time)
         }
         let startedAt = states[i].identity.startedAt
         let liveStartedAt = states[i].live.startedAt
-        let restarted = last != nil && startedAt != 0 && liveStartedAt != 0 && startedAt != liveStartedAt
-        let baseline = last ?? zeroBaseline(startedAt: startedAt, sampleTime: sample.time)
-        let interval = StatsInterval.between(baseline, sample, restarted: restarted)
+        let restarted = lastTime != nil && startedAt != 0 && liveStartedAt != 0 && startedAt != liveStartedAt
+        let baseline = lastTime != nil ? states[i].live.stats : zeroBaseline(startedAt: startedAt, sampleTime: sample.time)
+        // Per-interface deltas go straight into the period (no array per sample).
+        // Per-interface deltas go straight into the period (no array per sample).
+        let interval = StatsInterval.between(baseline, sample, restarted: restarted, perInterface: false)
         let period = configuration.period(ofMs: sample.time)
         let target = effective(period)
         let late = isLate(period)
         withPeriod(target, i) { p in
             if !late { p.addGauges(interval) }
             p.addCounters(interval)
+            if interval.durationMs > 0, let baseline {
+                StatsInterval.forEachNetworkDelta(baseline, sample, restarted: restarted) { p.addInterface($0) }
+            }
             p.marks.stats = sample
             p.marks.startedAt = startedAt
         }

@@ -23,6 +23,14 @@ import WireFormat
     /// found by comparing keys with these slots, without hashing (the dictionary lookup was a quarter of applying a
     /// frame at fleet scale). A hint is only a guess: a slot is used only when it holds that very container.
     private var slotHints: [LedgerKey: [Int32]] = [:]
+    /// The slot of the container whose identity was last assigned from each identity token
+    /// (``OpenedFrame/identityTokens``): frames whose containers change from one frame to the next (a collector with
+    /// more containers than fit a frame) find them here without hashing their keys. A hit is used only when the
+    /// slot's ``ContainerState/identityToken`` is that token. Emptied when it outgrows the containers.
+    private var slotByToken: [IdentityToken: Int32] = [:]
+    /// Each engine's key as first seen: a frame's engine (decoded from its header) is replaced by it, so that the
+    /// keys compared per container share their strings' storage (equal at the first word).
+    private var engines: [EngineKey: EngineKey] = [:]
     /// Starts of the open periods (each holds data of at least one container or engine), ascending.
     var openStarts: [Int64] = []
     /// Per open period, each engine's latest count of containers by state.
@@ -136,27 +144,30 @@ import WireFormat
         counters[.framesApplied] += 1
         counters[.recordsSkipped] += frame.batch.skippedRecords
         let h = frame.header
-        let engine = EngineKey(cluster: h.cluster, engineID: h.engineID)
+        let engine = canonical(EngineKey(cluster: h.cluster, engineID: h.engineID))
         // Each container of the frame is resolved to its slot once; records then go by index.
         let hintKey = LedgerKey(collector: h.collectorID, epoch: h.epoch)
         let hints = slotHints.removeValue(forKey: hintKey) ?? []
+        let tokens = frame.identityTokens
         var slots: [Int32?] = []
         slots.reserveCapacity(frame.batch.containers.count)
-        for (i, identity) in frame.batch.containers.enumerated() {
-            let hint = i < hints.count ? hints[i] : nil
-            slots.append(resolve(identity, engine: engine, host: h.host, now: now, hint: hint))
+        // By index: iterating the identities would copy (retain and release) each one.
+        for i in frame.batch.containers.indices {
+            let hint = i < hints.count ? hints[i] : -1
+            let token = i < tokens.count ? tokens[i] : 0
+            slots.append(resolve(frame.batch.containers[i], token: token, engine: engine, host: h.host, now: now, hint: hint))
         }
         slotHints[hintKey] = slots.map { $0 ?? -1 }
         var latest: Int64?
         func landed(_ p: Int64?) {
             if let p { latest = max(latest ?? p, p) }
         }
-        for record in frame.batch.stats {
-            guard let slot = slots[record.container] else {
+        for k in frame.batch.stats.indices {
+            guard let slot = slots[frame.batch.stats[k].container] else {
                 counters[.seriesOverflow] += 1
                 continue
             }
-            landed(applyStats(record.value, to: Int(slot), from: h.collectorID))
+            landed(applyStats(frame.batch.stats[k].value, to: Int(slot), from: h.collectorID))
         }
         for record in frame.batch.logs {
             guard let slot = slots[record.container] else {
@@ -188,20 +199,50 @@ import WireFormat
         return latest
     }
 
-    /// Finds or creates the container's state; its slot, or nil when the series bound is reached.
-    private mutating func resolve(_ identity: ContainerIdentity, engine: EngineKey, host: String, now: Int64, hint: Int32? = nil) -> Int32? {
+    /// The engine's key as first seen (see ``engines``).
+    private mutating func canonical(_ engine: EngineKey) -> EngineKey {
+        if let known = engines[engine] { return known }
+        if engines.count >= 4 * max(collectors.count, 256) { engines.removeAll(keepingCapacity: true) }
+        engines[engine] = engine
+        return engine
+    }
+
+    /// Finds or creates the container's state; its slot, or nil when the series bound is reached. `token`: its
+    /// identity's interner token (0: unknown); `hint`: the slot the collector's previous frame had at this position.
+    private mutating func resolve(_ identity: ContainerIdentity, token: UInt64, engine: EngineKey, host: String, now: Int64, hint: Int32) -> Int32? {
+        // The same identity record as the one the slot's identity was last assigned from: only the id and engine need
+        // checking (tokens are unique in the process, but another opener's frames could reach a core in tests).
+        if token != 0 {
+            let slot = hint >= 0 && Int(hint) < states.count && states[Int(hint)].identityToken == token ? hint : slotByToken[IdentityToken(raw: token)] ?? -1
+            if slot >= 0, Int(slot) < states.count, states[Int(slot)].identityToken == token, states[Int(slot)].key.engine == engine,
+                states[Int(slot)].key.id == identity.id
+            {
+                let i = Int(slot)
+                states[i].lastActivityMs = now
+                if states[i].host != host { states[i].host = host }
+                return slot
+            }
+        }
         let key = ContainerKey(engine: engine, id: identity.id)
-        let hit = hint.flatMap { $0 >= 0 && Int($0) < states.count && states[Int($0)].key == key ? $0 : nil }
-        if let slot = hit ?? slotByKey[key] {
+        let hit = hint >= 0 && Int(hint) < states.count && states[Int(hint)].key == key ? hint : nil
+        let slot: Int32
+        if let found = hit ?? slotByKey[key] {
             // Assigned, not compared first: comparing labels costs more than storing them again.
+            slot = found
             let i = Int(slot)
             states[i].lastActivityMs = now
             states[i].identity = identity
             states[i].host = host
-            return slot
+        } else {
+            guard slotByKey.count < configuration.maxContainers else { return nil }
+            slot = insert(ContainerState(key: key, identity: identity, host: host, now: now))
         }
-        guard slotByKey.count < configuration.maxContainers else { return nil }
-        return insert(ContainerState(key: key, identity: identity, host: host, now: now))
+        states[Int(slot)].identityToken = token
+        if token != 0 {
+            if slotByToken.count >= 2 * slotByKey.count + 1024 { slotByToken.removeAll(keepingCapacity: true) }
+            slotByToken[IdentityToken(raw: token)] = slot
+        }
+        return slot
     }
 
     mutating func insert(_ state: ContainerState) -> Int32 {
@@ -272,8 +313,8 @@ import WireFormat
         for i in states.indices where states[i].openStarts.first == start {
             states[i].openStarts.removeFirst()
             out.append(states[i].openData.removeFirst())
-            // Storage released, not kept for the next period: a container idle between periods holds nothing.
-            if states[i].openData.isEmpty { (states[i].openStarts, states[i].openData) = ([], []) }
+            // The storage stays for the container's next period (allocating it again per period and container showed
+            // in the ingest profile); ``retire(now:)`` releases it with the container.
         }
         let hosts = (openHosts.removeValue(forKey: start) ?? [:]).values.sorted { ($0.cluster, $0.host) < ($1.cluster, $1.host) }
         return ClosedPeriod(start: start, containers: out, hosts: hosts)
@@ -302,8 +343,11 @@ import WireFormat
         return records
     }
 
+    /// The start of the oldest closed period, waiting to be submitted (HubBench delivers it at once).
+    @_spi(Benchmarks) public var oldestPendingStart: Int64? { pending.first?.start }
+
     /// The oldest closed period has been submitted completely (accepted, rejected as invalid, or too old).
-    package mutating func delivered(periodStart: Int64) {
+    @_spi(Benchmarks) public mutating func delivered(periodStart: Int64) {
         guard let head = pending.first, head.start == periodStart else { return }
         pending.removeFirst()
         counters[.periodsDelivered] += 1
