@@ -138,11 +138,13 @@ extension Batch {
         var r = ByteReader(buffer, base: base)
         var batch = Batch()
         let count = try r.count("record count", minItemSize: 2)
-        // A data frame is mostly a container record and a stats record per container: room for that at once (growing
-        // the arrays record by record copied every sample several times; `count` is bounded by the frame's size).
-        batch.containers.reserveCapacity(count / 2 + 1)
-        batch.stats.reserveCapacity(count / 2 + 1)
-        tokens.reserveCapacity(count / 2 + 1)
+        // A data frame is mostly a container record and a stats record per container (~290 bytes together): room for
+        // that at once (growing the arrays record by record copied every sample several times). Bounded by the bytes
+        // left as well as by the count, so that a frame of many tiny records still allocates about its own size.
+        let expected = min(count / 2 + 1, r.remaining / 200 + 1)
+        batch.containers.reserveCapacity(expected)
+        batch.stats.reserveCapacity(expected)
+        tokens.reserveCapacity(expected)
         for _ in 0..<count {
             let kindStart = r.position
             let kind = try r.varint("record kind")

@@ -76,7 +76,6 @@ extension HubCore {
         let restarted = lastTime != nil && startedAt != 0 && liveStartedAt != 0 && startedAt != liveStartedAt
         let baseline = lastTime != nil ? states[i].live.stats : zeroBaseline(startedAt: startedAt, sampleTime: sample.time)
         // Per-interface deltas go straight into the period (no array per sample).
-        // Per-interface deltas go straight into the period (no array per sample).
         let interval = StatsInterval.between(baseline, sample, restarted: restarted, perInterface: false)
         let period = configuration.period(ofMs: sample.time)
         let target = effective(period)
