@@ -20,8 +20,8 @@ import WireFormat
     private var freeSlots: [Int32] = []
     /// Per collector epoch, the slots of the containers of its latest applied frame, in the frame's order: a
     /// collector lists the same containers in the same order frame after frame, so the next frame's containers are
-    /// found by comparing keys with these slots, without hashing (the dictionary lookup was a quarter of applying a
-    /// frame at fleet scale). A hint is only a guess: a slot is used only when it holds that very container.
+    /// found at these slots by their identity tokens, without a table lookup. A hint is only a guess: a slot is used
+    /// only when its identity came from that very token (see ``resolve``).
     private var slotHints: [LedgerKey: [Int32]] = [:]
     /// The slot of the container whose identity was last assigned from each identity token
     /// (``OpenedFrame/identityTokens``): frames whose containers change from one frame to the next (a collector with
@@ -223,10 +223,10 @@ import WireFormat
                 return slot
             }
         }
+        // A new or changed identity record (or a frame without tokens): by key.
         let key = ContainerKey(engine: engine, id: identity.id)
-        let hit = hint >= 0 && Int(hint) < states.count && states[Int(hint)].key == key ? hint : nil
         let slot: Int32
-        if let found = hit ?? slotByKey[key] {
+        if let found = slotByKey[key] {
             // Assigned, not compared first: comparing labels costs more than storing them again.
             slot = found
             let i = Int(slot)
