@@ -44,8 +44,20 @@ struct ContainerState {
     let key: ContainerKey
     var identity: ContainerIdentity
     var host: String
-    /// Live watermarks (everything applied so far).
-    var live = Watermarks() { didSet { liveStatsTime = live.stats?.time } }
+    /// Live watermarks (everything applied so far). Stats samples go through ``takeLiveStats()`` and
+    /// ``setLiveStats(_:startedAt:)``: an observer on this property copied the watermarks per sample.
+    var live: Watermarks {
+        _read { yield storedLive }
+        _modify {
+            yield &storedLive
+            liveStatsTime = storedLive.stats?.time
+        }
+        set {
+            storedLive = newValue
+            liveStatsTime = newValue.stats?.time
+        }
+    }
+    private var storedLive = Watermarks()
     /// `live.stats?.time`, kept beside it: reading it through the optional sample copied the whole state per sample
     /// (656 bytes and every reference in it; see HubCore.applyStats).
     private(set) var liveStatsTime: Int64?
@@ -70,6 +82,18 @@ struct ContainerState {
         self.identity = identity
         self.host = host
         self.lastActivityMs = now
+    }
+
+    /// Moves the last accepted sample out (no copy); ``setLiveStats(_:startedAt:)`` puts the next one in.
+    mutating func takeLiveStats() -> StatsSample? {
+        liveStatsTime = nil
+        return storedLive.stats.take()
+    }
+
+    mutating func setLiveStats(_ sample: StatsSample, startedAt: Int64) {
+        storedLive.stats = sample
+        storedLive.startedAt = startedAt
+        liveStatsTime = sample.time
     }
 
     /// What a free slot holds.

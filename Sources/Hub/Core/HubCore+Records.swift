@@ -74,7 +74,8 @@ extension HubCore {
         let startedAt = states[i].identity.startedAt
         let liveStartedAt = states[i].live.startedAt
         let restarted = lastTime != nil && startedAt != 0 && liveStartedAt != 0 && startedAt != liveStartedAt
-        let baseline = lastTime != nil ? states[i].live.stats : zeroBaseline(startedAt: startedAt, sampleTime: sample.time)
+        // Taken out of the state (it is replaced by `sample` below): reading it would copy (retain and release) it.
+        let baseline = lastTime != nil ? states[i].takeLiveStats() : zeroBaseline(startedAt: startedAt, sampleTime: sample.time)
         // Per-interface deltas go straight into the period (no array per sample).
         let interval = StatsInterval.between(baseline, sample, restarted: restarted, perInterface: false)
         let period = configuration.period(ofMs: sample.time)
@@ -89,8 +90,7 @@ extension HubCore {
             p.marks.stats = sample
             p.marks.startedAt = startedAt
         }
-        states[i].live.stats = sample
-        states[i].live.startedAt = startedAt
+        states[i].setLiveStats(sample, startedAt: startedAt)
         if late { counters[.lateGaugeSamples] += 1 }
         counters[.samplesApplied] += 1
         counters[.valuesApplied] += sample.valueCount

@@ -155,19 +155,23 @@ import WireFormat
         for i in frame.batch.containers.indices {
             let hint = i < hints.count ? hints[i] : -1
             let token = i < tokens.count ? tokens[i] : 0
-            slots.append(resolve(frame.batch.containers[i], token: token, engine: engine, host: h.host, now: now, hint: hint))
+            slots.append(resolve(i, of: frame.batch.containers, token: token, engine: engine, host: h.host, now: now, hint: hint))
         }
         slotHints[hintKey] = slots.map { $0 ?? -1 }
         var latest: Int64?
         func landed(_ p: Int64?) {
             if let p { latest = max(latest ?? p, p) }
         }
-        for k in frame.batch.stats.indices {
-            guard let slot = slots[frame.batch.stats[k].container] else {
-                counters[.seriesOverflow] += 1
-                continue
+        // Through a buffer pointer: its elements are borrowed in place, where the array's subscript copied (retained
+        // and released) each sample.
+        frame.batch.stats.withUnsafeBufferPointer { stats in
+            for k in stats.indices {
+                guard let slot = slots[stats[k].container] else {
+                    counters[.seriesOverflow] += 1
+                    continue
+                }
+                landed(applyStats(stats[k].value, to: Int(slot), from: h.collectorID))
             }
-            landed(applyStats(frame.batch.stats[k].value, to: Int(slot), from: h.collectorID))
         }
         for record in frame.batch.logs {
             guard let slot = slots[record.container] else {
@@ -207,15 +211,19 @@ import WireFormat
         return engine
     }
 
-    /// Finds or creates the container's state; its slot, or nil when the series bound is reached. `token`: its
-    /// identity's interner token (0: unknown); `hint`: the slot the collector's previous frame had at this position.
-    private mutating func resolve(_ identity: ContainerIdentity, token: UInt64, engine: EngineKey, host: String, now: Int64, hint: Int32) -> Int32? {
+    /// Finds or creates the state of container `c` of `containers`; its slot, or nil when the series bound is reached.
+    /// `token`: its identity's interner token (0: unknown); `hint`: the slot the collector's previous frame had at this
+    /// position. Takes the array and an index, not the identity: passing `containers[c]` copied (retained and
+    /// released) every string of the identity per sample, while the usual path reads only its id.
+    private mutating func resolve(
+        _ c: Int, of containers: [ContainerIdentity], token: UInt64, engine: EngineKey, host: String, now: Int64, hint: Int32
+    ) -> Int32? {
         // The same identity record as the one the slot's identity was last assigned from: only the id and engine need
         // checking (tokens are unique in the process, but another opener's frames could reach a core in tests).
         if token != 0 {
             let slot = hint >= 0 && Int(hint) < states.count && states[Int(hint)].identityToken == token ? hint : slotByToken[IdentityToken(raw: token)] ?? -1
             if slot >= 0, Int(slot) < states.count, states[Int(slot)].identityToken == token, states[Int(slot)].key.engine == engine,
-                states[Int(slot)].key.id == identity.id
+                states[Int(slot)].key.id == containers[c].id
             {
                 let i = Int(slot)
                 states[i].lastActivityMs = now
@@ -224,6 +232,7 @@ import WireFormat
             }
         }
         // A new or changed identity record (or a frame without tokens): by key.
+        let identity = containers[c]
         let key = ContainerKey(engine: engine, id: identity.id)
         let slot: Int32
         if let found = slotByKey[key] {

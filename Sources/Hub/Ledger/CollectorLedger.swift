@@ -10,6 +10,16 @@ package struct LedgerKey: Hashable, Sendable, Codable {
         self.collector = collector
         self.epoch = epoch
     }
+
+    /// A multiply-xorshift mix keyed by the table's seed instead of SipHash: the hub looks a collector epoch up about
+    /// ten times per frame (a tenth of ingesting a 10-sample frame went to SipHash). The ids come from authenticated
+    /// frames, and the seed mixed in first keeps collisions from being chosen from outside.
+    package func _rawHashValue(seed: Int) -> Int {
+        var h = (collector.high ^ UInt64(truncatingIfNeeded: seed)) &* 0x9E37_79B9_7F4A_7C15
+        h = (h ^ (h >> 29) ^ collector.low) &* 0xFF51_AFD7_ED55_8CCD
+        h = (h ^ (h >> 32) ^ epoch) &* 0xC4CE_B9FE_1A85_EC53
+        return Int(truncatingIfNeeded: h ^ (h >> 29))
+    }
 }
 
 extension CollectorID: Codable {
