@@ -121,8 +121,14 @@ public struct ByteReader {
     public mutating func count(_ field: StaticString, minItemSize: Int = 1) throws(WireError) -> Int {
         let start = position
         let n = try varint(field)
-        let limit = remaining / max(minItemSize, 1)
-        guard n <= UInt64(limit) else { throw .oversize(field: "\(field) at byte \(start)", length: Int(clamping: n), limit: limit) }
+        // Checked by a multiplication; the division is computed only for the error message (two counts per sample
+        // made the division show).
+        let size = max(minItemSize, 1)
+        let bytes = n.multipliedReportingOverflow(by: UInt64(size))
+        guard !bytes.overflow, bytes.partialValue <= UInt64(remaining) else {
+            let limit = remaining / size
+            throw .oversize(field: "\(field) at byte \(start)", length: Int(clamping: n), limit: limit)
+        }
         return Int(n)
     }
 
