@@ -162,16 +162,12 @@ import WireFormat
         func landed(_ p: Int64?) {
             if let p { latest = max(latest ?? p, p) }
         }
-        // Through a buffer pointer: its elements are borrowed in place, where the array's subscript copied (retained
-        // and released) each sample.
-        frame.batch.stats.withUnsafeBufferPointer { stats in
-            for k in stats.indices {
-                guard let slot = slots[stats[k].container] else {
-                    counters[.seriesOverflow] += 1
-                    continue
-                }
-                landed(applyStats(stats[k].value, to: Int(slot), from: h.collectorID))
+        for k in frame.batch.stats.indices {
+            guard let slot = slots[frame.batch.stats[k].container] else {
+                counters[.seriesOverflow] += 1
+                continue
             }
+            landed(applyStats(frame.batch.stats[k].value, to: Int(slot), from: h.collectorID))
         }
         for record in frame.batch.logs {
             guard let slot = slots[record.container] else {
