@@ -69,6 +69,8 @@ public struct FrameOpener {
     private let maxCachedKeys: Int
     /// Container identities decoded before (frames repeat them; see ``IdentityInterner``).
     private var identities: IdentityInterner
+    /// Where ``open(_:)`` assembles a sealed box (kept to save an allocation per frame).
+    private var scratch: [UInt8] = []
 
     struct SubkeyID: Hashable {
         var collector: CollectorID
@@ -122,13 +124,15 @@ public struct FrameOpener {
         if frameUnkeyed != clusterKey.isNull { throw .keyMismatch(frameHasKey: !frameUnkeyed) }
 
         let key = subkey(collector: header.collectorID, epoch: header.epoch)
-        let cipherEnd = buffer.count - 16
         let plaintext: Data
         do {
-            let box = try ChaChaPoly.SealedBox(
-                nonce: ChaChaPoly.Nonce(data: nonce),
-                ciphertext: UnsafeRawBufferPointer(rebasing: buffer[headerLength..<cipherEnd]),
-                tag: UnsafeRawBufferPointer(rebasing: buffer[cipherEnd...]))
+            // The box's combined form (nonce ‖ ciphertext ‖ tag), assembled in a buffer kept between frames:
+            // `SealedBox(nonce:ciphertext:tag:)` concatenates `Data` with `+`, which grew and copied a 55 KB body
+            // three times; `SealedBox(combined:)` copies it once.
+            scratch.removeAll(keepingCapacity: true)
+            scratch.append(contentsOf: nonce)
+            scratch.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[headerLength...]))
+            let box = try ChaChaPoly.SealedBox(combined: scratch)
             plaintext = try ChaChaPoly.open(box, using: key, authenticating: UnsafeRawBufferPointer(rebasing: buffer[..<headerLength]))
         } catch {
             throw .authenticationFailed
