@@ -137,6 +137,7 @@ extension Batch {
     ) throws(WireError) -> Batch {
         var r = ByteReader(buffer, base: base)
         var batch = Batch()
+        var names = InterfaceNames()
         let count = try r.count("record count", minItemSize: 2)
         // A data frame is mostly a container record and a stats record per container (~290 bytes together): room for
         // that at once (growing the arrays record by record copied every sample several times). Bounded by the bytes
@@ -156,7 +157,7 @@ extension Batch {
                 batch.containers.append(identity)
                 tokens.append(token)
             case .stats:
-                batch.stats.append(try p.stats(containers: batch.containers.count))
+                batch.stats.append(try p.stats(containers: batch.containers.count, names: &names))
             case .logBucket:
                 batch.logs.append(try p.logBucket(containers: batch.containers.count))
             case .event:
@@ -339,14 +340,20 @@ extension ByteReader {
         return ContainerIdentity(id: id, name: name, image: image, labels: labels, startedAt: startedAt)
     }
 
-    mutating func stats(containers: Int) throws(WireError) -> ContainerRecord<StatsSample> {
+    mutating func stats(containers: Int, names: inout InterfaceNames) throws(WireError) -> ContainerRecord<StatsSample> {
         let ref = try reference(containers: containers)
-        return ContainerRecord(container: ref, try statsSample())
+        return ContainerRecord(container: ref, try statsSample(names: &names))
     }
 
     /// A stats sample written by ``ByteWriter/statsSample(_:)``. Groups a later version appends are ignored only at
     /// the end of a record (the caller's reader ends there).
     public mutating func statsSample() throws(WireError) -> StatsSample {
+        var names = InterfaceNames()
+        return try statsSample(names: &names)
+    }
+
+    /// ``statsSample()``, reusing interface names `names` already decoded (a frame's samples all name `eth0`).
+    mutating func statsSample(names: inout InterfaceNames) throws(WireError) -> StatsSample {
         var s = StatsSample(time: try zigzag("stats time"))
         let groups = StatsGroups(rawValue: try varint("stats groups"))
         if groups.contains(.cpu) {
@@ -376,7 +383,7 @@ extension ByteReader {
             for _ in 0..<n {
                 s.networks.append(
                     StatsSample.NetworkCounters(
-                        interface: try string("interface name", maxLength: 255), rxBytes: try varint("rx bytes"),
+                        interface: try interfaceName(&names), rxBytes: try varint("rx bytes"),
                         rxPackets: try varint("rx packets"), rxErrors: try varint("rx errors"), rxDropped: try varint("rx dropped"),
                         txBytes: try varint("tx bytes"), txPackets: try varint("tx packets"), txErrors: try varint("tx errors"),
                         txDropped: try varint("tx dropped")))

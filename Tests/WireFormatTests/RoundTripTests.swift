@@ -22,6 +22,23 @@ struct RoundTripTests {
         }
     }
 
+    /// The decoder reuses the last short interface name when the bytes are the same: names that differ in one
+    /// byte, in length only, or are longer than the 8 bytes compared at once must still come back as sent.
+    @Test func interfaceNamesThatNearlyRepeatDecodeAsSent() throws {
+        let names = ["eth0", "eth0", "eth1", "eth", "eth00", "", "eth0", "vethabcd", "vethabce", "vethabcd", "veth1234567890ab", "eth0", "é0"]
+        var batch = Batch()
+        for (k, name) in names.enumerated() {
+            let identity = ContainerIdentity(id: String(repeating: "c", count: 63) + String(k % 10), name: "n\(k)", image: "i", labels: [:], startedAt: 1)
+            let networks = [StatsSample.NetworkCounters(interface: name, rxBytes: UInt64(k)), .init(interface: names[(k + 1) % names.count], txBytes: UInt64(k))]
+            batch.stats.append(ContainerRecord(container: batch.index(of: identity), StatsSample(time: Int64(k), networks: networks)))
+        }
+        let header = FrameHeader(collectorID: .random(), epoch: 1, sequence: 1, sendTime: 0, engineID: "", cluster: "", host: "")
+        var opener = FrameOpener(key: key)
+        let opened = try opener.open(FrameSealer(key: key).seal(header, batch))
+        #expect(opened.batch.stats.map { $0.value.networks.map(\.interface) } == batch.stats.map { $0.value.networks.map(\.interface) })
+        #expect(opened.batch == batch)
+    }
+
     @Test func emptyBatchIsAValidFrame() throws {
         let header = FrameHeader(collectorID: .random(), epoch: 1, sequence: 1, sendTime: 0, engineID: "", cluster: "", host: "")
         let frame = FrameSealer(key: key).seal(header, Batch())
