@@ -29,8 +29,7 @@ public struct ByteReader {
 
     public mutating func u64be(_ field: StaticString) throws(WireError) -> UInt64 {
         guard remaining >= 8 else { throw .truncated(field: "\(field)", offset: base + offset) }
-        var v: UInt64 = 0
-        for i in 0..<8 { v = v << 8 | UInt64(buffer[offset + i]) }
+        let v = UInt64(bigEndian: buffer.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
         offset += 8
         return v
     }

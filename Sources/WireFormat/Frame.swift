@@ -69,6 +69,8 @@ public struct FrameOpener {
     private let maxCachedKeys: Int
     /// Container identities decoded before (frames repeat them; see ``IdentityInterner``).
     private var identities: IdentityInterner
+    /// Header names decoded before (every frame of a collector repeats them; see ``HeaderNames``).
+    private var headerNames: HeaderNames
     /// Where ``open(_:)`` assembles a sealed box (kept to save an allocation per frame).
     private var scratch: [UInt8] = []
 
@@ -77,10 +79,12 @@ public struct FrameOpener {
         var epoch: UInt64
     }
 
-    public init(key: ClusterKey, maxCachedKeys: Int = 4096, maxCachedIdentities: Int = 32_768) {
+    /// `maxCachedHeaderNames`: slots of the header-name cache (``HeaderNames``; 0 disables it).
+    public init(key: ClusterKey, maxCachedKeys: Int = 4096, maxCachedIdentities: Int = 32_768, maxCachedHeaderNames: Int = 4096) {
         self.clusterKey = key
         self.maxCachedKeys = maxCachedKeys
         self.identities = IdentityInterner(capacity: maxCachedIdentities)
+        self.headerNames = HeaderNames(capacity: maxCachedHeaderNames)
     }
 
     /// Reads just the header (no authentication): for logging what a rejected frame claimed to be.
@@ -117,7 +121,7 @@ public struct FrameOpener {
     public mutating func open(_ buffer: UnsafeRawBufferPointer) throws(WireError) -> OpenedFrame {
         guard buffer.count >= 3 else { throw .tooShort(length: buffer.count) }
         var r = ByteReader(buffer)
-        let (header, nonce) = try FrameHeader.decode(&r)
+        let (header, nonce) = try FrameHeader.decode(&r, names: &headerNames)
         let headerLength = r.offset
         guard r.remaining >= 16 else { throw .truncated(field: "seal tag", offset: headerLength) }
         let frameUnkeyed = header.flags.contains(.unkeyed)

@@ -134,6 +134,12 @@ public struct FrameHeader: Equatable, Sendable {
     /// Reads a header; returns it with its nonce. Checks magic and version first so that a frame from a newer
     /// collector gets a clear "unsupported version" rather than a seal failure.
     static func decode(_ r: inout ByteReader) throws(WireError) -> (FrameHeader, nonce: UnsafeRawBufferPointer) {
+        var names = HeaderNames(capacity: 0)
+        return try decode(&r, names: &names)
+    }
+
+    /// ``decode(_:)``, reusing the names `names` holds when their bytes are the same.
+    static func decode(_ r: inout ByteReader, names: inout HeaderNames) throws(WireError) -> (FrameHeader, nonce: UnsafeRawBufferPointer) {
         guard r.remaining >= 3 else { throw .tooShort(length: r.remaining) }
         let m0 = try r.u8("magic")
         let m1 = try r.u8("magic")
@@ -151,9 +157,15 @@ public struct FrameHeader: Equatable, Sendable {
         let acked = try r.u64be("acked through")
         let sendTime = Int64(bitPattern: try r.u64be("send time"))
         let nonce = try r.bytes(nonceLength, "nonce")
-        let engine = try r.shortString("engine id")
-        let cluster = try r.shortString("cluster name")
-        let host = try r.shortString("host name")
+        // The three names' bytes first (lengths and bounds), then their strings, decoded or reused.
+        let namesStart = r.position
+        var n = r
+        for field: StaticString in ["engine id", "cluster name", "host name"] { try n.skip(Int(try n.u8(field)), field) }
+        let namesBytes = try r.bytes(n.offset - r.offset, "names")
+        let (engine, cluster, host) = try names.names(for: namesBytes) { () throws(WireError) in
+            var m = ByteReader(namesBytes, base: namesStart)
+            return (try m.shortString("engine id"), try m.shortString("cluster name"), try m.shortString("host name"))
+        }
         let header = FrameHeader(
             kind: kind, flags: flags, collectorID: id, epoch: epoch, sequence: sequence, ackedThrough: acked, sendTime: sendTime, engineID: engine,
             cluster: cluster, host: host, version: version)

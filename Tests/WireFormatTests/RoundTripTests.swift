@@ -39,6 +39,26 @@ struct RoundTripTests {
         #expect(opened.batch == batch)
     }
 
+    /// The opener reuses the names of a header whose name bytes it has seen: names that differ in one byte, or move
+    /// a byte from one field to the next, must still come back as sent, frame after frame.
+    @Test(arguments: [1, 4096])  // one slot: every header meets the previous one's names
+    func headerNamesThatNearlyRepeatDecodeAsSent(slots: Int) throws {
+        let engine = "ABCD:EFGH:IJKL:MNOP:QRST:UVWX:YZ12:3456:7890:ABCD:EFGH:IJKL"
+        let names: [(String, String, String)] = [
+            (engine, "prod", "host-1"), (engine, "prod", "host-2"), (engine, "prod", "host-1"), (engine + "X", "prod", "host-1"),
+            (engine, "prodh", "ost-1"), (engine, "prod", "host-1"), ("", "", ""), (engine, "prod", "hôst-1"), (engine, "prod", "host-1"),
+        ]
+        let sealer = FrameSealer(key: key)
+        var opener = FrameOpener(key: key, maxCachedHeaderNames: slots)
+        for round in 0..<2 {
+            for (k, (e, c, h)) in names.enumerated() {
+                let header = FrameHeader(collectorID: CollectorID(high: 1, low: UInt64(k % 3)), epoch: 1, sequence: UInt64(round * 100 + k + 1), sendTime: 0, engineID: e, cluster: c, host: h)
+                let opened = try opener.open(sealer.seal(header, Batch()))
+                #expect(opened.header == header, "round \(round), frame \(k)")
+            }
+        }
+    }
+
     @Test func emptyBatchIsAValidFrame() throws {
         let header = FrameHeader(collectorID: .random(), epoch: 1, sequence: 1, sendTime: 0, engineID: "", cluster: "", host: "")
         let frame = FrameSealer(key: key).seal(header, Batch())
