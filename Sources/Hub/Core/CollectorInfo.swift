@@ -30,6 +30,14 @@ package struct CollectorInfo: Sendable, Equatable {
         self.lastSeenMs = now
     }
 
+    /// The ledger's counts and positions, after a frame.
+    mutating func record(_ ledger: CollectorLedger) {
+        lostFrames = ledger.lostFrames
+        lostLogLines = ledger.lostLogLines
+        ackedThrough = ledger.ackedThrough
+        nextExpected = ledger.nextExpected
+    }
+
     mutating func seen(at now: Int64) {
         let dt = Double(max(now - lastSeenMs, 1)) / 1000
         let alpha = min(1, dt / 60)

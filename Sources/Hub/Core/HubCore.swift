@@ -92,10 +92,9 @@ import WireFormat
         let h = frame.header
         guard h.kind == .data else { return .ignored }
         let key = LedgerKey(collector: h.collectorID, epoch: h.epoch)
-        if collectors[key] == nil {
-            collectors[key] = CollectorInfo(id: h.collectorID, epoch: h.epoch, cluster: h.cluster, host: h.host, engineID: h.engineID, now: now)
-        }
-        collectors[key]!.seen(at: now)
+        // In place, one lookup (`collectors[key]!.x = …` looked the entry up and copied it per statement).
+        collectors[key, default: CollectorInfo(id: h.collectorID, epoch: h.epoch, cluster: h.cluster, host: h.host, engineID: h.engineID, now: now)]
+            .seen(at: now)
         if isBackpressured {
             counters[.framesRefusedBackpressure] += 1
             return .refused
@@ -129,12 +128,11 @@ import WireFormat
             result = .applied(frames: n)
         }
         ledger.advance(deliveredThrough: deliveredThrough)
-        counters[.framesLost] += Int(ledger.lostFrames - (collectors[key]?.lostFrames ?? 0))
-        counters[.logLinesLost] += Int(ledger.lostLogLines - (collectors[key]?.lostLogLines ?? 0))
-        collectors[key]!.lostFrames = ledger.lostFrames
-        collectors[key]!.lostLogLines = ledger.lostLogLines
-        collectors[key]!.ackedThrough = ledger.ackedThrough
-        collectors[key]!.nextExpected = ledger.nextExpected
+        if let c = collectors.index(forKey: key) {
+            counters[.framesLost] += Int(ledger.lostFrames - collectors.values[c].lostFrames)
+            counters[.logLinesLost] += Int(ledger.lostLogLines - collectors.values[c].lostLogLines)
+            collectors.values[c].record(ledger)
+        }
         ledgers[key] = ledger
         return result
     }
