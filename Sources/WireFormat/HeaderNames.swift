@@ -11,7 +11,7 @@ import Darwin
 /// The engine id, cluster and host of headers already decoded, by the exact bytes that carry them.
 ///
 /// A collector sends the same three names in every frame; checking and copying them into strings again (a heap
-/// string for the engine id's 47 bytes) cost ~1,900 instructions per frame, a sixth of a sample's whole ingest in the
+/// string for the engine id's 47 bytes) cost ~1,900 instructions per frame — ~190 per sample, 1.6 % of ingest, in the
 /// 10-sample frames a collector sends at fleet scale. Direct-mapped by a fingerprint of the bytes; every byte is
 /// compared before names are reused, so a collision or an eviction only costs a decode.
 struct HeaderNames {

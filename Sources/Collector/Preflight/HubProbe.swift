@@ -60,7 +60,7 @@ package enum HubProbe {
         guard let reply = await receive(link, until: deadline) else {
             return .noAnswer(connected: link.req.statistic(.establishedConnections) > 0)
         }
-        var opener = FrameOpener(key: link.clusterKey, maxCachedKeys: 1)
+        var opener = FrameOpener(key: link.clusterKey, maxCachedKeys: 1, maxCachedHeaderNames: 0)
         do throws(HubLink.ReplyRejection) {
             _ = try HubLink.acks(inReply: reply, for: link.collectorID, opener: &opener)
         } catch {

@@ -181,9 +181,12 @@ import WireFormat
             }
         }
 
-        /// An iterator with its own frame opener.
+        /// An iterator with its own frame opener (replies come from one hub: one slot of header names is enough, and
+        /// the default 4,096 would be a quarter of a MiB of the collector's memory).
         package func makeAsyncIterator() -> AsyncIterator {
-            AsyncIterator(link: link, messages: link.req.messages.makeAsyncIterator(), opener: FrameOpener(key: link.clusterKey, maxCachedKeys: 4))
+            AsyncIterator(
+                link: link, messages: link.req.messages.makeAsyncIterator(),
+                opener: FrameOpener(key: link.clusterKey, maxCachedKeys: 4, maxCachedHeaderNames: 1))
         }
     }
 
