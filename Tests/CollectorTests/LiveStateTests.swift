@@ -64,8 +64,9 @@ import WireFormat
             let exiting = try await TestContainer.run(tag, command: ["sh", "-c", "sleep 0.3; exit 7"])
             defer { exiting.remove() }
             // The shell itself grows past the limit: the OOM killer ends the container's main process.
-            let oom = try await TestContainer.run(
-                tag, options: ["--memory", "16m", "--memory-swap", "16m"], command: ["sh", "-c", "sleep 0.3; x=aaaaaaaa; while true; do x=$x$x; done"])
+            let oomOptions = ["--memory", "16m", "--memory-swap", "16m"]
+            let oomCommand = ["sh", "-c", "sleep 0.3; x=aaaaaaaa; while true; do x=$x$x; done"]
+            let oom = try await TestContainer.run(tag, options: oomOptions, command: oomCommand)
             defer { oom.remove() }
             let running = try await TestContainer.run(tag, command: ["sh", "-c", "while true; do sleep 0.1; done"])
             defer { running.remove() }
@@ -80,8 +81,23 @@ import WireFormat
                 for c in containers where sink.statuses(c.id).last.map(Inspected.init) != (try await Inspected.of(c)) { return false }
                 return true
             }
-            let (restarted, exited, killed) = (try await Inspected.of(restarting), try await Inspected.of(exiting), try await Inspected.of(oom))
+            let (restarted, exited) = (try await Inspected.of(restarting), try await Inspected.of(exiting))
             #expect(restarted.exitCode == 3 && exited.exitCode == 7)
+            // Docker itself sometimes misses the OOM event when it handles the container's exit first (moby/moby#18510;
+            // seen here once, with the machine loaded): then the fixture did not exercise the flag. It runs again, at most
+            // twice, each time checked against the collector's report, before the flag is required.
+            var killed = try await Inspected.of(oom)
+            for _ in 0..<2 where !killed.oomKilled {
+                let again = try await TestContainer.run(tag, options: oomOptions, command: oomCommand)
+                defer { again.remove() }
+                try await Eventually.wait(for: "docker to end the OOM container again", timeout: .seconds(60), every: .milliseconds(200)) {
+                    try await Inspected.of(again).state == "exited"
+                }
+                try await Eventually.wait(for: "the collector to report it as docker inspect does", timeout: .seconds(30), every: .milliseconds(200)) {
+                    sink.statuses(again.id).last.map(Inspected.init) == (try await Inspected.of(again))
+                }
+                killed = try await Inspected.of(again)
+            }
             #expect(killed.oomKilled && killed.exitCode == 137)
             #expect(sink.statuses(unhealthy.id).contains { $0.health == .healthy }, "healthy before it turned unhealthy")
             #expect(sink.statuses(running.id).last?.uptimeSeconds.map { $0 >= 0 } == true)
