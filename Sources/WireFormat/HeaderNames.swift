@@ -1,13 +1,5 @@
 import ContainerMetrics
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// The engine id, cluster and host of headers already decoded, by the exact bytes that carry them.
 ///
 /// A collector sends the same three names in every frame; checking and copying them into strings again (a heap
@@ -34,9 +26,9 @@ struct HeaderNames {
     mutating func names(
         for bytes: UnsafeRawBufferPointer, decode: () throws(WireError) -> (String, String, String)
     ) throws(WireError) -> (engineID: String, cluster: String, host: String) {
-        guard !slots.isEmpty, let base = bytes.baseAddress else { return try decode() }
+        guard !slots.isEmpty else { return try decode() }
         let slot = Int(truncatingIfNeeded: fingerprint64(bytes)) & (slots.count - 1)
-        if let e = slots[slot], e.bytes.count == bytes.count, e.bytes.withUnsafeBytes({ memcmp($0.baseAddress!, base, bytes.count) == 0 }) {
+        if let e = slots[slot], IdentityInterner.equal(e.bytes, bytes) {
             return (e.engineID, e.cluster, e.host)
         }
         let (engineID, cluster, host) = try decode()
