@@ -37,16 +37,19 @@ struct HubServiceTests {
     }
 
     func start(
-        naming: NamingMode = .standard, api: LibratoAPI = .legacy, stateDir: String? = nil, periodMs: Int64 = 2_000, graceMs: Int64 = 300
+        naming: NamingMode = .standard, api: LibratoAPI = .legacy, stateDir: String? = nil, periodMs: Int64 = 2_000, graceMs: Int64 = 300,
+        healthPeriods: Int = 3
     ) async throws -> Running {
         let fake = try await FakeLibrato.start()
         let config = LibratoConfiguration(baseURL: fake.baseURL, api: api, retry: RetryPolicy(initialBackoff: .milliseconds(20), maxBackoff: .milliseconds(200)))
         let sink = LibratoClient(configuration: config, credentials: LibratoCredentials(email: fake.configuration.email, token: fake.configuration.token), logger: Logger(label: "test"))
         let http = FreePort.next()
+        var configuration = HubConfiguration(periodMs: periodMs, graceMs: graceMs, startupGraceMs: 4_000)
+        configuration.healthPeriods = healthPeriods
         let settings = HubSettings(
             listen: FreePort.tcpAddress(), ackListen: FreePort.tcpAddress(), httpListen: "127.0.0.1:\(http)", clusterKey: Self.key,
             stateDirectory: stateDir, hostName: "hub-test", naming: naming, api: api, shutdownFlushTimeout: .seconds(10),
-            configuration: HubConfiguration(periodMs: periodMs, graceMs: graceMs, startupGraceMs: 4_000))
+            configuration: configuration)
         let service = try HubService(settings: settings, sink: sink, logger: Logger(label: "hub"))
         let group = ServiceGroup(
             configuration: .init(services: [.init(service: service, successTerminationBehavior: .gracefullyShutdownGroup)], logger: Logger(label: "group")))
@@ -140,7 +143,10 @@ struct HubServiceTests {
     }
 
     @Test func statusEndpointsAnswerAndNeverShowTheToken() async throws {
-        let hub = try await start()
+        // /healthz turns 503 when Librato has accepted nothing for `healthPeriods` periods (2 s each here): under CI's
+        // load the fake's answers lagged past 6 s and /healthz flapped between the two curls. That rule has its own
+        // tests ("hub health"); here the endpoints and the token are under test, so the threshold is out of reach.
+        let hub = try await start(healthPeriods: 1_000)
         let push = try NanoSocket(.push)
         try push.connect(hub.listen)
         defer { push.close() }
