@@ -41,9 +41,33 @@ package struct Watermarks: Equatable, Sendable, Codable {
 /// resolved to slots once, and every record then reaches its state and its open period by index — no dictionary
 /// keyed by strings on the per-sample path.
 struct ContainerState {
+    // Declared in the order the per-sample path reads them (Swift lays a struct out in declaration order): the
+    // fields every sample touches share the state's first cache lines, the delivered watermarks (read once per
+    // period) come last. With ~4,000+ containers the states do not fit in L2; each line less is a miss less.
     let key: ContainerKey
-    var identity: ContainerIdentity
     var host: String
+    /// The ``OpenedFrame/identityTokens`` token ``identity`` was last assigned from (0: none): a frame with the
+    /// same token carries the same identity record, byte for byte.
+    var identityToken: UInt64 = 0
+    /// Stats owner and the time (sample clock) of its last accepted sample.
+    var owner: CollectorID?
+    var lastActivityMs: Int64
+    /// The latest period its data landed in: it may be forgotten only once that period is delivered.
+    var lastDataPeriod: Int64 = .min
+    /// The open periods this container has data in, ascending (usually one, two around a boundary), and its data in
+    /// each (same index). Two arrays, not one of pairs: finding a period reads only the starts, where searching pairs
+    /// copied (retained and released) a whole ``ContainerPeriod`` per element looked at, per sample.
+    var openStarts: [Int64] = []
+    var openData: [ContainerPeriod] = []
+    /// `live.stats?.time`, kept beside it: reading it through the optional sample copied the whole state per sample
+    /// (656 bytes and every reference in it; see HubCore.applyStats).
+    private(set) var liveStatsTime: Int64?
+    /// `identity.startedAt`, kept beside the fields each sample reads: the identity's fields sit behind one
+    /// reference (see ``ContainerIdentity``), a cache miss per sample when read through it.
+    private(set) var startedAt: Int64
+    var identity: ContainerIdentity {
+        didSet { startedAt = identity.startedAt }
+    }
     /// Live watermarks (everything applied so far). Stats samples go through ``takeLiveStats()`` and
     /// ``setLiveStats(_:startedAt:)``: an observer on this property copied the watermarks per sample.
     var live: Watermarks {
@@ -58,28 +82,13 @@ struct ContainerState {
         }
     }
     private var storedLive = Watermarks()
-    /// `live.stats?.time`, kept beside it: reading it through the optional sample copied the whole state per sample
-    /// (656 bytes and every reference in it; see HubCore.applyStats).
-    private(set) var liveStatsTime: Int64?
     /// As of the last delivered period (what the state file holds).
     var delivered = Watermarks()
-    /// The open periods this container has data in, ascending (usually one, two around a boundary), and its data in
-    /// each (same index). Two arrays, not one of pairs: finding a period reads only the starts, where searching pairs
-    /// copied (retained and released) a whole ``ContainerPeriod`` per element looked at, per sample.
-    var openStarts: [Int64] = []
-    var openData: [ContainerPeriod] = []
-    /// The latest period its data landed in: it may be forgotten only once that period is delivered.
-    var lastDataPeriod: Int64 = .min
-    /// Stats owner and the time (sample clock) of its last accepted sample.
-    var owner: CollectorID?
-    var lastActivityMs: Int64
-    /// The ``OpenedFrame/identityTokens`` token ``identity`` was last assigned from (0: none): a frame with the
-    /// same token carries the same identity record, byte for byte.
-    var identityToken: UInt64 = 0
 
     init(key: ContainerKey, identity: ContainerIdentity, host: String, now: Int64) {
         self.key = key
         self.identity = identity
+        self.startedAt = identity.startedAt
         self.host = host
         self.lastActivityMs = now
     }

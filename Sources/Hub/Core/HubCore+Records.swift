@@ -71,7 +71,7 @@ extension HubCore {
             counters[.samplesStale] += 1
             return heldFor(sample.time)
         }
-        let startedAt = states[i].identity.startedAt
+        let startedAt = states[i].startedAt
         let liveStartedAt = states[i].live.startedAt
         let restarted = lastTime != nil && startedAt != 0 && liveStartedAt != 0 && startedAt != liveStartedAt
         // Taken out of the state (it is replaced by `sample` below): reading it would copy (retain and release) it.
