@@ -159,7 +159,9 @@ let package = Package(
         // MARK: tests
         .testTarget(name: "NanomsgTests", dependencies: ["Nanomsg", "DockerLibratoTesting"], swiftSettings: swiftSettings),
         .testTarget(name: "ContainerMetricsTests", dependencies: ["ContainerMetrics"], swiftSettings: swiftSettings),
-        .testTarget(name: "WireFormatTests", dependencies: ["WireFormat", "ContainerMetrics", "DockerLibratoTesting"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "WireFormatTests", dependencies: ["WireFormat", "ContainerMetrics", "DockerLibratoTesting", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: swiftSettings),
         .testTarget(
             name: "LibratoTests",
             dependencies: [

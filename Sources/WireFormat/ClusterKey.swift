@@ -11,7 +11,7 @@ import Darwin
 
 /// The 32-byte transport key every collector and the hub of one cluster share (`CLUSTER_KEY_FILE` / `CLUSTER_KEY`).
 ///
-/// Frames are sealed with ChaCha20-Poly1305 under a per-(collector, epoch) subkey derived from it with HKDF-SHA256,
+/// Frames are sealed with AES-256-GCM (format 3; ChaCha20-Poly1305 in format 2) under a per-(collector, epoch) subkey derived from it with HKDF-SHA256,
 /// so that random 96-bit nonces stay far from their collision bound however many collectors share the key.
 public struct ClusterKey: Sendable {
     public let key: SymmetricKey
@@ -118,13 +118,15 @@ public struct ClusterKey: Sendable {
         return high == nil ? out : nil
     }
 
-    /// The sealing key for one (collector, epoch).
-    func subkey(collector: CollectorID, epoch: UInt64) -> SymmetricKey {
+    /// The sealing key for one (collector, epoch) in frame format `version`. The salt names the AEAD (format 3's
+    /// AES-256-GCM: "wire v3"; format 2's ChaCha20-Poly1305 kept format 1's "wire v1"), so that no key is ever used
+    /// with two ciphers.
+    func subkey(collector: CollectorID, epoch: UInt64, version: UInt8 = FrameHeader.currentVersion) -> SymmetricKey {
         var info = ByteWriter(capacity: 24)
         info.raw(collector.bytes)
         info.u64be(epoch)
         return HKDF<SHA256>.deriveKey(
-            inputKeyMaterial: key, salt: Array("docker-librato wire v1".utf8), info: info.bytes, outputByteCount: 32)
+            inputKeyMaterial: key, salt: Array((version >= 3 ? "docker-librato wire v3" : "docker-librato wire v1").utf8), info: info.bytes, outputByteCount: 32)
     }
 }
 

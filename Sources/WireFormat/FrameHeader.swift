@@ -50,7 +50,11 @@ public struct CollectorID: Hashable, Sendable, Comparable, CustomStringConvertib
 public struct FrameHeader: Equatable, Sendable {
     public static let magic: (UInt8, UInt8) = (0xD1, 0x1B)
     /// 2: acknowledgements travel on REQ/REP (kind ``Kind/request`` and refusals) instead of PUB/SUB.
-    public static let currentVersion: UInt8 = 2
+    /// 3: bodies sealed with AES-256-GCM instead of ChaCha20-Poly1305 (see ``FrameSealer``).
+    public static let currentVersion: UInt8 = 3
+    /// Versions a frame may have and still open: 2 differs from 3 only in its AEAD, so a hub upgraded first still
+    /// reads (and answers, in their version) collectors not yet upgraded, and what they spooled before.
+    public static let readableVersions: ClosedRange<UInt8> = 2...3
     /// Fixed part (65 bytes) + three empty strings + the 16-byte tag.
     public static let minimumLength = 65 + 3 + 16
     public static let nonceLength = 12
@@ -145,7 +149,7 @@ public struct FrameHeader: Equatable, Sendable {
         let m1 = try r.u8("magic")
         guard m0 == magic.0, m1 == magic.1 else { throw .badMagic }
         let version = try r.u8("version")
-        guard version == currentVersion else { throw .unsupportedVersion(version) }
+        guard readableVersions.contains(version) else { throw .unsupportedVersion(version) }
         guard r.remaining + 3 >= minimumLength else { throw .tooShort(length: r.remaining + 3) }
         let rawKind = try r.u8("frame type")
         guard let kind = Kind(rawValue: rawKind) else { throw .unknownFrameType(rawKind) }

@@ -41,7 +41,7 @@ public enum WireError: Error, Equatable, Sendable, CustomStringConvertible {
         case .tooShort(let n): "frame too short (\(n) bytes; a header alone is \(FrameHeader.minimumLength))"
         case .badMagic: "not a docker-librato frame (bad magic bytes)"
         case .unsupportedVersion(let v):
-            "unsupported frame format version \(v): this build speaks version \(FrameHeader.currentVersion); run the same docker-librato version on the hub and its collectors"
+            "unsupported frame format version \(v): this build speaks version \(FrameHeader.currentVersion) (and reads \(FrameHeader.readableVersions.lowerBound)); run the same docker-librato version on the hub and its collectors"
         case .unknownFrameType(let t): "unknown frame type \(t)"
         case .truncated(let field, let offset): "truncated frame: \(field) at byte \(offset) runs past the end"
         case .oversize(let field, let length, let limit): "\(field) of \(length) exceeds the limit of \(limit)"

@@ -106,6 +106,14 @@ struct HubServiceTests {
             #expect(frame.header.kind == .control && frame.header.collectorID == collector && frame.header.epoch == 9)
             acked = frame.batch.acks.first?.ackedThrough ?? 0
         }
+        // A collector of frame format 2 (not yet upgraded) is answered in format 2, which it can open.
+        try await req.send(
+            sealer.seal(
+                FrameHeader(kind: .request, collectorID: collector, epoch: 9, sequence: 3, sendTime: 0, engineID: "E1", cluster: "prod", host: "node-1", version: 2),
+                Batch()),
+            timeout: .seconds(5))
+        let old = try opener.open(try await req.receive())
+        #expect(old.header.version == 2 && old.header.kind == .control && old.batch.acks.first?.ackedThrough == 3)
         // A request sealed with another key is refused, in words.
         try await req.send(FrameSealer(key: try ClusterKey(text: String(repeating: "77", count: 32))).seal(
             FrameHeader(kind: .request, collectorID: collector, epoch: 9, sequence: 3, sendTime: 0, engineID: "E1", cluster: "prod", host: "node-1"), Batch()),

@@ -50,10 +50,10 @@ struct RejectionTests {
         #expect(WireError.keyMismatch(frameHasKey: false).description.contains("CLUSTER_KEY_FILE"))
     }
 
-    @Test(arguments: [UInt8(1), 3])
+    @Test(arguments: [UInt8(1), 4])
     func otherVersionsGiveAClearError(version: UInt8) {
         var frame = sampleFrame()
-        #expect(frame[2] == FrameHeader.currentVersion && FrameHeader.currentVersion == 2)
+        #expect(frame[2] == FrameHeader.currentVersion && FrameHeader.currentVersion == 3)
         frame[2] = version
         var opener = FrameOpener(key: key)
         #expect(throws: WireError.unsupportedVersion(version)) { try opener.open(frame) }

@@ -84,10 +84,12 @@ struct ControlService: Service {
                     guard h.kind == .request else { throw WireError.unknownFrameType(h.kind.rawValue) }
                     let ack = board.answer(LedgerKey(collector: h.collectorID, epoch: h.epoch), nowMs: now)
                     replySequence &+= 1
+                    // In the request's format: a collector not yet upgraded reads its answer (see FrameHeader.readableVersions).
                     let header = FrameHeader(
                         kind: .control, collectorID: h.collectorID, epoch: h.epoch, sequence: replySequence, sendTime: now, engineID: "hub",
-                        cluster: cluster, host: hostName)
-                    reply = sealer.seal(header, Batch(acks: ack.map { [$0] } ?? []), subkey: opener.subkey(collector: h.collectorID, epoch: h.epoch))
+                        cluster: cluster, host: hostName, version: h.version)
+                    reply = sealer.seal(
+                        header, Batch(acks: ack.map { [$0] } ?? []), subkey: opener.subkey(collector: h.collectorID, epoch: h.epoch, version: h.version))
                 } catch {
                     let refusal = ControlRefusal(error)
                     board.refused(refusal.reason)
