@@ -62,6 +62,9 @@ struct ContainerState {
     /// `live.stats?.time`, kept beside it: reading it through the optional sample copied the whole state per sample
     /// (656 bytes and every reference in it; see HubCore.applyStats).
     private(set) var liveStatsTime: Int64?
+    /// The period the live sample landed in (`.min`: none open): its marks get the sample when it closes, or when a
+    /// later sample lands in a later period (``HubCore/markLastSample(_:startedAt:period:_:)``).
+    private(set) var liveStatsPeriod: Int64 = .min
     /// `identity.startedAt`, kept beside the fields each sample reads: the identity's fields sit behind one
     /// reference (see ``ContainerIdentity``), a cache miss per sample when read through it.
     private(set) var startedAt: Int64
@@ -69,7 +72,7 @@ struct ContainerState {
         didSet { startedAt = identity.startedAt }
     }
     /// Live watermarks (everything applied so far). Stats samples go through ``takeLiveStats()`` and
-    /// ``setLiveStats(_:startedAt:)``: an observer on this property copied the watermarks per sample.
+    /// ``setLiveStats(_:startedAt:period:)``: an observer on this property copied the watermarks per sample.
     var live: Watermarks {
         _read { yield storedLive }
         _modify {
@@ -79,6 +82,7 @@ struct ContainerState {
         set {
             storedLive = newValue
             liveStatsTime = newValue.stats?.time
+            liveStatsPeriod = .min
         }
     }
     private var storedLive = Watermarks()
@@ -93,16 +97,17 @@ struct ContainerState {
         self.lastActivityMs = now
     }
 
-    /// Moves the last accepted sample out (no copy); ``setLiveStats(_:startedAt:)`` puts the next one in.
+    /// Moves the last accepted sample out (no copy); ``setLiveStats(_:startedAt:period:)`` puts the next one in.
     mutating func takeLiveStats() -> StatsSample? {
         liveStatsTime = nil
         return storedLive.stats.take()
     }
 
-    mutating func setLiveStats(_ sample: StatsSample, startedAt: Int64) {
+    mutating func setLiveStats(_ sample: StatsSample, startedAt: Int64, period: Int64) {
         storedLive.stats = sample
         storedLive.startedAt = startedAt
         liveStatsTime = sample.time
+        liveStatsPeriod = period
     }
 
     /// What a free slot holds.

@@ -43,6 +43,15 @@ extension HubCore {
         if period > states[i].lastDataPeriod { states[i].lastDataPeriod = period }
     }
 
+    /// `sample` was the last stats sample to land in `period`: its marks carry it, so that delivering the period
+    /// moves the container's delivered watermarks to it. Nothing when `period` is no longer open for the container
+    /// (``HubCore/takeOpen(_:)`` marked it from the live sample as it closed).
+    mutating func markLastSample(_ sample: StatsSample, startedAt: Int64, period: Int64, _ i: Int) {
+        guard let j = states[i].openStarts.firstIndex(of: period) else { return }
+        states[i].openData[j].marks.stats = sample
+        states[i].openData[j].marks.startedAt = startedAt
+    }
+
     /// Records that `period` holds data.
     mutating func markOpen(_ period: Int64) {
         if let k = openStarts.firstIndex(where: { $0 >= period }) {
@@ -87,10 +96,12 @@ extension HubCore {
             if interval.durationMs > 0, let baseline {
                 StatsInterval.forEachNetworkDelta(baseline, sample, restarted: restarted) { p.addInterface($0) }
             }
-            p.marks.stats = sample
-            p.marks.startedAt = startedAt
         }
-        states[i].setLiveStats(sample, startedAt: startedAt)
+        // A period's marks get its last sample once, when the next sample lands in a later period (here) or when it
+        // closes (``takeOpen``), instead of a 288-byte copy into the period per sample.
+        let previousPeriod = states[i].liveStatsPeriod
+        if lastTime != nil, previousPeriod != target, let baseline { markLastSample(baseline, startedAt: liveStartedAt, period: previousPeriod, i) }
+        states[i].setLiveStats(sample, startedAt: startedAt, period: target)
         if late { counters[.lateGaugeSamples] += 1 }
         counters[.samplesApplied] += 1
         counters[.valuesApplied] += sample.valueCount

@@ -316,6 +316,11 @@ import WireFormat
         // Room for every live container up front: growing it copied each ~1 KB period again per doubling.
         out.reserveCapacity(slotByKey.count)
         for i in states.indices where states[i].openStarts.first == start {
+            // Its live sample is the last that landed in this period (``markLastSample``).
+            if states[i].liveStatsPeriod == start, let last = states[i].live.stats {
+                states[i].openData[0].marks.stats = last
+                states[i].openData[0].marks.startedAt = states[i].live.startedAt
+            }
             states[i].openStarts.removeFirst()
             out.append(states[i].openData.removeFirst())
             // The storage stays for the container's next period (allocating it again per period and container showed
