@@ -35,10 +35,19 @@ import Testing
 
             // Resuming from the first event's time replays the same events (what a collector does after a reconnect).
             let first = try #require(mine.first)
-            let replay = try await collect(try await client.events(since: first.timeNano), what: "replayed events") { events in
+            let replayed = try await collect(try await client.events(since: first.timeNano), what: "replayed events") { events in
                 events.contains { $0.id == container.id && $0.action == "destroy" }
-            }.filter { $0.id == container.id }
-            #expect(replay == mine)
+            }
+            let replay = replayed.filter { $0.id == container.id }
+            if let oldest = replayed.first, oldest.timeNano > first.timeNano {
+                // dockerd replays `since` from its last 256 events only (moby daemon/events: eventsLimit): with the
+                // suite's other containers busy (CI saw it once), the create had left that buffer. What it still had
+                // comes back exactly, in order.
+                #expect(replay == mine.filter { $0.timeNano >= oldest.timeNano })
+                #expect(replay.last?.action == "destroy")
+            } else {
+                #expect(replay == mine)
+            }
         }
     }
 }

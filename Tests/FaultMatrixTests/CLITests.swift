@@ -158,7 +158,7 @@ struct StatusCommandTests {
     @Test func versionNamesTheReleaseAndTheFrameFormat() async throws {
         let r = try await CLIRun.run(["version"])
         #expect(r.status == 0)
-        #expect(r.stdout.hasPrefix("docker-librato 0.") && r.stdout.contains("(frame format 2)"), "\(r.stdout)")
+        #expect(r.stdout.hasPrefix("docker-librato 0.") && r.stdout.contains("(frame format 3)"), "\(r.stdout)")
     }
 
     @Test func statusFailsInWordsOnStderrWhenNoHubAnswersAndTakesHostPort() async throws {
