@@ -11,8 +11,9 @@ import Darwin
 
 /// The 32-byte transport key every collector and the hub of one cluster share (`CLUSTER_KEY_FILE` / `CLUSTER_KEY`).
 ///
-/// Frames are sealed with AES-256-GCM (format 3; ChaCha20-Poly1305 in format 2) under a per-(collector, epoch) subkey derived from it with HKDF-SHA256,
-/// so that random 96-bit nonces stay far from their collision bound however many collectors share the key.
+/// Frames are sealed with AES-256-GCM (format 3; ChaCha20-Poly1305 in format 2) under a per-(collector, epoch)
+/// subkey derived from it with HKDF-SHA256, so that random 96-bit nonces stay far from their collision bound however
+/// many collectors share the key.
 public struct ClusterKey: Sendable {
     public let key: SymmetricKey
     /// The all-zero key used when an operator explicitly runs without a key: frames still carry a seal (so

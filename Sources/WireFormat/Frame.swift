@@ -41,8 +41,8 @@ public struct FrameSealer: Sendable {
         seal(header, body: body, subkey: clusterKey.subkey(collector: header.collectorID, epoch: header.epoch, version: header.version))
     }
 
-    /// ``seal(_:_:)`` with the header's subkey (for its version) already derived (a hub answering many collectors keeps them in its
-    /// ``FrameOpener``: HKDF per reply was half of the cost of answering a control request).
+    /// ``seal(_:_:)`` with the header's subkey (for its version) already derived (a hub answering many collectors
+    /// keeps them in its ``FrameOpener``: HKDF per reply was half of the cost of answering a control request).
     public func seal(_ header: FrameHeader, _ batch: Batch, subkey: SymmetricKey) -> [UInt8] {
         seal(header, body: batch.encode(), subkey: subkey)
     }
