@@ -17,8 +17,11 @@ struct RawResponse {
 
 func raw(
     _ fake: FakeLibrato, _ path: String, _ body: String, method: HTTPMethod = .POST,
-    contentType: String? = "application/json", credentials: (String, String)? = nil, timeout: TimeAmount = .seconds(5)
+    contentType: String? = "application/json", credentials: (String, String)? = nil, timeout: TimeAmount = .seconds(60)
 ) async throws -> RawResponse {
+    // A guard against a hang, not a measure: the fake answers on loopback in milliseconds, but in the suite's first
+    // seconds hundreds of tests start at once on two cores, and CI once saw 17 requests pass 5 s.
+
     var request = HTTPClientRequest(url: fake.baseURL + path)
     request.method = method
     let (email, token) = credentials ?? (fake.configuration.email, fake.configuration.token)
