@@ -318,8 +318,7 @@ import WireFormat
         for i in states.indices where states[i].openStarts.first == start {
             // Its live sample is the last that landed in this period (``markLastSample``).
             if states[i].liveStatsPeriod == start, let last = states[i].live.stats {
-                states[i].openData[0].marks.stats = last
-                states[i].openData[0].marks.startedAt = states[i].live.startedAt
+                markLastSample(last, startedAt: states[i].live.startedAt, period: start, i)
             }
             states[i].openStarts.removeFirst()
             out.append(states[i].openData.removeFirst())
