@@ -46,10 +46,22 @@ public struct StatsInterval: Equatable, Sendable {
     /// - Parameters:
     ///   - previous: the last sample accepted for this container, or nil (then only gauges are produced).
     ///   - restarted: the container restarted between the two samples; counters restarted from zero.
-    ///   - perInterface: fill ``networks`` (false: only ``networkTotal``; the hub takes each interface's delta from
-    ///     ``forEachNetworkDelta(_:_:restarted:_:)`` instead of allocating an array per sample).
+    @inlinable
+    public static func between(_ previous: StatsSample?, _ current: StatsSample, restarted: Bool = false) -> StatsInterval {
+        var networks: [StatsSample.NetworkCounters] = []
+        var result = between(previous, current, restarted: restarted) { networks.append($0) }
+        result.networks = networks
+        return result
+    }
+
+    /// ``between(_:_:restarted:)`` without ``networks``: each interface's delta goes to `eachInterface` instead (the
+    /// hub adds them straight into the period, without an array per sample), in the order of `current`; an
+    /// interface the previous sample did not have started from zero (attached during the interval).
+    /// ``networkTotal`` is their sum, taken in the same pass.
     @inlinable  // inlined into the hub's per-sample path, where the interval is taken apart at once
-    public static func between(_ previous: StatsSample?, _ current: StatsSample, restarted: Bool = false, perInterface: Bool = true) -> StatsInterval {
+    public static func between(
+        _ previous: StatsSample?, _ current: StatsSample, restarted: Bool, eachInterface: (StatsSample.NetworkCounters) -> Void
+    ) -> StatsInterval {
         var result = StatsInterval()
         if let memory = current.memory {
             let used = memoryUsedNoCache(memory)
@@ -90,9 +102,8 @@ public struct StatsInterval: Equatable, Sendable {
         }
         if !current.networks.isEmpty {
             var total = StatsSample.NetworkCounters(interface: "total")
-            if perInterface { result.networks.reserveCapacity(current.networks.count) }
             forEachNetworkDelta(previous, current, restarted: restarted) { d in
-                if perInterface { result.networks.append(d) }
+                eachInterface(d)
                 total.add(d)
             }
             result.networkTotal = total
@@ -102,7 +113,7 @@ public struct StatsInterval: Equatable, Sendable {
 
     /// Each interface's delta from `previous` to `current`, in the order of `current` (an interface the previous
     /// sample did not have started from zero: attached during the interval). Only meaningful when `previous` is
-    /// earlier (``between(_:_:restarted:perInterface:)`` takes no deltas otherwise).
+    /// earlier (``between(_:_:restarted:)`` takes no deltas otherwise).
     @inlinable
     public static func forEachNetworkDelta(
         _ previous: StatsSample, _ current: StatsSample, restarted: Bool, _ body: (StatsSample.NetworkCounters) -> Void

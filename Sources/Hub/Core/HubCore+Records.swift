@@ -85,17 +85,14 @@ extension HubCore {
         let restarted = lastTime != nil && startedAt != 0 && liveStartedAt != 0 && startedAt != liveStartedAt
         // Taken out of the state (it is replaced by `sample` below): reading it would copy (retain and release) it.
         let baseline = lastTime != nil ? states[i].takeLiveStats() : zeroBaseline(startedAt: startedAt, sampleTime: sample.time)
-        // Per-interface deltas go straight into the period (no array per sample).
-        let interval = StatsInterval.between(baseline, sample, restarted: restarted, perInterface: false)
         let period = configuration.period(ofMs: sample.time)
         let target = effective(period)
         let late = isLate(period)
         withPeriod(target, i) { p in
+            // Per-interface deltas go straight into the period (no array per sample, one pass over the interfaces).
+            let interval = StatsInterval.between(baseline, sample, restarted: restarted) { p.addInterface($0) }
             if !late { p.addGauges(interval) }
             p.addCounters(interval)
-            if interval.durationMs > 0, let baseline {
-                StatsInterval.forEachNetworkDelta(baseline, sample, restarted: restarted) { p.addInterface($0) }
-            }
         }
         // A period's marks get its last sample once, when the next sample lands in a later period (here) or when it
         // closes (``takeOpen``), instead of a 288-byte copy into the period per sample.
