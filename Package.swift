@@ -41,6 +41,9 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // MARK: a software prefetch hint (header-only; the hub's ingest asks for the next containers' state early)
+        .systemLibrary(name: "CPrefetch"),
+
         // MARK: time: the one wall clock (WallClock, WallTime)
         .target(
             name: "Timekeeping",
@@ -116,7 +119,7 @@ let package = Package(
         .target(
             name: "Hub",
             dependencies: [
-                "ContainerMetrics", "WireFormat", "Nanomsg", "Librato", "Timekeeping", "StatusHTTP",
+                "ContainerMetrics", "WireFormat", "Nanomsg", "Librato", "Timekeeping", "StatusHTTP", "CPrefetch",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -159,3 +159,10 @@ package struct ClosedPeriod: Sendable {
     /// Per engine, sorted by cluster and host.
     package var hosts: [HostPeriod] = []
 }
+
+extension ContainerPeriod {
+    /// The part of a period each stats sample writes (gauges through the sample count), for ``HubCore``'s prefetch
+    /// hints.
+    static let hotStart = MemoryLayout<ContainerPeriod>.offset(of: \.gauges)!
+    static let hotBytes = MemoryLayout<ContainerPeriod>.offset(of: \.samples)! + 8 - hotStart
+}

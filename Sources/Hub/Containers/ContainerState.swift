@@ -117,3 +117,15 @@ struct ContainerState {
 
     var isVacant: Bool { key.id.isEmpty }
 }
+
+extension ContainerState {
+    /// Where the fields the per-sample path reads lie, for ``HubCore``'s prefetch hints: the state's bytes before the
+    /// delivered watermarks, and the offsets of the two references whose buffers each sample reads next (its open
+    /// periods, the live sample's interfaces). Key paths, so that a change of the layout moves these with it.
+    static let hotBytes = MemoryLayout<ContainerState>.offset(of: \.delivered)!
+    static let openDataOffset = MemoryLayout<ContainerState>.offset(of: \.openData)!
+    static let openStartsOffset = MemoryLayout<ContainerState>.offset(of: \.openStarts)!
+    static let liveNetworksOffset =
+        MemoryLayout<ContainerState>.offset(of: \.storedLive)! + MemoryLayout<Watermarks>.offset(of: \.stats)!
+        + MemoryLayout<StatsSample>.offset(of: \.networks)!
+}

@@ -23,6 +23,9 @@ public struct HubConfiguration: Sendable {
     public var selfCluster: String
     /// `HUB_HEALTH_PERIODS`: `/healthz` turns unhealthy when a closed period has waited this many periods for Librato.
     public var healthPeriods: Int = 3
+    /// Software prefetch of the next containers' state while a frame is applied (HubCore+Prefetch.swift). Always on
+    /// in the hub; HubBench turns it off to measure what it buys in the same process (`--ab-prefetch`).
+    @_spi(Benchmarks) public var prefetchHints = true
 
     public init(
         periodMs: Int64 = 60_000, graceMs: Int64 = 4_000, startupGraceMs: Int64 = 15_000, takeoverAfterMs: Int64 = 25_000,

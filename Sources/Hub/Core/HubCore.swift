@@ -151,6 +151,8 @@ import WireFormat
         slots.reserveCapacity(frame.batch.containers.count)
         // By index: iterating the identities would copy (retain and release) each one.
         for i in frame.batch.containers.indices {
+            // The state the hint names, a few containers ahead (HubCore+Prefetch.swift).
+            if i + Self.stateDistance < hints.count, hints[i + Self.stateDistance] >= 0 { prefetchState(hints[i + Self.stateDistance]) }
             let hint = i < hints.count ? hints[i] : -1
             let token = i < tokens.count ? tokens[i] : 0
             slots.append(resolve(i, of: frame.batch.containers, token: token, engine: engine, host: h.host, now: now, hint: hint))
@@ -160,7 +162,11 @@ import WireFormat
         func landed(_ p: Int64?) {
             if let p { latest = max(latest ?? p, p) }
         }
-        for k in frame.batch.stats.indices {
+        let statsCount = frame.batch.stats.count
+        for k in 0..<statsCount {
+            // Prefetch hints (HubCore+Prefetch.swift): the buffers of a state a few records ahead (the states were
+            // asked for as the frame's containers were resolved).
+            if k + Self.bufferDistance < statsCount, let ahead = slots[frame.batch.stats[k + Self.bufferDistance].container] { prefetchBuffers(ahead) }
             guard let slot = slots[frame.batch.stats[k].container] else {
                 counters[.seriesOverflow] += 1
                 continue
