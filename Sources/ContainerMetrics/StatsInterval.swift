@@ -48,33 +48,34 @@ public struct StatsInterval: Equatable, Sendable {
     ///   - restarted: the container restarted between the two samples; counters restarted from zero.
     @inlinable
     public static func between(_ previous: StatsSample?, _ current: StatsSample, restarted: Bool = false) -> StatsInterval {
-        var networks: [StatsSample.NetworkCounters] = []
-        var result = between(previous, current, restarted: restarted) { networks.append($0) }
-        result.networks = networks
+        var result = StatsInterval()
+        fold(previous, current, restarted: restarted, gauges: true, into: &result)
         return result
     }
 
-    /// ``between(_:_:restarted:)`` without ``networks``: each interface's delta goes to `eachInterface` instead (the
-    /// hub adds them straight into the period, without an array per sample), in the order of `current`; an
-    /// interface the previous sample did not have started from zero (attached during the interval).
-    /// ``networkTotal`` is their sum, taken in the same pass.
-    @inlinable  // inlined into the hub's per-sample path, where the interval is taken apart at once
-    public static func between(
-        _ previous: StatsSample?, _ current: StatsSample, restarted: Bool, eachInterface: (StatsSample.NetworkCounters) -> Void
-    ) -> StatsInterval {
-        var result = StatsInterval()
-        if let memory = current.memory {
-            let used = memoryUsedNoCache(memory)
-            result.memoryUsage = Double(memory.usage)
-            result.memoryUsed = used
-            result.memoryRSS = Double(memory.rss)
-            result.memoryCache = Double(memory.cache)
-            result.memoryLimit = Double(memory.limit)
-            result.memoryPercent = memory.limit == 0 ? 0 : used / Double(memory.limit) * 100
+    /// The interval from `previous` to `current`, handed to `sink` value by value as it is derived instead of
+    /// gathered into a ``StatsInterval`` (the hub adds each value straight into a container's period: building the
+    /// interval first — ten optionals, an array, an interface with a name — and taking it apart again was a tenth of
+    /// its per-sample work). The one place the formulas live; ``between(_:_:restarted:)`` is this fold into a
+    /// ``StatsInterval``.
+    /// - Parameter gauges: false hands over only the counters' deltas (the hub's late samples: their gauges belong
+    ///   to a period already closed).
+    @inlinable
+    public static func fold(
+        _ previous: StatsSample?, _ current: StatsSample, restarted: Bool, gauges: Bool, into sink: inout some StatsIntervalSink
+    ) {
+        if gauges {
+            sink.sampleGauges()
+            if let memory = current.memory {
+                let used = memoryUsedNoCache(memory)
+                sink.memory(
+                    usage: Double(memory.usage), used: used, rss: Double(memory.rss), cache: Double(memory.cache),
+                    limit: Double(memory.limit), percent: memory.limit == 0 ? 0 : used / Double(memory.limit) * 100)
+            }
+            if let pids = current.pids { sink.pids(Double(pids)) }
         }
-        if let pids = current.pids { result.pids = Double(pids) }
-        guard let previous, previous.time < current.time else { return result }
-        result.durationMs = current.time - previous.time
+        guard let previous, previous.time < current.time else { return }
+        sink.duration(ms: current.time - previous.time)
 
         if let cur = current.cpu, let prev = previous.cpu {
             let systemDelta = cur.systemNs > prev.systemNs ? Double(cur.systemNs - prev.systemNs) : 0
@@ -84,36 +85,37 @@ public struct StatsInterval: Equatable, Sendable {
                 guard systemDelta > 0, d > 0 else { return 0 }
                 return d / systemDelta * cpus * 100
             }
-            result.cpuPercent = percent(prev.totalNs, cur.totalNs)
-            result.cpuUserPercent = percent(prev.userNs, cur.userNs)
-            result.cpuKernelPercent = percent(prev.kernelNs, cur.kernelNs)
-            result.throttledPeriods = counterDelta(prev.throttledPeriods, cur.throttledPeriods, restarted: restarted)
-            result.throttledNs = counterDelta(prev.throttledNs, cur.throttledNs, restarted: restarted)
+            if gauges {
+                sink.cpu(percent: percent(prev.totalNs, cur.totalNs), user: percent(prev.userNs, cur.userNs), kernel: percent(prev.kernelNs, cur.kernelNs))
+            }
+            sink.throttling(
+                periods: counterDelta(prev.throttledPeriods, cur.throttledPeriods, restarted: restarted),
+                ns: counterDelta(prev.throttledNs, cur.throttledNs, restarted: restarted))
         }
         if let cur = current.memory?.oomKills {
-            result.oomKills = counterDelta(previous.memory?.oomKills ?? 0, cur, restarted: restarted || previous.memory?.oomKills == nil)
+            sink.oomKills(counterDelta(previous.memory?.oomKills ?? 0, cur, restarted: restarted || previous.memory?.oomKills == nil))
         }
         if let cur = current.blockIO, let prev = previous.blockIO {
-            result.blockIO = StatsSample.BlockIO(
-                readBytes: counterDelta(prev.readBytes, cur.readBytes, restarted: restarted),
-                writeBytes: counterDelta(prev.writeBytes, cur.writeBytes, restarted: restarted),
-                readOps: counterDelta(prev.readOps, cur.readOps, restarted: restarted),
-                writeOps: counterDelta(prev.writeOps, cur.writeOps, restarted: restarted))
+            sink.blockIO(
+                StatsSample.BlockIO(
+                    readBytes: counterDelta(prev.readBytes, cur.readBytes, restarted: restarted),
+                    writeBytes: counterDelta(prev.writeBytes, cur.writeBytes, restarted: restarted),
+                    readOps: counterDelta(prev.readOps, cur.readOps, restarted: restarted),
+                    writeOps: counterDelta(prev.writeOps, cur.writeOps, restarted: restarted)))
         }
         if !current.networks.isEmpty {
             var total = StatsSample.NetworkCounters(interface: "total")
             forEachNetworkDelta(previous, current, restarted: restarted) { d in
-                eachInterface(d)
+                sink.interface(d)
                 total.add(d)
             }
-            result.networkTotal = total
+            sink.networkTotal(total)
         }
-        return result
     }
 
     /// Each interface's delta from `previous` to `current`, in the order of `current` (an interface the previous
     /// sample did not have started from zero: attached during the interval). Only meaningful when `previous` is
-    /// earlier (``between(_:_:restarted:)`` takes no deltas otherwise).
+    /// earlier (``fold(_:_:restarted:gauges:into:)`` takes no deltas otherwise).
     @inlinable
     public static func forEachNetworkDelta(
         _ previous: StatsSample, _ current: StatsSample, restarted: Bool, _ body: (StatsSample.NetworkCounters) -> Void
@@ -158,4 +160,58 @@ public struct StatsInterval: Equatable, Sendable {
 @inlinable
 func counterDelta(_ previous: UInt64, _ current: UInt64, restarted: Bool) -> UInt64 {
     StatsInterval.counterDelta(previous, current, restarted: restarted)
+}
+
+/// Receives what ``StatsInterval/fold(_:_:restarted:gauges:into:)`` derives from two samples, each group only when
+/// both samples have it (gauges: when the current one has it).
+public protocol StatsIntervalSink {
+    /// The gauges of one more sample follow (called once per fold with gauges).
+    mutating func sampleGauges()
+    mutating func memory(usage: Double, used: Double, rss: Double, cache: Double, limit: Double, percent: Double)
+    mutating func pids(_ pids: Double)
+    /// Length of the interval (only when there is a previous, earlier sample; the deltas below follow).
+    mutating func duration(ms: Int64)
+    mutating func cpu(percent: Double, user: Double, kernel: Double)
+    mutating func throttling(periods: UInt64, ns: UInt64)
+    mutating func oomKills(_ delta: UInt64)
+    mutating func blockIO(_ delta: StatsSample.BlockIO)
+    /// One interface's delta, in the order of the current sample.
+    mutating func interface(_ delta: StatsSample.NetworkCounters)
+    /// The sum of the interfaces' deltas (after the last ``interface(_:)``).
+    mutating func networkTotal(_ total: StatsSample.NetworkCounters)
+}
+
+extension StatsInterval: StatsIntervalSink {
+    @inlinable public mutating func sampleGauges() {}
+
+    @inlinable
+    public mutating func memory(usage: Double, used: Double, rss: Double, cache: Double, limit: Double, percent: Double) {
+        memoryUsage = usage
+        memoryUsed = used
+        memoryRSS = rss
+        memoryCache = cache
+        memoryLimit = limit
+        memoryPercent = percent
+    }
+
+    @inlinable public mutating func pids(_ pids: Double) { self.pids = pids }
+    @inlinable public mutating func duration(ms: Int64) { durationMs = ms }
+
+    @inlinable
+    public mutating func cpu(percent: Double, user: Double, kernel: Double) {
+        cpuPercent = percent
+        cpuUserPercent = user
+        cpuKernelPercent = kernel
+    }
+
+    @inlinable
+    public mutating func throttling(periods: UInt64, ns: UInt64) {
+        throttledPeriods = periods
+        throttledNs = ns
+    }
+
+    @inlinable public mutating func oomKills(_ delta: UInt64) { oomKills = delta }
+    @inlinable public mutating func blockIO(_ delta: StatsSample.BlockIO) { blockIO = delta }
+    @inlinable public mutating func interface(_ delta: StatsSample.NetworkCounters) { networks.append(delta) }
+    @inlinable public mutating func networkTotal(_ total: StatsSample.NetworkCounters) { networkTotal = total }
 }

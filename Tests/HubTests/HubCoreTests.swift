@@ -138,6 +138,25 @@ struct HubCoreTests {
         #expect(d[.cpuPercent].isEmpty)
     }
 
+    @Test func aLateSampleAddsItsDeltasButNoneOfItsGauges() throws {
+        var hub = HubCore(configuration: config, now: 0)
+        var a = FakeCollector()
+        var b = FakeCollector()
+        hub.ingest(a.frame { $0.stats(web, sample(at: 60_000)) }, now: 60_000)
+        _ = hub.deliverAll(now: 124_000)  // period 60 s closed and delivered
+        // Another collector's sample of period 60 s arrives after it closed (at +30 s: past the takeover time).
+        hub.ingest(b.frame { $0.stats(web, sample(at: 90_000)) }, now: 125_000)
+        #expect(hub.counters[.lateGaugeSamples] == 1)
+        let w = try #require(container("web-1", in: hub.deliverAll(now: 184_000)).first)
+        // Deltas against the 60 s sample land in the oldest open period (120 s), so totals stay exact …
+        #expect(w[.blkioReadBytes] == 300)
+        #expect(w[.netRxBytes] == 30_000)
+        #expect(w[.cpuThrottledPeriods] == 0)
+        // … while its gauges, CPU % included (it has a baseline), belong to the closed period and are dropped.
+        #expect(w.samples == 0)
+        for gauge in ContainerGauge.allCases { #expect(w[gauge].isEmpty, "\(gauge)") }
+    }
+
     @Test func acksFollowDeliveryNotReceipt() {
         var hub = HubCore(configuration: config, now: 0)
         var a = FakeCollector()

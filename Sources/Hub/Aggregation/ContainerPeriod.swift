@@ -57,49 +57,7 @@ package struct ContainerPeriod: Sendable {
         countersSeen |= 1 << UInt64(counter.rawValue)
     }
 
-    /// Adds the gauges of an interval (the state at its end).
-    mutating func addGauges(_ i: StatsInterval) {
-        samples += 1
-        add(.cpuPercent, i.cpuPercent)
-        add(.cpuUserPercent, i.cpuUserPercent)
-        add(.cpuKernelPercent, i.cpuKernelPercent)
-        add(.memoryUsage, i.memoryUsage)
-        add(.memoryUsed, i.memoryUsed)
-        add(.memoryRSS, i.memoryRSS)
-        add(.memoryCache, i.memoryCache)
-        add(.memoryLimit, i.memoryLimit)
-        add(.memoryPercent, i.memoryPercent)
-        add(.pids, i.pids)
-    }
-
-    /// Adds the counter deltas of an interval.
-    mutating func addCounters(_ i: StatsInterval) {
-        // `{ Double($0) }`, never `.map(Double.init)`: on a UInt64 that picks `Double(bitPattern:)`, and 250
-        // throttled periods became 1.2e-321 (posted as 0).
-        add(.cpuThrottledPeriods, i.throttledPeriods.map { Double($0) })
-        add(.cpuThrottledSeconds, i.throttledNs.map { Double($0) / 1e9 })
-        add(.memoryOOMKills, i.oomKills.map { Double($0) })
-        if let b = i.blockIO {
-            add(.blkioReadBytes, Double(b.readBytes))
-            add(.blkioWriteBytes, Double(b.writeBytes))
-            add(.blkioReadOps, Double(b.readOps))
-            add(.blkioWriteOps, Double(b.writeOps))
-        }
-        if let n = i.networkTotal {
-            add(.netRxBytes, Double(n.rxBytes))
-            add(.netRxPackets, Double(n.rxPackets))
-            add(.netRxErrors, Double(n.rxErrors))
-            add(.netRxDropped, Double(n.rxDropped))
-            add(.netTxBytes, Double(n.txBytes))
-            add(.netTxPackets, Double(n.txPackets))
-            add(.netTxErrors, Double(n.txErrors))
-            add(.netTxDropped, Double(n.txDropped))
-        }
-        for d in i.networks { addInterface(d) }
-    }
-
-    /// Adds one interface's delta (the hub's path: ``StatsInterval/forEachNetworkDelta(_:_:restarted:_:)``, with the
-    /// interval taken without ``StatsInterval/networks``).
+    /// Adds one interface's delta.
     @inline(__always)
     mutating func addInterface(_ d: StatsSample.NetworkCounters) {
         var j = 0
@@ -134,6 +92,60 @@ package struct ContainerPeriod: Sendable {
         let b = self[.stderrLines]
         if a == nil && b == nil { return nil }
         return (a ?? 0) + (b ?? 0)
+    }
+}
+
+/// A stats interval lands in a period value by value (``StatsInterval/fold(_:_:restarted:gauges:into:)``): gauges
+/// as one more sample of each, counter deltas summed. A value that is not finite is skipped. (`package` only because
+/// the protocol is public: the hub's own path is the one caller.)
+extension ContainerPeriod: StatsIntervalSink {
+    package mutating func sampleGauges() { samples += 1 }
+
+    package mutating func memory(usage: Double, used: Double, rss: Double, cache: Double, limit: Double, percent: Double) {
+        add(.memoryUsage, usage)
+        add(.memoryUsed, used)
+        add(.memoryRSS, rss)
+        add(.memoryCache, cache)
+        add(.memoryLimit, limit)
+        add(.memoryPercent, percent)
+    }
+
+    package mutating func pids(_ pids: Double) { add(.pids, pids) }
+    package mutating func duration(ms: Int64) {}
+
+    package mutating func cpu(percent: Double, user: Double, kernel: Double) {
+        add(.cpuPercent, percent)
+        add(.cpuUserPercent, user)
+        add(.cpuKernelPercent, kernel)
+    }
+
+    package mutating func throttling(periods: UInt64, ns: UInt64) {
+        // `Double(x)`, never `.map(Double.init)` on a UInt64 optional: that picks `Double(bitPattern:)`, and 250
+        // throttled periods became 1.2e-321 (posted as 0).
+        add(.cpuThrottledPeriods, Double(periods))
+        add(.cpuThrottledSeconds, Double(ns) / 1e9)
+    }
+
+    package mutating func oomKills(_ delta: UInt64) { add(.memoryOOMKills, Double(delta)) }
+
+    package mutating func blockIO(_ b: StatsSample.BlockIO) {
+        add(.blkioReadBytes, Double(b.readBytes))
+        add(.blkioWriteBytes, Double(b.writeBytes))
+        add(.blkioReadOps, Double(b.readOps))
+        add(.blkioWriteOps, Double(b.writeOps))
+    }
+
+    package mutating func interface(_ delta: StatsSample.NetworkCounters) { addInterface(delta) }
+
+    package mutating func networkTotal(_ n: StatsSample.NetworkCounters) {
+        add(.netRxBytes, Double(n.rxBytes))
+        add(.netRxPackets, Double(n.rxPackets))
+        add(.netRxErrors, Double(n.rxErrors))
+        add(.netRxDropped, Double(n.rxDropped))
+        add(.netTxBytes, Double(n.txBytes))
+        add(.netTxPackets, Double(n.txPackets))
+        add(.netTxErrors, Double(n.txErrors))
+        add(.netTxDropped, Double(n.txDropped))
     }
 }
 

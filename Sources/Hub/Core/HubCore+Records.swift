@@ -88,12 +88,9 @@ extension HubCore {
         let period = configuration.period(ofMs: sample.time)
         let target = effective(period)
         let late = isLate(period)
-        withPeriod(target, i) { p in
-            // Per-interface deltas go straight into the period (no array per sample, one pass over the interfaces).
-            let interval = StatsInterval.between(baseline, sample, restarted: restarted) { p.addInterface($0) }
-            if !late { p.addGauges(interval) }
-            p.addCounters(interval)
-        }
+        // Straight into the period, value by value (no interval built and taken apart); a late sample's gauges
+        // belong to a closed period and are dropped, its counter deltas count.
+        withPeriod(target, i) { p in StatsInterval.fold(baseline, sample, restarted: restarted, gauges: !late, into: &p) }
         // A period's marks get its last sample once, when the next sample lands in a later period (here) or when it
         // closes (``takeOpen``), instead of a 288-byte copy into the period per sample.
         let previousPeriod = states[i].liveStatsPeriod
