@@ -1,5 +1,6 @@
 // Hub ingest and transport micro-benchmarks (release build, one run; the numbers go to BENCHMARKS.md).
 //   swift run -c release --package-path Benchmarks HubBench
+//   swift run -c release --package-path Benchmarks HubBench --ab-prefetch [pairs]   (the prefetch hints on and off)
 // Measures, on one core (the hub's ingest loop is one task):
 //   1. a trivial nanomsg PUSH→PULL pair over TCP loopback, msg/s (the reference rate of the ingest target), and the same pair
 //      received through NanoSocket.messages as the hub does;
@@ -29,6 +30,13 @@ let valuesPerSample = 27
 /// memory run), for instruction counts that do not depend on what else the machine does:
 ///   valgrind --tool=callgrind --collect-atstart=no --toggle-collect='*fullIngest*' .build/release/HubBench --profile-ingest
 let profileIngest = CommandLine.arguments.contains("--profile-ingest")
+/// `HubBench --ab-prefetch [pairs]`: full ingest with the hub's prefetch hints on and off, alternating in one process
+/// (default 15 pairs per frame shape), and the median of each pair's ratio. This machine's speed swings by ×1.5–2
+/// between runs of the same build, but little within one pair, so the paired ratio shows a 10 % change that
+/// separate runs cannot.
+let abPrefetch = CommandLine.arguments.firstIndex(of: "--ab-prefetch").map { i in
+    i + 1 < CommandLine.arguments.count ? Int(CommandLine.arguments[i + 1]) ?? 15 : 15
+}
 
 /// A realistic frame: `containers` containers (64-hex id, name, image, the two compose labels), one stats sample
 /// each with cpu, memory, oom, pids, block I/O and one interface = 27 values. A collector sends one frame per second
@@ -102,7 +110,7 @@ func pushPullRate(messages: Int, receiver: Receiver) async throws -> Double {
 }
 
 // HUB_BENCH_INGEST_ONLY=1 skips the transport runs (for profiling the ingest alone).
-let ingestOnly = getenv("HUB_BENCH_INGEST_ONLY") != nil || profileIngest
+let ingestOnly = getenv("HUB_BENCH_INGEST_ONLY") != nil || profileIngest || abPrefetch != nil
 var raw = Double.nan
 if !ingestOnly {
     let loops = try await pushPullRate(messages: 1_000_000, receiver: .tightLoop)
@@ -118,8 +126,10 @@ let t0: Int64 = 1_800_000_000_000
 /// passed and are delivered at once (the submission itself is not ingest), so each container has one or two open
 /// periods.
 @inline(never)
-func fullIngest(_ frames: [[UInt8]], collectors: Int, framesPerRound: Int, opener: inout FrameOpener) throws -> HubCore {
-    var core = HubCore(configuration: HubConfiguration(periodMs: 60_000, startupGraceMs: 0), now: t0)
+func fullIngest(_ frames: [[UInt8]], collectors: Int, framesPerRound: Int, opener: inout FrameOpener, prefetch: Bool = true) throws -> HubCore {
+    var configuration = HubConfiguration(periodMs: 60_000, startupGraceMs: 0)
+    configuration.prefetchHints = prefetch
+    var core = HubCore(configuration: configuration, now: t0)
     for (n, f) in frames.enumerated() {
         let now = t0 + Int64(n / collectors / framesPerRound) * 10_000
         core.ingest(try opener.open(f), now: now)
@@ -140,6 +150,25 @@ for containers in [200, 10] {
         all.append(makeFrames(count: framesPerCollector, containers: containers, collector: CollectorID(high: 1, low: UInt64(c + 1)), containerBase: c * 1000, t0: t0))
     }
     let interleaved: [[UInt8]] = (0..<framesPerCollector).flatMap { i in all.map { $0[i] } }
+    if let pairs = abPrefetch {
+        var on: [Double] = []
+        var ratios: [Double] = []
+        for _ in 0..<pairs {
+            var rates: [Double] = []
+            for prefetch in [true, false] {
+                var opener = FrameOpener(key: key)
+                let start = nowNs()
+                _ = try fullIngest(interleaved, collectors: collectors, framesPerRound: max(1, 200 / containers), opener: &opener, prefetch: prefetch)
+                rates.append(Double(interleaved.count * containers) / (Double(nowNs() - start) / 1e9))
+            }
+            on.append(rates[0])
+            ratios.append(rates[0] / rates[1])
+        }
+        on.sort()
+        ratios.sort()
+        print("frames of \(containers) samples, \(pairs) pairs: full ingest with prefetch hints \(k(on[0]))–\(k(on[pairs - 1])) samples/s (median \(k(on[pairs / 2]))); on ÷ off per pair: median \(r2(ratios[pairs / 2])), \(r2(ratios[0]))–\(r2(ratios[pairs - 1]))")
+        continue
+    }
     let frameBytes = interleaved.map(\.count).reduce(0, +) / interleaved.count
     let samplesPerFrame = Double(containers)
 
@@ -162,7 +191,7 @@ for containers in [200, 10] {
     print("  ratios: ingest samples/s ÷ 1 M = \(r2(ingestSamples / 1e6)) (target ≥ 1); ingest samples/s ÷ raw msg/s = \(r2(ingestSamples / raw)) (target ≥ 0.5)")
 }
 
-if profileIngest { exit(0) }
+if profileIngest || abPrefetch != nil { exit(0) }
 
 // 4. memory per live series: 143 collectors × 200 containers × ~35 Librato series ≈ 1 M series, 3 stats rounds in
 // one open period. Measured as heap in use (mallinfo2) with the frames made beforehand and kept alive.
