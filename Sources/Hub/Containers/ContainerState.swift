@@ -120,8 +120,9 @@ struct ContainerState {
 
 extension ContainerState {
     /// Where the fields the per-sample path reads lie, for ``HubCore``'s prefetch hints: the state's bytes before the
-    /// delivered watermarks, and the offsets of the two references whose buffers each sample reads next (its open
-    /// periods, the live sample's interfaces). Key paths, so that a change of the layout moves these with it.
+    /// delivered watermarks, and the offsets of the three references whose buffers each sample reads next (its open
+    /// periods, their starts, the live sample's interfaces). Key paths, so that a change of the layout moves these
+    /// with it.
     static let hotBytes = MemoryLayout<ContainerState>.offset(of: \.delivered)!
     static let openDataOffset = MemoryLayout<ContainerState>.offset(of: \.openData)!
     static let openStartsOffset = MemoryLayout<ContainerState>.offset(of: \.openStarts)!

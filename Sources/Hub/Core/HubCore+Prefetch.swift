@@ -1,21 +1,24 @@
 import CPrefetch
 import ContainerMetrics
 
-/// Software prefetch for the stats loop of ``HubCore``'s `apply`. A hub following thousands of containers holds far
-/// more state than the core's L2 cache, and each sample reads a container's state, its open period and the previous
-/// sample's interfaces from four places nothing else touched since the container's previous sample: four cache misses
-/// in a row, each waited for (BENCHMARKS.md, "Hub ingest": ingest ran ~1.6× as fast with a tenth of the containers).
-/// A frame's containers are resolved to slots before its records are applied, so which states come next is known:
-/// the loop asks for them a few records ahead, and the misses overlap with the work on the records before.
+/// Software prefetch for ``HubCore``'s `apply`. A hub following thousands of containers holds far more state than the
+/// core's L2 cache, and each sample reads a container's state, its open period, the period starts and the previous
+/// sample's interfaces from places nothing else touched since that container's previous sample: cache misses one
+/// after the other, each waited for (BENCHMARKS.md, "Hub ingest": ingest ran ~1.6× as fast with a tenth of the
+/// containers). Which states come next is known early — the collector's previous frame names the slots of this
+/// one's containers, and a frame's containers are resolved to slots before its records are applied — so the loops
+/// ask for them ahead: each state a few containers ahead while resolving, its buffers a few records ahead while
+/// applying. The misses then overlap with the work on the records before.
 ///
 /// Hints only: a prefetch never faults and never changes a value, so a hint computed from a stale slot or a buffer
 /// about to move costs a wasted cache fill and nothing else.
 extension HubCore {
-    /// How many records ahead each stage looks. Measured with `HubBench --ab-prefetch` (BENCHMARKS.md): 3/1, 4/2,
-    /// 6/2 and 8/4 all bought 7–13 %; nearer than this the miss is not over in time, farther the lines may be gone.
+    /// How many containers (resolving) and records (applying) ahead each stage looks. Measured with
+    /// `HubBench --ab-prefetch` (BENCHMARKS.md): 3/1, 4/2, 6/2, 8/2 and 8/4 all bought 7–13 %, so the choice is not
+    /// critical; nearer, a miss is not over in time, farther, the lines may be gone again.
     static let stateDistance = 4
     static let bufferDistance = 2
-    /// First stage, a few records ahead: the bytes of the state each sample reads.
+    /// First stage, while the frame's containers are resolved: the bytes of the state each sample reads.
     @inline(__always)
     func prefetchState(_ slot: Int32) {
         guard configuration.prefetchHints else { return }
@@ -25,7 +28,7 @@ extension HubCore {
         }
     }
 
-    /// Second stage, a record or two ahead (the state itself is in cache by then, from the first stage): the heap
+    /// Second stage, while records are applied (the state itself is in cache by then, from the first stage): the heap
     /// buffers it refers to — its open periods (the hot part of the first one), their starts, and the live sample's
     /// interfaces. Their addresses are read from the state as plain words: reading the arrays as arrays would retain
     /// them, and the retain itself would wait for the miss this is meant to hide.
