@@ -51,10 +51,13 @@ import Testing
             // This host is shared (other test runs, builds): `yes` gets a whole core only when the machine is not
             // saturated. Each attempt measures one window with both sources while `docker stats` (the CLI's own
             // computation from the Engine API) measures alongside; the accuracy bounds are checked on the first
-            // window in which docker stats saw the core available (≥ 85 %). Never finding one fails the test.
+            // window in which all three saw the core available (≥ 85 %). docker stats' window is not ours, so one
+            // of them alone seeing the core proves nothing about the other two (a CI run saw docker stats 86 % in
+            // a window where both sources, agreeing, saw 82 %). Never finding such a window fails the test, so
+            // sources that read low never pass.
             var seen: [String] = []
             var measured: (api: StatsInterval, cgroup: StatsInterval)?
-            for _ in 0..<4 {
+            for _ in 0..<6 {
                 let cli = Task { try await Self.dockerStatsCPU(container.id) }
                 let (viaAPI, viaCgroup) = try await window(target, api, cgroup)
                 let reference = try await cli.value
@@ -62,7 +65,7 @@ import Testing
                 let cgroupCPU = try #require(viaCgroup.cpuPercent)
                 seen.append("API \(apiCPU) %, cgroup \(cgroupCPU) %, docker stats \(reference) %")
                 print("busy: \(seen.last!)")
-                guard reference >= 85 else { continue }
+                guard min(reference, apiCPU, cgroupCPU) >= 85 else { continue }
                 #expect(relativeDifference(apiCPU, cgroupCPU) <= 0.05, "CPU % API \(apiCPU) vs cgroup \(cgroupCPU)")
                 #expect(abs(apiCPU - 100) <= 15, "yes should use one core: API says \(apiCPU)")
                 #expect(abs(cgroupCPU - 100) <= 15, "yes should use one core: cgroup says \(cgroupCPU)")
