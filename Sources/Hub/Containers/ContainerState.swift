@@ -103,10 +103,10 @@ struct ContainerState {
         return storedLive.stats.take()
     }
 
-    mutating func setLiveStats(_ sample: StatsSample, startedAt: Int64, period: Int64) {
+    mutating func setLiveStats(_ sample: consuming StatsSample, startedAt: Int64, period: Int64) {
+        liveStatsTime = sample.time
         storedLive.stats = sample
         storedLive.startedAt = startedAt
-        liveStatsTime = sample.time
         liveStatsPeriod = period
     }
 

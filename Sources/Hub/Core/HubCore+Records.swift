@@ -17,30 +17,34 @@ extension HubCore {
     /// Runs `body` on the container's data in open period `period` (created when missing), then records that its
     /// data landed there.
     mutating func withPeriod(_ period: Int64, _ i: Int, _ body: (inout ContainerPeriod) -> Void) {
+        body(&states[i].openData[openPeriod(period, i)])
+    }
+
+    /// The index in `states[i].openData` of the container's data in open period `period` (created when missing),
+    /// after recording that its data lands there. For the per-sample path, which folds into it directly: through
+    /// ``withPeriod(_:_:_:)``'s closure the samples it captured were copied.
+    mutating func openPeriod(_ period: Int64, _ i: Int) -> Int {
+        if period > states[i].lastDataPeriod { states[i].lastDataPeriod = period }
         // The latest open period first: samples arrive in time order.
         var j = states[i].openStarts.count - 1
         while j >= 0, states[i].openStarts[j] != period { j -= 1 }
-        if j >= 0 {
-            body(&states[i].openData[j])
-        } else {
-            // Field by field: `let s = states[i]` would copy (retain and release) the whole state.
-            var data = ContainerPeriod(
-                identity: states[i].identity, cluster: states[i].key.engine.cluster, host: states[i].host,
-                engineID: states[i].key.engine.engineID)
-            data.slot = Int32(i)
-            body(&data)
-            // Appended when it is the latest (the usual case): inserting in the middle moves the later periods.
-            if let last = states[i].openStarts.last, last > period {
-                let at = states[i].openStarts.firstIndex { $0 > period }!
-                states[i].openStarts.insert(period, at: at)
-                states[i].openData.insert(data, at: at)
-            } else {
-                states[i].openStarts.append(period)
-                states[i].openData.append(data)
-            }
-            markOpen(period)
+        if j >= 0 { return j }
+        // Field by field: `let s = states[i]` would copy (retain and release) the whole state.
+        var data = ContainerPeriod(
+            identity: states[i].identity, cluster: states[i].key.engine.cluster, host: states[i].host,
+            engineID: states[i].key.engine.engineID)
+        data.slot = Int32(i)
+        markOpen(period)
+        // Appended when it is the latest (the usual case): inserting in the middle moves the later periods.
+        if let last = states[i].openStarts.last, last > period {
+            let at = states[i].openStarts.firstIndex { $0 > period }!
+            states[i].openStarts.insert(period, at: at)
+            states[i].openData.insert(data, at: at)
+            return at
         }
-        if period > states[i].lastDataPeriod { states[i].lastDataPeriod = period }
+        states[i].openStarts.append(period)
+        states[i].openData.append(data)
+        return states[i].openData.count - 1
     }
 
     /// `sample` was the last stats sample to land in `period`: its marks carry it, so that delivering the period
@@ -66,7 +70,7 @@ extension HubCore {
     /// unacknowledged would take it with it, while the copy that survives was already acknowledged and freed.
     func heldFor(_ ms: Int64) -> Int64 { effective(configuration.period(ofMs: ms)) }
 
-    mutating func applyStats(_ sample: StatsSample, to i: Int, from collector: CollectorID) -> Int64? {
+    mutating func applyStats(_ sample: consuming StatsSample, to i: Int, from collector: CollectorID) -> Int64? {
         let lastTime = states[i].liveStatsTime
         if let owner = states[i].owner, owner != collector {
             guard let lastTime, sample.time - lastTime > configuration.takeoverAfterMs else {
@@ -90,15 +94,17 @@ extension HubCore {
         let late = isLate(period)
         // Straight into the period, value by value (no interval built and taken apart); a late sample's gauges
         // belong to a closed period and are dropped, its counter deltas count.
-        withPeriod(target, i) { p in StatsInterval.fold(baseline, sample, restarted: restarted, gauges: !late, into: &p) }
+        let j = openPeriod(target, i)
+        StatsInterval.fold(baseline, sample, restarted: restarted, gauges: !late, into: &states[i].openData[j])
         // A period's marks get its last sample once, when the next sample lands in a later period (here) or when it
         // closes (``takeOpen``), instead of a 288-byte copy into the period per sample.
         let previousPeriod = states[i].liveStatsPeriod
         if lastTime != nil, previousPeriod != target, let baseline { markLastSample(baseline, startedAt: liveStartedAt, period: previousPeriod, i) }
+        let values = sample.valueCount
         states[i].setLiveStats(sample, startedAt: startedAt, period: target)
         if late { counters[.lateGaugeSamples] += 1 }
         counters[.samplesApplied] += 1
-        counters[.valuesApplied] += sample.valueCount
+        counters[.valuesApplied] += values
         return target
     }
 

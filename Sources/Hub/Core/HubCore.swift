@@ -88,7 +88,9 @@ import WireFormat
 
     /// Takes one authenticated frame from a collector.
     @discardableResult
-    @_spi(Benchmarks) public mutating func ingest(_ frame: OpenedFrame, now: Int64) -> IngestResult {
+    /// Consumes `frame`: its samples move into the containers' state (a copy would retain each sample's buffers, and
+    /// releasing the frame release them again).
+    @_spi(Benchmarks) public mutating func ingest(_ frame: consuming OpenedFrame, now: Int64) -> IngestResult {
         let h = frame.header
         guard h.kind == .data else { return .ignored }
         let key = LedgerKey(collector: h.collectorID, epoch: h.epoch)
@@ -121,8 +123,9 @@ import WireFormat
                 // How far a collector the replay waits for has come: frames apply in sequence order, so everything it
                 // built before this frame is in.
                 if let seen = recovering[h.collectorID] { recoveryProgress(h.collectorID, seen, next.header.sendTime) }
+                let sequence = next.header.sequence
                 let period = apply(next, now: now)
-                ledger.applied(next.header.sequence, period: period)
+                ledger.applied(sequence, period: period)
                 n += 1
             }
             result = .applied(frames: n)
@@ -138,7 +141,7 @@ import WireFormat
     }
 
     /// Applies one frame's records; returns the latest period its data landed in (nil: no data).
-    private mutating func apply(_ frame: OpenedFrame, now: Int64) -> Int64? {
+    private mutating func apply(_ frame: consuming OpenedFrame, now: Int64) -> Int64? {
         counters[.framesApplied] += 1
         counters[.recordsSkipped] += frame.batch.skippedRecords
         let h = frame.header
@@ -163,6 +166,8 @@ import WireFormat
             if let p { latest = max(latest ?? p, p) }
         }
         let statsCount = frame.batch.stats.count
+        // In place: each sample is moved out of the frame into its container's state, leaving one that holds nothing
+        // (the frame was consumed, so nobody else sees its records).
         for k in 0..<statsCount {
             // Prefetch hints (HubCore+Prefetch.swift): the buffers of a state a few records ahead (the states were
             // asked for as the frame's containers were resolved).
@@ -171,7 +176,8 @@ import WireFormat
                 counters[.seriesOverflow] += 1
                 continue
             }
-            landed(applyStats(frame.batch.stats[k].value, to: Int(slot), from: h.collectorID))
+            let sample = exchange(&frame.batch.stats[k].value, with: StatsSample(time: 0))
+            landed(applyStats(sample, to: Int(slot), from: h.collectorID))
         }
         for record in frame.batch.logs {
             guard let slot = slots[record.container] else {

@@ -118,7 +118,7 @@ package struct CollectorLedger: Sendable {
 
     /// Offers a received frame. `.apply` means the caller should now call ``next()`` until it returns nil and apply
     /// those frames in order.
-    package mutating func offer(_ frame: OpenedFrame) -> Offer {
+    package mutating func offer(_ frame: consuming OpenedFrame) -> Offer {
         skipAbandoned()
         let seq = frame.header.sequence
         if seq <= appliedThrough || buffered[seq] != nil { return .duplicate }

@@ -99,9 +99,9 @@ package actor HubRuntime {
     // MARK: ingest
 
     @discardableResult
-    package func ingest(_ frame: OpenedFrame) -> HubCore.IngestResult {
-        let result = core.ingest(frame, now: nowMs)
+    package func ingest(_ frame: consuming OpenedFrame) -> HubCore.IngestResult {
         let key = LedgerKey(collector: frame.header.collectorID, epoch: frame.header.epoch)
+        let result = core.ingest(frame, now: nowMs)
         board.set(key, core.ack(for: key), backpressure: core.isBackpressured)
         return result
     }
