@@ -74,6 +74,39 @@ struct LedgerTests {
         #expect(l2.offer(f5) == .apply)
     }
 
+    /// The next frame is held aside until ``CollectorLedger/next()`` takes it (not in the reorder buffer): it must
+    /// still be a duplicate when offered again, stay ahead of frames offered after it, and be applied — not skipped —
+    /// when an abandoned range announced meanwhile covers it.
+    @Test func theNextFrameHeldForApplyingBehavesLikeABufferedOne() {
+        var l = CollectorLedger(startingAfter: 0, window: 8)
+        let f = frames(1...3)
+        #expect(l.offer(f[0]) == .apply)
+        #expect(l.offer(f[0]) == .duplicate)
+        #expect(l.bufferedCount == 1)
+        #expect(l.offer(f[2]) == .apply)  // 1 is still ready: 1 then (2 missing) nothing more
+        var applied: [UInt64] = []
+        while let n = l.next() { applied.append(n.header.sequence) }
+        #expect(applied == [1])
+        #expect(l.offer(f[1]) == .apply)
+        while let n = l.next() { applied.append(n.header.sequence) }
+        #expect(applied == [1, 2, 3])
+
+        var m = CollectorLedger(startingAfter: 0, window: 8)
+        #expect(m.offer(f[0]) == .apply)
+        m.abandon(AbandonedRange(epoch: 1, first: 1, last: 2, reason: .dropped))
+        #expect(m.next()?.header.sequence == 1)  // arrived although announced dropped: applied, not lost
+        #expect(m.next() == nil)
+        #expect(m.lostFrames == 1)  // only 2
+        #expect(m.offer(f[2]) == .apply)
+        #expect(m.next()?.header.sequence == 3)
+
+        var n = CollectorLedger(startingAfter: 0, window: 8)
+        #expect(n.offer(f[0]) == .apply)
+        n.collectorAcked(through: 1)  // acknowledged by an earlier hub: never applied twice
+        #expect(n.next() == nil)
+        #expect(n.bufferedCount == 0)
+    }
+
     @Test func theCollectorsAckedThroughMovesAStatelessHubForward() {
         var l = CollectorLedger(startingAfter: 0, window: 8)
         l.collectorAcked(through: 10)

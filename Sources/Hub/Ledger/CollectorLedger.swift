@@ -50,6 +50,10 @@ package struct CollectorLedger: Sendable {
     package private(set) var ackedThrough: UInt64
     /// Frames received above a gap, by sequence.
     private(set) var buffered: [UInt64: OpenedFrame] = [:]
+    /// The frame just offered when it was simply the next one (nothing buffered, nothing abandoned ahead: every
+    /// frame but after a loss), handed to ``next()`` without a round trip through ``buffered`` (an insertion and a
+    /// removal per frame, a tenth of the hub's per-frame work for small frames).
+    private var ready: OpenedFrame?
     /// Ranges announced as abandoned that lie above ``appliedThrough``, sorted, with whether they were dropped (lost)
     /// or acknowledged by an earlier hub (done).
     private(set) var abandonedAhead: [(range: ClosedRange<UInt64>, dropped: Bool)] = []
@@ -69,7 +73,7 @@ package struct CollectorLedger: Sendable {
     }
 
     package var nextExpected: UInt64 { appliedThrough &+ 1 }
-    package var bufferedCount: Int { buffered.count }
+    package var bufferedCount: Int { buffered.count + (ready == nil ? 0 : 1) }
 
     package enum Offer: Equatable, Sendable {
         case duplicate
@@ -89,12 +93,14 @@ package struct CollectorLedger: Sendable {
         ackedThrough = max(ackedThrough, acked)
         while let f = inFlight.first, f.sequence <= acked { inFlight.removeFirst() }
         buffered = buffered.filter { $0.key > acked }
+        if let r = ready, r.header.sequence <= acked { ready = nil }
     }
 
     /// Records abandoned ranges (announced in any frame, even one that must wait itself). Idempotent: parts at or below
     /// ``appliedThrough`` or already announced are ignored, and a frame that arrives although announced abandoned is
     /// still applied (and not counted as lost).
     package mutating func abandon(_ range: AbandonedRange) {
+        if let r = ready.take() { buffered[r.header.sequence] = r }
         guard range.last > appliedThrough else { return }
         var pieces = [max(range.first, appliedThrough + 1)...range.last]
         for known in abandonedAhead {
@@ -121,8 +127,13 @@ package struct CollectorLedger: Sendable {
     package mutating func offer(_ frame: consuming OpenedFrame) -> Offer {
         skipAbandoned()
         let seq = frame.header.sequence
-        if seq <= appliedThrough || buffered[seq] != nil { return .duplicate }
+        if seq <= appliedThrough || buffered[seq] != nil || ready?.header.sequence == seq { return .duplicate }
         if seq > appliedThrough + UInt64(window) + 1 { return .beyondWindow }
+        if seq == appliedThrough + 1, ready == nil, buffered.isEmpty, abandonedAhead.isEmpty {
+            ready = frame
+            return .apply
+        }
+        if let r = ready.take() { buffered[r.header.sequence] = r }
         buffered[seq] = frame
         skipAbandoned()
         return buffered[appliedThrough + 1] != nil ? .apply : .buffered
@@ -131,6 +142,12 @@ package struct CollectorLedger: Sendable {
     /// The next frame to apply, if the one after ``appliedThrough`` is here. The caller must then report its
     /// period with ``applied(_:period:)``.
     package mutating func next() -> OpenedFrame? {
+        if let frame = ready.take() {
+            // `offer` kept it only as the very next frame with nothing abandoned ahead: nothing to skip.
+            appliedThrough += 1
+            if !droppedLines.isEmpty { droppedLines[appliedThrough] = nil }
+            return frame
+        }
         skipAbandoned()
         guard let frame = buffered.removeValue(forKey: appliedThrough + 1) else { return nil }
         appliedThrough += 1
