@@ -142,7 +142,9 @@ func fullIngest(_ frames: [[UInt8]], collectors: Int, framesPerRound: Int, opene
 
 // 2. open + decode, and 3. full ingest (open, decode, dedupe, ownership, deltas, aggregation into periods),
 // 20 collectors interleaved, for two frame shapes.
-for containers in [200, 10] {
+// HUB_BENCH_SHAPES=10 (or 200, or 200,10) runs only those frame shapes (for profiling one of them).
+let shapes = getenv("HUB_BENCH_SHAPES").map { String(cString: $0).split(separator: ",").compactMap { Int($0) } } ?? [200, 10]
+for containers in shapes {
     let collectors = 20
     let framesPerCollector = (profileIngest ? 30 : 60) * max(1, 200 / containers)  // 60 rounds = 10 min of sample time
     var all: [[[UInt8]]] = []
