@@ -86,10 +86,9 @@ import WireFormat
         case ignored
     }
 
-    /// Takes one authenticated frame from a collector.
+    /// Takes one authenticated frame from a collector. Consumes it: its samples move into the containers' state (a
+    /// copy would retain each sample's buffers, and releasing the frame would release them again).
     @discardableResult
-    /// Consumes `frame`: its samples move into the containers' state (a copy would retain each sample's buffers, and
-    /// releasing the frame release them again).
     @_spi(Benchmarks) public mutating func ingest(_ frame: consuming OpenedFrame, now: Int64) -> IngestResult {
         let h = frame.header
         guard h.kind == .data else { return .ignored }
