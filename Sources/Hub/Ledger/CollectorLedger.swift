@@ -100,7 +100,7 @@ package struct CollectorLedger: Sendable {
     /// ``appliedThrough`` or already announced are ignored, and a frame that arrives although announced abandoned is
     /// still applied (and not counted as lost).
     package mutating func abandon(_ range: AbandonedRange) {
-        if let r = ready.take() { buffered[r.header.sequence] = r }
+        bufferReady()
         guard range.last > appliedThrough else { return }
         var pieces = [max(range.first, appliedThrough + 1)...range.last]
         for known in abandonedAhead {
@@ -133,7 +133,7 @@ package struct CollectorLedger: Sendable {
             ready = frame
             return .apply
         }
-        if let r = ready.take() { buffered[r.header.sequence] = r }
+        bufferReady()
         buffered[seq] = frame
         skipAbandoned()
         return buffered[appliedThrough + 1] != nil ? .apply : .buffered
@@ -158,6 +158,11 @@ package struct CollectorLedger: Sendable {
     /// `sequence` was applied and its data landed in periods up to `period` (nil: no data, done at once).
     package mutating func applied(_ sequence: UInt64, period: Int64?) {
         inFlight.append((sequence, period ?? .min))
+    }
+
+    /// Puts the frame held aside by ``offer(_:)`` into the reorder buffer, where the general rules see it.
+    private mutating func bufferReady() {
+        if let r = ready.take() { buffered[r.header.sequence] = r }
     }
 
     /// Moves ``appliedThrough`` over abandoned sequences that did not arrive; stops at one that did (it is applied).
