@@ -143,10 +143,26 @@ extension Batch {
         // that at once (growing the arrays record by record copied every sample several times). Bounded by the bytes
         // left as well as by the count, so that a frame of many tiny records still allocates about its own size.
         let expected = min(count / 2 + 1, r.remaining / 200 + 1)
-        batch.containers.reserveCapacity(expected)
         batch.stats.reserveCapacity(expected)
-        tokens.reserveCapacity(expected)
-        for _ in 0..<count {
+        // The leading run of container records, whole, when the interner kept the same bytes (IdentityInterner).
+        let run = r.leadingContainerRun(count: count)
+        var decoded = 0
+        if run.records > 0, let kept = identities.run(UnsafeRawBufferPointer(rebasing: r.buffer[r.offset..<run.end])) {
+            batch.containers = kept.identities
+            tokens = kept.tokens
+            try r.skip(run.end - r.offset, "container records")
+            decoded = run.records
+        } else {
+            batch.containers.reserveCapacity(expected)
+            tokens.reserveCapacity(expected)
+        }
+        let runStart = r.offset
+        for n in decoded..<count {
+            if n == run.records, decoded == 0, run.records > 0 {
+                // The run was decoded record by record: kept for the next frame that repeats it.
+                identities.keepRun(
+                    UnsafeRawBufferPointer(rebasing: r.buffer[runStart..<r.offset]), identities: batch.containers, tokens: tokens)
+            }
             let kindStart = r.position
             let kind = try r.varint("record kind")
             let length = try r.count("record length")
@@ -226,8 +242,28 @@ extension Batch {
                 batch.skippedRecords += 1
             }
         }
+        if count == run.records, decoded == 0, run.records > 0 {
+            identities.keepRun(UnsafeRawBufferPointer(rebasing: r.buffer[runStart..<r.offset]), identities: batch.containers, tokens: tokens)
+        }
         guard r.isAtEnd else { throw .trailingBytes(count: r.remaining) }
         return batch
+    }
+}
+
+extension ByteReader {
+    /// Where the run of container records at the reader's position ends (at most `count` records), and how many it
+    /// holds; reads only each record's kind and length, and stops at the first record that is not a container's or
+    /// whose header is malformed (decoding then finds and reports it). Does not move the reader.
+    func leadingContainerRun(count: Int) -> (end: Int, records: Int) {
+        var offset = self.offset
+        var records = 0
+        while records < count, offset < buffer.count, buffer[offset] == UInt8(RecordKind.container.rawValue) {
+            var scan = ByteReader(UnsafeRawBufferPointer(rebasing: buffer[(offset + 1)...]))
+            guard let length = try? scan.count("record length"), scan.remaining >= length else { break }
+            offset += 1 + scan.offset + length
+            records += 1
+        }
+        return (offset, records)
     }
 }
 

@@ -42,6 +42,22 @@ public struct IdentityInterner {
     /// the identity it returns: reading an `Entry` out of a dictionary copied the entry and then the identity again.
     private var slots: [Key: Int32] = [:]
     private var kept: [Entry] = []
+    /// A frame's leading run of container records (the collector's encoder writes every container record before the
+    /// others), kept whole with its decoded identities and tokens, by the run's fingerprint.
+    private struct Run {
+        var bytes: [UInt8]
+        var identities: [ContainerIdentity]
+        var tokens: [UInt64]
+    }
+    /// Runs kept: a collector's frames list the same containers frame after frame, so the next frame's run is most
+    /// often byte-identical to one seen before. One comparison over the whole run, front to back, replaces a
+    /// fingerprint, a table lookup and a comparison per record against bytes far apart in memory: those were a fifth
+    /// of the hub's ingest time with a few thousand containers (cache misses; BENCHMARKS.md, "Hub ingest").
+    private var runs: [Key: Run] = [:]
+    /// Identities the kept runs hold together; bounded by ``capacity`` as ``kept`` is.
+    private var runIdentities = 0
+    /// Frames whose run was found kept (for tests).
+    private(set) var runsReused = 0
     /// Most identities kept; 0 disables interning.
     public let capacity: Int
 
@@ -83,6 +99,34 @@ public struct IdentityInterner {
         }
         return (identity, token)
     }
+
+    /// The identities and tokens of a run of container records (`bytes`: the records, headers included) kept by
+    /// ``keepRun(_:identities:tokens:)``, when its bytes are exactly those; nil otherwise.
+    mutating func run(_ bytes: UnsafeRawBufferPointer) -> (identities: [ContainerIdentity], tokens: [UInt64])? {
+        guard capacity > 0, !runs.isEmpty, let run = runs[Key(fingerprint: Self.fingerprint(bytes))], Self.equal(run.bytes, bytes) else {
+            return nil
+        }
+        runsReused += 1
+        return (run.identities, run.tokens)
+    }
+
+    /// Keeps a run of container records just decoded record by record (see ``run(_:)``). A run under the same
+    /// fingerprint (the same first container, a changed record further on) is replaced.
+    mutating func keepRun(_ bytes: UnsafeRawBufferPointer, identities: [ContainerIdentity], tokens: [UInt64]) {
+        guard capacity > 0, identities.count == tokens.count, identities.count <= capacity else { return }
+        let key = Key(fingerprint: Self.fingerprint(bytes))
+        if let old = runs[key] {
+            runIdentities -= old.identities.count
+        } else if runIdentities + identities.count > capacity {
+            runs.removeAll(keepingCapacity: true)
+            runIdentities = 0
+        }
+        runs[key] = Run(bytes: Array(bytes), identities: identities, tokens: tokens)
+        runIdentities += identities.count
+    }
+
+    /// Identities the kept runs hold (for tests).
+    var runIdentityCount: Int { runIdentities }
 
     /// The table key: the length and the first 80 bytes, which hold the 64-hex container id (a record starts with
     /// it). It only has to find the candidate — `equal` compares every byte before a kept identity is reused — and

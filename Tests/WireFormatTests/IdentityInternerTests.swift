@@ -40,6 +40,80 @@ struct IdentityInternerTests {
         }
     }
 
+    /// Opens `bytes`, returning the identities and their tokens.
+    func opened(_ opener: inout FrameOpener, _ bytes: [UInt8]) throws -> (identities: [ContainerIdentity], tokens: [UInt64]) {
+        let frame = try opener.open(bytes)
+        return (frame.batch.containers, frame.identityTokens)
+    }
+
+    @Test func aRepeatedRunOfContainerRecordsIsReusedWholeAndAChangedOneIsNot() throws {
+        func identity(_ i: Int, name: String = "web") -> ContainerIdentity {
+            ContainerIdentity(id: String(repeating: "\(i % 10)", count: 64), name: "\(name)-\(i)", image: "nginx:1", labels: ["k": "v"], startedAt: 5)
+        }
+        let run = (0..<6).map { identity($0) }
+        // Same length, same first 80 bytes: the last record's name differs in its last byte only.
+        var changed = run
+        changed[5] = identity(5, name: "wec")
+        var opener = FrameOpener(key: key)
+        let first = try opened(&opener, frame(run, sequence: 1))
+        #expect(first.identities == run)
+        #expect(Set(first.tokens).count == run.count && !first.tokens.contains(0))
+        let again = try opened(&opener, frame(run, sequence: 2))
+        #expect(again.identities == run)
+        #expect(again.tokens == first.tokens, "the same bytes: the same tokens")
+        let other = try opened(&opener, frame(changed, sequence: 3))
+        #expect(other.identities == changed, "a run that differs in its last byte is decoded, not reused")
+        #expect(Array(other.tokens[0..<5]) == Array(first.tokens[0..<5]))
+        #expect(other.tokens[5] != first.tokens[5])
+        // The changed run replaced the first under the same fingerprint; both still decode as sent.
+        #expect(try opened(&opener, frame(run, sequence: 4)).identities == run)
+        #expect(try opened(&opener, frame(changed, sequence: 5)).identities == changed)
+    }
+
+    @Test func containerRecordsAfterTheLeadingRunAreDecodedToo() throws {
+        let a = ContainerIdentity(id: String(repeating: "a", count: 64), name: "a", image: "i")
+        let b = ContainerIdentity(id: String(repeating: "b", count: 64), name: "b", image: "i")
+        // A body written by hand: a container record, a log bucket for it, then a second container record.
+        var w = ByteWriter(capacity: 256)
+        w.varint(3)
+        for (i, identity) in [a, b].enumerated() {
+            w.record(.container) { w in
+                w.string(identity.id)
+                w.string(identity.name)
+                w.string(identity.image)
+                w.zigzag(identity.startedAt)
+                w.varint(0)
+            }
+            if i == 0 { w.record(.logBucket) { $0.logBucket(ContainerRecord(container: 0, LogBucket(stream: .stdout, second: 1, lines: 1, bytes: 1))) } }
+        }
+        var interner = IdentityInterner(capacity: 100)
+        var tokens: [UInt64] = []
+        for _ in 0..<2 {
+            tokens = []
+            let decoded = try w.bytes.withUnsafeBytes { body throws(WireError) in try Batch.decode(body, identities: &interner, tokens: &tokens) }
+            #expect(decoded.containers == [a, b])
+            #expect(decoded.logs.count == 1)
+            #expect(tokens.count == 2)
+        }
+        #expect(interner.runIdentityCount == 1, "the leading run is the first record alone")
+        #expect(interner.runsReused == 1, "the second body's run was the first one's")
+    }
+
+    @Test func keptRunsStayWithinTheCapacity() throws {
+        var opener = FrameOpener(key: key, maxCachedIdentities: 10)
+        for i in 0..<40 {
+            let identities = (0..<3).map { ContainerIdentity(id: "c\(i)-\($0)", name: "n", image: "i") }
+            #expect(try opened(&opener, frame(identities, sequence: UInt64(i + 1))).identities == identities)
+        }
+        var interner = IdentityInterner(capacity: 10)
+        for i in 0..<40 {
+            let ids = (0..<3).map { ContainerIdentity(id: "c\(i)-\($0)", name: "n", image: "i") }
+            let bytes: [UInt8] = Array("run \(i)".utf8)
+            bytes.withUnsafeBytes { interner.keepRun($0, identities: ids, tokens: [1, 2, 3]) }
+            #expect(interner.runIdentityCount <= 10)
+        }
+    }
+
     @Test func theTableStaysWithinItsCapacity() throws {
         var interner = IdentityInterner(capacity: 10)
         for i in 0..<95 {
