@@ -71,8 +71,8 @@ struct ContainerState {
     var identity: ContainerIdentity {
         didSet { startedAt = identity.startedAt }
     }
-    /// Live watermarks (everything applied so far). Stats samples go through ``takeLiveStats()`` and
-    /// ``setLiveStats(_:startedAt:period:)``: an observer on this property copied the watermarks per sample.
+    /// Live watermarks (everything applied so far). Stats samples go through ``foldLive(_:restarted:gauges:into:)`` and
+    /// ``replaceLiveStats(with:startedAt:period:)``: an observer on this property copied the watermarks per sample.
     var live: Watermarks {
         _read { yield storedLive }
         _modify {
@@ -97,13 +97,21 @@ struct ContainerState {
         self.lastActivityMs = now
     }
 
-    /// Moves the last accepted sample out (no copy); ``setLiveStats(_:startedAt:period:)`` puts the next one in.
-    mutating func takeLiveStats() -> StatsSample? {
-        liveStatsTime = nil
-        return storedLive.stats.take()
+    /// Folds the interval from the live sample to `sample` into open period `j` (``openData``), reading the live
+    /// sample where it lies: a method of the state may read one of its fields while it writes another, where
+    /// ``HubCore`` could only move the sample out of the state and back (288 bytes each way, per sample).
+    mutating func foldLive(_ sample: borrowing StatsSample, restarted: Bool, gauges: Bool, into j: Int) {
+        StatsInterval.fold(storedLive.stats, sample, restarted: restarted, gauges: gauges, into: &openData[j])
     }
 
-    mutating func setLiveStats(_ sample: consuming StatsSample, startedAt: Int64, period: Int64) {
+    /// Makes `sample`, which landed in open period `period`, the live sample. The one it replaces was the last to
+    /// land in its own period: when that is an earlier one still open, it moves into that period's marks (so that
+    /// delivering the period moves the delivered watermarks to it), instead of a copy into the period per sample.
+    mutating func replaceLiveStats(with sample: consuming StatsSample, startedAt: Int64, period: Int64) {
+        if liveStatsPeriod != period, storedLive.stats != nil, let k = openStarts.firstIndex(of: liveStatsPeriod) {
+            openData[k].marks.stats = storedLive.stats.take()
+            openData[k].marks.startedAt = storedLive.startedAt
+        }
         liveStatsTime = sample.time
         storedLive.stats = sample
         storedLive.startedAt = startedAt

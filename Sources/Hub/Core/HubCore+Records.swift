@@ -87,21 +87,23 @@ extension HubCore {
         let startedAt = states[i].startedAt
         let liveStartedAt = states[i].live.startedAt
         let restarted = lastTime != nil && startedAt != 0 && liveStartedAt != 0 && startedAt != liveStartedAt
-        // Taken out of the state (it is replaced by `sample` below): reading it would copy (retain and release) it.
-        let baseline = lastTime != nil ? states[i].takeLiveStats() : zeroBaseline(startedAt: startedAt, sampleTime: sample.time)
         let period = configuration.period(ofMs: sample.time)
         let target = effective(period)
         let late = isLate(period)
         // Straight into the period, value by value (no interval built and taken apart); a late sample's gauges
         // belong to a closed period and are dropped, its counter deltas count.
         let j = openPeriod(target, i)
-        StatsInterval.fold(baseline, sample, restarted: restarted, gauges: !late, into: &states[i].openData[j])
-        // A period's marks get its last sample once, when the next sample lands in a later period (here) or when it
-        // closes (``takeOpen``), instead of a 288-byte copy into the period per sample.
-        let previousPeriod = states[i].liveStatsPeriod
-        if lastTime != nil, previousPeriod != target, let baseline { markLastSample(baseline, startedAt: liveStartedAt, period: previousPeriod, i) }
+        if lastTime != nil {
+            states[i].foldLive(sample, restarted: restarted, gauges: !late, into: j)
+        } else {
+            StatsInterval.fold(
+                zeroBaseline(startedAt: startedAt, sampleTime: sample.time), sample, restarted: restarted, gauges: !late,
+                into: &states[i].openData[j])
+        }
         let values = sample.valueCount
-        states[i].setLiveStats(sample, startedAt: startedAt, period: target)
+        // The sample it replaces goes to its period's marks when this one lands in a later period (or when that
+        // period closes: ``takeOpen``).
+        states[i].replaceLiveStats(with: sample, startedAt: startedAt, period: target)
         if late { counters[.lateGaugeSamples] += 1 }
         counters[.samplesApplied] += 1
         counters[.valuesApplied] += values
