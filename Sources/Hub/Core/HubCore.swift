@@ -345,10 +345,20 @@ import WireFormat
     /// progress journal.
     package mutating func delivered(periodStart: Int64, containers: some Collection<ContainerPeriod>) -> [HubStateFile.Container] {
         let records = deliveryRecords(containers)
-        // By index, reading only the slot and marks: `for c in containers` copied (retained and released) each
-        // period's every string and array, and missed the cache on them.
-        for k in containers.indices { advanceDelivered(containers[k].slot, to: containers[k].marks) }
+        advanceDelivered(containers)
         return records
+    }
+
+    /// Advances the delivered watermarks of these periods' containers by their marks. Reads only the slot and the
+    /// marks of each period, in place: `for c in containers` copied (retained and released) every string and array
+    /// of each ~1 KB period, and so did `containers[k].slot` (an array's subscript returns a copy of the element).
+    private mutating func advanceDelivered(_ containers: some Collection<ContainerPeriod>) {
+        let inPlace: Void? = containers.withContiguousStorageIfAvailable { periods in
+            for k in periods.indices { advanceDelivered(periods[k].slot, to: periods[k].marks) }
+        }
+        if inPlace == nil {
+            for k in containers.indices { advanceDelivered(containers[k].slot, to: containers[k].marks) }
+        }
     }
 
     /// The progress journal's records for these containers of the oldest closed period once delivered: their
@@ -356,11 +366,19 @@ import WireFormat
     package func deliveryRecords(_ containers: some Collection<ContainerPeriod>) -> [HubStateFile.Container] {
         var records: [HubStateFile.Container] = []
         records.reserveCapacity(containers.count)
-        for k in containers.indices where states.indices.contains(Int(containers[k].slot)) {
-            let i = Int(containers[k].slot)
+        func add(_ slot: Int32, _ periodMarks: Watermarks) {
+            guard states.indices.contains(Int(slot)) else { return }
+            let i = Int(slot)
             var marks = states[i].delivered
-            marks.advance(to: containers[k].marks)
+            marks.advance(to: periodMarks)
             records.append(HubStateFile.Container(key: states[i].key, name: states[i].identity.name, image: states[i].identity.image, host: states[i].host, watermarks: marks))
+        }
+        // In place, as ``advanceDelivered(_:)`` reads them.
+        let inPlace: Void? = containers.withContiguousStorageIfAvailable { periods in
+            for k in periods.indices { add(periods[k].slot, periods[k].marks) }
+        }
+        if inPlace == nil {
+            for k in containers.indices { add(containers[k].slot, containers[k].marks) }
         }
         return records
     }
@@ -374,7 +392,7 @@ import WireFormat
         pending.removeFirst()
         counters[.periodsDelivered] += 1
         // What the period's data moved is now in Librato: it becomes what a restarted hub resumes from.
-        for k in head.containers.indices { advanceDelivered(head.containers[k].slot, to: head.containers[k].marks) }
+        advanceDelivered(head.containers)
         advanceLedgers()
     }
 
