@@ -54,8 +54,10 @@ public struct IdentityInterner {
     /// fingerprint, a table lookup and a comparison per record against bytes far apart in memory: those were a fifth
     /// of the hub's ingest time with a few thousand containers (cache misses; BENCHMARKS.md, "Hub ingest").
     private var runs: [Key: Run] = [:]
-    /// Identities the kept runs hold together; bounded by ``capacity`` as ``kept`` is.
+    /// Identities the kept runs hold together, bounded by ``capacity`` as ``kept`` is; and their bytes, bounded by
+    /// ``capacity`` KiB (records are ~150–300 bytes; a fleet with many long labels keeps fewer runs, not more memory).
     private var runIdentities = 0
+    private var runBytes = 0
     /// Frames whose run was found kept (for tests).
     private(set) var runsReused = 0
     /// Most identities kept; 0 disables interning.
@@ -113,16 +115,21 @@ public struct IdentityInterner {
     /// Keeps a run of container records just decoded record by record (see ``run(_:)``). A run under the same
     /// fingerprint (the same first container, a changed record further on) is replaced.
     mutating func keepRun(_ bytes: UnsafeRawBufferPointer, identities: [ContainerIdentity], tokens: [UInt64]) {
-        guard capacity > 0, identities.count == tokens.count, identities.count <= capacity else { return }
+        let maxBytes = capacity * 1024
+        guard capacity > 0, identities.count == tokens.count, identities.count <= capacity, bytes.count <= maxBytes else { return }
         let key = Key(fingerprint: Self.fingerprint(bytes))
-        if let old = runs[key] {
+        if let old = runs.removeValue(forKey: key) {
             runIdentities -= old.identities.count
-        } else if runIdentities + identities.count > capacity {
+            runBytes -= old.bytes.count
+        }
+        if runIdentities + identities.count > capacity || runBytes + bytes.count > maxBytes {
             runs.removeAll(keepingCapacity: true)
             runIdentities = 0
+            runBytes = 0
         }
         runs[key] = Run(bytes: Array(bytes), identities: identities, tokens: tokens)
         runIdentities += identities.count
+        runBytes += bytes.count
     }
 
     /// Identities the kept runs hold (for tests).

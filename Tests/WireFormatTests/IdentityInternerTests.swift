@@ -112,6 +112,25 @@ struct IdentityInternerTests {
             bytes.withUnsafeBytes { interner.keepRun($0, identities: ids, tokens: [1, 2, 3]) }
             #expect(interner.runIdentityCount <= 10)
         }
+        // A run replaced under the same fingerprint (same first 80 bytes and length) by a longer list of identities.
+        var replaced = IdentityInterner(capacity: 10)
+        let five = (0..<5).map { ContainerIdentity(id: "o\($0)", name: "n", image: "i") }
+        Array(repeating: UInt8(3), count: 100).withUnsafeBytes { replaced.keepRun($0, identities: five, tokens: Array(repeating: 1, count: 5)) }
+        let head: [UInt8] = Array(repeating: 7, count: 100)
+        for (n, expected) in [(2, 7), (9, 9), (4, 4)] {
+            let ids = (0..<n).map { ContainerIdentity(id: "r\($0)", name: "n", image: "i") }
+            head.withUnsafeBytes { replaced.keepRun($0, identities: ids, tokens: Array(repeating: 1, count: n)) }
+            #expect(replaced.runIdentityCount == expected, "\(n) identities replacing a run: within the capacity")
+        }
+        // Bytes are bounded too: 1 KiB per identity of capacity.
+        var small = IdentityInterner(capacity: 2)
+        let big: [UInt8] = Array(repeating: 1, count: 2048)
+        for i in 0..<3 {
+            var bytes = big
+            bytes[0] = UInt8(i)
+            bytes.withUnsafeBytes { small.keepRun($0, identities: [ContainerIdentity(id: "b", name: "n", image: "i")], tokens: [1]) }
+            #expect(small.runIdentityCount == 1, "a second 2 KiB run does not fit beside the first")
+        }
     }
 
     @Test func theTableStaysWithinItsCapacity() throws {
