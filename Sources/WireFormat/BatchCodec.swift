@@ -149,7 +149,8 @@ extension Batch {
         var decoded = 0
         if run.records > 0, let kept = identities.run(UnsafeRawBufferPointer(rebasing: r.buffer[r.offset..<run.end])) {
             batch.containers = kept.identities
-            tokens = kept.tokens
+            // Appended as record by record (the callers pass an empty array: then the kept one is shared).
+            if tokens.isEmpty { tokens = kept.tokens } else { tokens.append(contentsOf: kept.tokens) }
             try r.skip(run.end - r.offset, "container records")
             decoded = run.records
         } else {
