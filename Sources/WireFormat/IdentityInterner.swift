@@ -51,7 +51,7 @@ public struct IdentityInterner {
     }
     /// Runs kept: a collector's frames list the same containers frame after frame, so the next frame's run is most
     /// often byte-identical to one seen before. One comparison over the whole run, front to back, replaces a
-    /// fingerprint, a table lookup and a comparison per record against bytes far apart in memory: those were a fifth
+    /// fingerprint, a table lookup and a comparison per record against bytes far apart in memory: those were a sixth
     /// of the hub's ingest time with a few thousand containers (cache misses; BENCHMARKS.md, "Hub ingest").
     private var runs: [Key: Run] = [:]
     /// Identities the kept runs hold together, bounded by ``capacity`` as ``kept`` is; and their bytes, bounded by
