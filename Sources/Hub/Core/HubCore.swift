@@ -5,13 +5,13 @@ import WireFormat
 /// The hub's logic, without I/O: frames in, closed periods and acknowledgements out. Time is passed in (`now`, Unix
 /// milliseconds), so every rule can be tested in microseconds. See docs/ARCHITECTURE.md, "Delivery protocol".
 ///
-/// How each kind of record lands in an open period is in HubCore+Records.swift; the restart path (the state file,
-/// the progress journal, closing periods by the replay's progress) in HubCore+Restart.swift. The storage both work on
-/// is internal to the module for that reason only.
+/// How each kind of record lands in an open period is in HubCore+Records.swift; closing and delivering periods in
+/// HubCore+Periods.swift; the restart path (the state file, the progress journal, closing periods by the replay's
+/// progress) in HubCore+Restart.swift. The storage they work on is internal to the module for that reason only.
 @_spi(Benchmarks) public struct HubCore: Sendable {
     @_spi(Benchmarks) public let configuration: HubConfiguration
     @_spi(Benchmarks) public internal(set) var counters = HubCounters()
-    package private(set) var collectors: [LedgerKey: CollectorInfo] = [:]
+    package internal(set) var collectors: [LedgerKey: CollectorInfo] = [:]
     var ledgers: [LedgerKey: CollectorLedger] = [:]
     /// Container states by slot (a free slot holds ``ContainerState/vacant``), and the slot of each container.
     /// Not optional: reading a field through an optional element would copy the whole state.
@@ -36,7 +36,7 @@ import WireFormat
     /// Per open period, each engine's latest count of containers by state.
     var openHosts: [Int64: [EngineKey: HostPeriod]] = [:]
     /// Closed, not yet delivered, oldest first.
-    package private(set) var pending: Deque<ClosedPeriod> = []
+    package internal(set) var pending: Deque<ClosedPeriod> = []
     /// The latest period closed (data for it or earlier is late).
     package internal(set) var closedThrough: Int64?
     let startedAtMs: Int64
@@ -270,156 +270,6 @@ import WireFormat
         }
         slotByKey[state.key] = slot
         return slot
-    }
-
-    // MARK: periods
-
-    /// Closes every period whose end + grace has passed (none during the startup grace). Returns how many closed;
-    /// they are in ``pending``, oldest first.
-    @discardableResult
-    @_spi(Benchmarks) public mutating func closeDuePeriods(now: Int64) -> Int {
-        guard now - startedAtMs >= configuration.startupGraceMs else { return 0 }
-        let p = configuration.periodMs
-        // The latest period whose end + grace has passed (while recovering, and whose end every collector of the
-        // replay has passed).
-        var latestDue = configuration.period(ofMs: now - configuration.graceMs) - p
-        if isRecovering(now: now), let slowest = recovering.values.min() {
-            // A collector with nothing applied yet holds every period.
-            guard slowest != .min else { return 0 }
-            latestDue = min(latestDue, configuration.period(ofMs: slowest) - p)
-        }
-        if let closed = closedThrough, latestDue <= closed { return 0 }
-        var n = 0
-        while let start = openStarts.first, start <= latestDue {
-            pending.append(takeOpen(start))
-            n += 1
-        }
-        closedThrough = max(closedThrough ?? latestDue, latestDue)
-        if n == 0 { advanceLedgers() }
-        return n
-    }
-
-    /// When ``closeDuePeriods(now:)`` will next close something (or end the startup grace): the end of the next
-    /// period after the latest one due, plus the grace. The period closer sleeps until then instead of polling.
-    package func nextCloseDue(now: Int64) -> Int64 {
-        let graceEnds = startedAtMs + configuration.startupGraceMs
-        if now < graceEnds { return graceEnds }
-        // Recovery ends when frames arrive; look again every second until then (at most ``recoveryLimitMs``).
-        if isRecovering(now: now) { return min(now + 1_000, startedAtMs + configuration.recoveryLimitMs) }
-        // `latestDue` grows when `now - grace` crosses the next period boundary.
-        return configuration.period(ofMs: now - configuration.graceMs) + configuration.periodMs + configuration.graceMs
-    }
-
-    /// Closes every open period now, also the current one (graceful shutdown: flush what the hub holds). Data for
-    /// them that arrives after a restart is late: its counters go to the next open period, so nothing is lost.
-    @_spi(Benchmarks) public mutating func closeAll() {
-        while let start = openStarts.first {
-            pending.append(takeOpen(start))
-            closedThrough = max(closedThrough ?? start, start)
-        }
-    }
-
-    /// Removes the oldest open period, `start`, from every container that has data in it (its first open period)
-    /// and from the engines' state counts.
-    private mutating func takeOpen(_ start: Int64) -> ClosedPeriod {
-        openStarts.removeFirst()
-        var out: [ContainerPeriod] = []
-        // Room for every live container up front: growing it copied each ~1 KB period again per doubling.
-        out.reserveCapacity(slotByKey.count)
-        for i in states.indices where states[i].openStarts.first == start {
-            // Its live sample is the last that landed in this period (``markLastSample``).
-            if states[i].liveStatsPeriod == start, let last = states[i].live.stats {
-                markLastSample(last, startedAt: states[i].live.startedAt, period: start, i)
-            }
-            states[i].openStarts.removeFirst()
-            out.append(states[i].openData.removeFirst())
-            // The storage stays for the container's next period (allocating it again per period and container showed
-            // in the ingest profile); ``retire(now:)`` releases it with the container.
-        }
-        let hosts = (openHosts.removeValue(forKey: start) ?? [:]).values.sorted { ($0.cluster, $0.host) < ($1.cluster, $1.host) }
-        return ClosedPeriod(start: start, containers: out, hosts: hosts)
-    }
-
-    /// Part of the oldest closed period — these containers' measurements — has been submitted completely: their
-    /// watermarks advance now, so that what a restart replays of them is recognised. Returns their records for the
-    /// progress journal.
-    package mutating func delivered(periodStart: Int64, containers: some Collection<ContainerPeriod>) -> [HubStateFile.Container] {
-        let records = deliveryRecords(containers)
-        advanceDelivered(containers)
-        return records
-    }
-
-    /// Advances the delivered watermarks of these periods' containers by their marks. Reads only the slot and the
-    /// marks of each period, in place: `for c in containers` copied (retained and released) every string and array
-    /// of each ~1 KB period, and so did `containers[k].slot` (an array's subscript returns a copy of the element).
-    private mutating func advanceDelivered(_ containers: some Collection<ContainerPeriod>) {
-        let inPlace: Void? = containers.withContiguousStorageIfAvailable { periods in
-            for k in periods.indices { advanceDelivered(periods[k].slot, to: periods[k].marks) }
-        }
-        if inPlace == nil {
-            for k in containers.indices { advanceDelivered(containers[k].slot, to: containers[k].marks) }
-        }
-    }
-
-    /// The progress journal's records for these containers of the oldest closed period once delivered: their
-    /// delivered watermarks advanced by the period's (``delivered(periodStart:containers:)`` makes it so).
-    package func deliveryRecords(_ containers: some Collection<ContainerPeriod>) -> [HubStateFile.Container] {
-        var records: [HubStateFile.Container] = []
-        records.reserveCapacity(containers.count)
-        func add(_ slot: Int32, _ periodMarks: Watermarks) {
-            guard states.indices.contains(Int(slot)) else { return }
-            let i = Int(slot)
-            var marks = states[i].delivered
-            marks.advance(to: periodMarks)
-            records.append(HubStateFile.Container(key: states[i].key, name: states[i].identity.name, image: states[i].identity.image, host: states[i].host, watermarks: marks))
-        }
-        // In place, as ``advanceDelivered(_:)`` reads them.
-        let inPlace: Void? = containers.withContiguousStorageIfAvailable { periods in
-            for k in periods.indices { add(periods[k].slot, periods[k].marks) }
-        }
-        if inPlace == nil {
-            for k in containers.indices { add(containers[k].slot, containers[k].marks) }
-        }
-        return records
-    }
-
-    /// The start of the oldest closed period, waiting to be submitted (HubBench delivers it at once).
-    @_spi(Benchmarks) public var oldestPendingStart: Int64? { pending.first?.start }
-
-    /// The oldest closed period has been submitted completely (accepted, rejected as invalid, or too old).
-    @_spi(Benchmarks) public mutating func delivered(periodStart: Int64) {
-        guard let head = pending.first, head.start == periodStart else { return }
-        pending.removeFirst()
-        counters[.periodsDelivered] += 1
-        // What the period's data moved is now in Librato: it becomes what a restarted hub resumes from.
-        advanceDelivered(head.containers)
-        advanceLedgers()
-    }
-
-    private mutating func advanceDelivered(_ slot: Int32, to marks: Watermarks) {
-        guard states.indices.contains(Int(slot)) else { return }
-        states[Int(slot)].delivered.advance(to: marks)
-    }
-
-    private mutating func advanceLedgers() {
-        let through = deliveredThrough
-        for key in ledgers.keys {
-            ledgers[key]!.advance(deliveredThrough: through)
-            collectors[key]?.ackedThrough = ledgers[key]!.ackedThrough
-        }
-    }
-
-    /// Records the outcome of a submission in the counters.
-    package mutating func record(
-        accepted: Int, invalid: Int, tooOld: Int, requests: [Int: Int], annotations: Int = 0, deferred: Int = 0, rateLimited: Int = 0
-    ) {
-        counters[.measurementsDeferred] += deferred
-        counters[.measurementsRateLimited] += rateLimited
-        counters[.measurementsAccepted] += accepted
-        counters[.measurementsInvalid] += invalid
-        counters[.measurementsTooOld] += tooOld
-        counters.librato.merge(requests, uniquingKeysWith: +)
-        counters[.annotationsSent] += annotations
     }
 
     // MARK: acks and housekeeping
