@@ -174,7 +174,10 @@ extension Batch {
                 batch.containers.append(identity)
                 tokens.append(token)
             case .stats:
-                batch.stats.append(try p.stats(containers: batch.containers.count, names: &names))
+                // Decoded where it will lie: a sample built, returned and appended was copied (200 bytes) twice.
+                let ref = try p.reference(containers: batch.containers.count)
+                batch.stats.append(ContainerRecord(container: ref, StatsSample(time: 0)))
+                try p.statsSample(into: &batch.stats[batch.stats.count - 1].value, names: &names)
             case .logBucket:
                 batch.logs.append(try p.logBucket(containers: batch.containers.count))
             case .event:
@@ -377,22 +380,25 @@ extension ByteReader {
         return ContainerIdentity(id: id, name: name, image: image, labels: labels, startedAt: startedAt)
     }
 
-    mutating func stats(containers: Int, names: inout InterfaceNames) throws(WireError) -> ContainerRecord<StatsSample> {
-        let ref = try reference(containers: containers)
-        return ContainerRecord(container: ref, try statsSample(names: &names))
-    }
-
     /// A stats sample written by ``ByteWriter/statsSample(_:)``. Groups a later version appends are ignored only at
     /// the end of a record (the caller's reader ends there).
     public mutating func statsSample() throws(WireError) -> StatsSample {
         var names = InterfaceNames()
-        return try statsSample(names: &names)
+        var s = StatsSample(time: 0)
+        try statsSample(into: &s, names: &names)
+        return s
     }
 
-    /// ``statsSample()``, reusing interface names `names` already decoded (a frame's samples all name `eth0`).
-    mutating func statsSample(names: inout InterfaceNames) throws(WireError) -> StatsSample {
-        var s = StatsSample(time: try zigzag("stats time"))
+    /// ``statsSample()`` into `s` (every field is written), reusing interface names `names` already decoded (a
+    /// frame's samples all name `eth0`).
+    mutating func statsSample(into s: inout StatsSample, names: inout InterfaceNames) throws(WireError) {
+        s.time = try zigzag("stats time")
         let groups = StatsGroups(rawValue: try varint("stats groups"))
+        s.cpu = nil
+        s.memory = nil
+        s.pids = nil
+        s.blockIO = nil
+        s.networks = []
         if groups.contains(.cpu) {
             s.cpu = StatsSample.CPU(
                 totalNs: try varint("cpu total"), userNs: try varint("cpu user"), kernelNs: try varint("cpu kernel"),
@@ -427,7 +433,6 @@ extension ByteReader {
             }
         }
         // Groups this build does not know (higher bits) follow; they are ignored.
-        return s
     }
 
     mutating func status(containers: Int) throws(WireError) -> ContainerRecord<ContainerStatus> {

@@ -11,12 +11,14 @@ import WireFormat
 /// Librato: ``ContainerState/delivered`` is the state as of the last delivered period, and each undelivered period
 /// carries what it adds to it (``ContainerPeriod/marks``).
 package struct Watermarks: Equatable, Sendable, Codable {
-    /// The last accepted stats sample and the container start time it belongs to.
-    package var stats: StatsSample?
+    /// The container start time the last accepted stats sample belongs to.
     package var startedAt: Int64 = 0
     package var stdout: Int64 = .min
     package var stderr: Int64 = .min
     package var event: Int64 = .min
+    /// The last accepted stats sample. Last: in a container's state (``ContainerState/liveMarks``) it is always nil,
+    /// and the words before it are the ones each record reads.
+    package var stats: StatsSample?
 
     package init() {}
 
@@ -59,8 +61,7 @@ struct ContainerState {
     /// copied (retained and released) a whole ``ContainerPeriod`` per element looked at, per sample.
     var openStarts: [Int64] = []
     var openData: [ContainerPeriod] = []
-    /// `live.stats?.time`, kept beside it: reading it through the optional sample copied the whole state per sample
-    /// (656 bytes and every reference in it; see HubCore.applyStats).
+    /// ``liveStats``' time; nil while the container has no live sample.
     private(set) var liveStatsTime: Int64?
     /// The period the live sample landed in (`.min`: none open): its marks get the sample when it closes, or when a
     /// later sample lands in a later period (``HubCore/markLastSample(_:startedAt:period:_:)``).
@@ -71,21 +72,29 @@ struct ContainerState {
     var identity: ContainerIdentity {
         didSet { startedAt = identity.startedAt }
     }
-    /// Live watermarks (everything applied so far). Stats samples go through ``foldLive(_:restarted:gauges:into:)`` and
-    /// ``replaceLiveStats(with:startedAt:period:)``: an observer on this property copied the watermarks per sample.
+    /// The live stats sample (the last accepted; meaningful only while ``liveStatsTime`` is not nil). Not an
+    /// optional (`Watermarks.stats`): reading a sample out of an optional to fold against it copied it (200 bytes)
+    /// per sample. Written only by ``replaceLiveStats(with:startedAt:period:)`` and ``live``.
+    private(set) var liveStats = StatsSample(time: .min)
+    /// The live watermarks but the stats sample (always nil here; see ``liveStats``): log streams, events and the
+    /// start time the live sample belongs to. The per-record paths read and write these directly.
+    var liveMarks = Watermarks()
+    /// Live watermarks (everything applied so far), composed of ``liveMarks`` and ``liveStats``: for restarts and
+    /// the state file, never per record (reading it copies the sample).
     var live: Watermarks {
-        _read { yield storedLive }
-        _modify {
-            yield &storedLive
-            liveStatsTime = storedLive.stats?.time
+        get {
+            var w = liveMarks
+            if liveStatsTime != nil { w.stats = liveStats }
+            return w
         }
         set {
-            storedLive = newValue
+            liveMarks = newValue
+            liveMarks.stats = nil
             liveStatsTime = newValue.stats?.time
+            liveStats = newValue.stats ?? StatsSample(time: .min)
             liveStatsPeriod = .min
         }
     }
-    private var storedLive = Watermarks()
     /// As of the last delivered period (what the state file holds).
     var delivered = Watermarks()
 
@@ -99,22 +108,24 @@ struct ContainerState {
 
     /// Folds the interval from the live sample to `sample` into open period `j` (``openData``), reading the live
     /// sample where it lies: a method of the state may read one of its fields while it writes another, where
-    /// ``HubCore`` could only move the sample out of the state and back (288 bytes each way, per sample).
+    /// ``HubCore`` could only move the sample out of the state and back (200 bytes each way, per sample).
     mutating func foldLive(_ sample: borrowing StatsSample, restarted: Bool, gauges: Bool, into j: Int) {
-        StatsInterval.fold(storedLive.stats, sample, restarted: restarted, gauges: gauges, into: &openData[j])
+        if gauges { StatsInterval.foldGauges(sample, into: &openData[j]) }
+        if liveStatsTime != nil { StatsInterval.foldDeltas(liveStats, sample, restarted: restarted, gauges: gauges, into: &openData[j]) }
     }
 
     /// Makes `sample`, which landed in open period `period`, the live sample. The one it replaces was the last to
     /// land in its own period: when that is an earlier one still open, it moves into that period's marks (so that
     /// delivering the period moves the delivered watermarks to it), instead of a copy into the period per sample.
     mutating func replaceLiveStats(with sample: consuming StatsSample, startedAt: Int64, period: Int64) {
-        if liveStatsPeriod != period, storedLive.stats != nil, let k = openStarts.firstIndex(of: liveStatsPeriod) {
-            openData[k].marks.stats = storedLive.stats.take()
-            openData[k].marks.startedAt = storedLive.startedAt
-        }
         liveStatsTime = sample.time
-        storedLive.stats = sample
-        storedLive.startedAt = startedAt
+        if liveStatsPeriod != period, liveStatsPeriod != .min, let k = openStarts.firstIndex(of: liveStatsPeriod) {
+            openData[k].marks.stats = exchange(&liveStats, with: sample)
+            openData[k].marks.startedAt = liveMarks.startedAt
+        } else {
+            liveStats = sample
+        }
+        liveMarks.startedAt = startedAt
         liveStatsPeriod = period
     }
 
@@ -127,14 +138,13 @@ struct ContainerState {
 }
 
 extension ContainerState {
-    /// Where the fields the per-sample path reads lie, for ``HubCore``'s prefetch hints: the state's bytes before the
-    /// delivered watermarks, and the offsets of the three references whose buffers each sample reads next (its open
+    /// Where the fields the per-sample path reads lie, for ``HubCore``'s prefetch hints: the state's bytes up to the
+    /// live marks' (always nil) sample, and the offsets of the three references whose buffers each sample reads next (its open
     /// periods, their starts, the live sample's interfaces). Key paths, so that a change of the layout moves these
     /// with it.
-    static let hotBytes = MemoryLayout<ContainerState>.offset(of: \.delivered)!
+    static let hotBytes = MemoryLayout<ContainerState>.offset(of: \.liveMarks)! + MemoryLayout<Watermarks>.offset(of: \.stats)!
     static let openDataOffset = MemoryLayout<ContainerState>.offset(of: \.openData)!
     static let openStartsOffset = MemoryLayout<ContainerState>.offset(of: \.openStarts)!
     static let liveNetworksOffset =
-        MemoryLayout<ContainerState>.offset(of: \.storedLive)! + MemoryLayout<Watermarks>.offset(of: \.stats)!
-        + MemoryLayout<StatsSample>.offset(of: \.networks)!
+        MemoryLayout<ContainerState>.offset(of: \.liveStats)! + MemoryLayout<StatsSample>.offset(of: \.networks)!
 }

@@ -85,7 +85,7 @@ extension HubCore {
             return heldFor(sample.time)
         }
         let startedAt = states[i].startedAt
-        let liveStartedAt = states[i].live.startedAt
+        let liveStartedAt = states[i].liveMarks.startedAt
         let restarted = lastTime != nil && startedAt != 0 && liveStartedAt != 0 && startedAt != liveStartedAt
         let period = configuration.period(ofMs: sample.time)
         let target = effective(period)
@@ -120,7 +120,7 @@ extension HubCore {
     }
 
     mutating func applyLogs(_ bucket: LogBucket, to i: Int) -> Int64? {
-        guard bucket.second > states[i].live[bucket.stream] else {
+        guard bucket.second > states[i].liveMarks[bucket.stream] else {
             counters[.bucketsDuplicate] += 1
             return heldFor(bucket.second &* 1000)
         }
@@ -131,14 +131,14 @@ extension HubCore {
             p.add(bucket)
             p.marks[bucket.stream] = max(p.marks[bucket.stream], bucket.second)
         }
-        states[i].live[bucket.stream] = bucket.second
+        states[i].liveMarks[bucket.stream] = bucket.second
         counters[.bucketsApplied] += 1
         counters[.logLinesApplied] &+= Int(truncatingIfNeeded: bucket.lines)
         return target
     }
 
     mutating func applyEvent(_ event: LifecycleEvent, to i: Int) -> Int64? {
-        guard event.timeNano > states[i].live.event else {
+        guard event.timeNano > states[i].liveMarks.event else {
             counters[.eventsDuplicate] += 1
             return heldFor(event.timeNano / 1_000_000)
         }
@@ -149,7 +149,7 @@ extension HubCore {
             p.events.append(event)
             p.marks.event = max(p.marks.event, event.timeNano)
         }
-        states[i].live.event = event.timeNano
+        states[i].liveMarks.event = event.timeNano
         counters[.eventsApplied] += 1
         return target
     }
