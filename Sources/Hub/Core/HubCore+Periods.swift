@@ -59,11 +59,11 @@ extension HubCore {
         out.reserveCapacity(slotByKey.count)
         for i in states.indices where states[i].openStarts.first == start {
             // Its live sample is the last that landed in this period (``markLastSample``).
-            if states[i].liveStatsPeriod == start, let last = states[i].live.stats {
-                markLastSample(last, startedAt: states[i].live.startedAt, period: start, i)
+            if states[i].liveStatsPeriod == start, states[i].liveStatsTime != nil {
+                markLastSample(states[i].liveStats, startedAt: states[i].liveMarks.startedAt, period: start, i)
             }
             states[i].openStarts.removeFirst()
-            out.append(states[i].openData.removeFirst())
+            out.append(states[i].openData.removeFirstByMoving())
             // The storage stays for the container's next period (allocating it again per period and container showed
             // in the ingest profile); ``retire(now:)`` releases it with the container.
         }
@@ -151,5 +151,21 @@ extension HubCore {
         counters[.measurementsTooOld] += tooOld
         counters.librato.merge(requests, uniquingKeysWith: +)
         counters[.annotationsSent] += annotations
+    }
+}
+
+extension Array {
+    /// `removeFirst()` by moving: the standard library's copies the element (a retain of each of its references) and
+    /// then destroys the original (a release of each); for a closing ``ContainerPeriod`` those references were cold,
+    /// a cache miss each (3 % of the ingest profile). Rotates the first element to the end by moves and takes it
+    /// off with `removeLast()`, which moves too (as does `swapAt`'s absence here: the generic one copies).
+    mutating func removeFirstByMoving() -> Element {
+        withUnsafeMutableBufferPointer { b in
+            guard let base = b.baseAddress, b.count > 1 else { return }
+            let first = base.move()
+            base.moveInitialize(from: base + 1, count: b.count - 1)
+            (base + b.count - 1).initialize(to: first)
+        }
+        return removeLast()
     }
 }
