@@ -177,4 +177,5 @@ extension ContainerPeriod {
     /// hints.
     static let hotStart = MemoryLayout<ContainerPeriod>.offset(of: \.gauges)!
     static let hotBytes = MemoryLayout<ContainerPeriod>.offset(of: \.samples)! + 8 - hotStart
+    static let interfacesOffset = MemoryLayout<ContainerPeriod>.offset(of: \.interfaces)!
 }

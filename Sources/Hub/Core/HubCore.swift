@@ -171,6 +171,7 @@ import WireFormat
             // Prefetch hints (HubCore+Prefetch.swift): the buffers of a state a few records ahead (the states were
             // asked for as the frame's containers were resolved).
             if k + Self.bufferDistance < statsCount, let ahead = slots[frame.batch.stats[k + Self.bufferDistance].container] { prefetchBuffers(ahead) }
+            if k + 1 < statsCount, let next = slots[frame.batch.stats[k + 1].container] { prefetchPeriodInterfaces(next) }
             guard let slot = slots[frame.batch.stats[k].container] else {
                 counters[.seriesOverflow] += 1
                 continue
@@ -227,8 +228,10 @@ import WireFormat
         // checking (tokens are unique in the process, but another opener's frames could reach a core in tests).
         if token != 0 {
             let slot = hint >= 0 && Int(hint) < states.count && states[Int(hint)].identityToken == token ? hint : slotByToken[IdentityToken(raw: token)] ?? -1
+            // The identity's box first: the slot's identity was assigned from this very record, so it is normally the
+            // same box, and comparing ids read the frame's box (a cache miss per container and frame).
             if slot >= 0, Int(slot) < states.count, states[Int(slot)].identityToken == token, states[Int(slot)].key.engine == engine,
-                states[Int(slot)].key.id == containers[c].id
+                states[Int(slot)].identity.sharesStorage(with: containers[c]) || states[Int(slot)].key.id == containers[c].id
             {
                 let i = Int(slot)
                 states[i].lastActivityMs = now
