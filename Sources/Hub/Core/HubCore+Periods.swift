@@ -158,7 +158,7 @@ extension Array {
     /// `removeFirst()` by moving: the standard library's copies the element (a retain of each of its references) and
     /// then destroys the original (a release of each); for a closing ``ContainerPeriod`` those references were cold,
     /// a cache miss each (3 % of the ingest profile). Rotates the first element to the end by moves and takes it
-    /// off with `removeLast()`, which moves too (as does `swapAt`'s absence here: the generic one copies).
+    /// off with `removeLast()`, which moves too. (Not `swapAt`: Array's is the generic one, which copies.)
     mutating func removeFirstByMoving() -> Element {
         withUnsafeMutableBufferPointer { b in
             guard let base = b.baseAddress, b.count > 1 else { return }

@@ -48,7 +48,8 @@ extension HubCore {
 
     /// Third stage, one record ahead (the period's hot part is in cache by then, from the second stage): the buffer
     /// of its first open period's per-interface deltas, which each sample updates in place (the reference count, then
-    /// the first interface).
+    /// the first interface). Unlike the other stages this one reads memory, two words of the period buffer (its count
+    /// and the interfaces reference): a buffer the state's array owns, valid while the core is not being mutated.
     @inline(__always)
     func prefetchPeriodInterfaces(_ slot: Int32) {
         withState(slot) { state in
