@@ -80,15 +80,21 @@ extension HubCore {
         return records
     }
 
-    /// Advances the delivered watermarks of these periods' containers by their marks. Reads only the slot and the
-    /// marks of each period, in place: `for c in containers` copied (retained and released) every string and array
-    /// of each ~1 KB period, and so did `containers[k].slot` (an array's subscript returns a copy of the element).
+    /// Advances the delivered watermarks of these periods' containers by their marks.
     mutating func advanceDelivered(_ containers: some Collection<ContainerPeriod>) {
+        Self.forEachSlotAndMarks(containers) { slot, marks in advanceDelivered(slot, to: marks) }
+    }
+
+    /// Each period's slot and marks, read in place: `for c in containers` copied (retained and released) every
+    /// string and array of each ~1 KB period, and so did `containers[k].slot` (an array's subscript returns a copy
+    /// of the element).
+    @inline(__always)
+    static func forEachSlotAndMarks(_ containers: some Collection<ContainerPeriod>, _ body: (Int32, Watermarks) -> Void) {
         let inPlace: Void? = containers.withContiguousStorageIfAvailable { periods in
-            for k in periods.indices { advanceDelivered(periods[k].slot, to: periods[k].marks) }
+            for k in periods.indices { body(periods[k].slot, periods[k].marks) }
         }
         if inPlace == nil {
-            for k in containers.indices { advanceDelivered(containers[k].slot, to: containers[k].marks) }
+            for k in containers.indices { body(containers[k].slot, containers[k].marks) }
         }
     }
 
@@ -97,19 +103,12 @@ extension HubCore {
     package func deliveryRecords(_ containers: some Collection<ContainerPeriod>) -> [HubStateFile.Container] {
         var records: [HubStateFile.Container] = []
         records.reserveCapacity(containers.count)
-        func add(_ slot: Int32, _ periodMarks: Watermarks) {
+        Self.forEachSlotAndMarks(containers) { slot, periodMarks in
             guard states.indices.contains(Int(slot)) else { return }
             let i = Int(slot)
             var marks = states[i].delivered
             marks.advance(to: periodMarks)
             records.append(HubStateFile.Container(key: states[i].key, name: states[i].identity.name, image: states[i].identity.image, host: states[i].host, watermarks: marks))
-        }
-        // In place, as ``advanceDelivered(_:)`` reads them.
-        let inPlace: Void? = containers.withContiguousStorageIfAvailable { periods in
-            for k in periods.indices { add(periods[k].slot, periods[k].marks) }
-        }
-        if inPlace == nil {
-            for k in containers.indices { add(containers[k].slot, containers[k].marks) }
         }
         return records
     }
